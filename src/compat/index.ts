@@ -1,0 +1,12 @@
+/**
+ * Compat surfaces (MISTK, ClearML, WMLA, O-RAN, DRUM, KServe): each a Fastify plugin that
+ * translates its system's shapes onto module services, with its own error envelope and auth scope.
+ */
+import type { FastifyPluginAsync } from 'fastify';
+import type { Deps } from '../deps.js';
+import type { Services } from '../modules/index.js';
+import { oranFeatureGroupRoutes } from './oran/oran-feature-groups.routes.js';
+
+export type CompatSurface = FastifyPluginAsync<{ services: Services; deps: Deps }>;
+
+export const compatSurfaces: CompatSurface[] = [oranFeatureGroupRoutes];

@@ -1,0 +1,3 @@
+import type { CompatSurface } from '../index.js';
+
+export const oranFeatureGroupRoutes: CompatSurface = async () => {};

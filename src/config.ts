@@ -1,0 +1,132 @@
+import { resolve } from 'node:path';
+
+/**
+ * The one place that reads the environment. Every setting has a CLI flag and an env twin
+ * (`MODELYARD_<NAME>`); flags win over env, env over defaults.
+ */
+export interface Config {
+  /** Interface to listen on. Loopback with no API tokens lets the server run open (single user). */
+  host: string;
+  port: number;
+  /** Holds the SQLite file and local blobs unless DATABASE_URL / S3 settings say otherwise. */
+  dataDir: string;
+  /** `postgres://…` selects PostgreSQL; empty selects SQLite in dataDir. */
+  databaseUrl: string;
+  /** `auto`: open on loopback while no token exists; `required`: always need a token. */
+  authMode: 'auto' | 'required';
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Largest JSON / prediction body accepted. Uploads of datasets stream and are not bounded by it. */
+  bodyLimitBytes: number;
+  /** Largest dataset upload accepted. */
+  uploadLimitBytes: number;
+  s3: S3Config | null;
+  influx: { url: string } | null;
+}
+
+export interface S3Config {
+  endpoint: string;
+  bucket: string;
+  region: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  /** Key prefix inside the bucket, e.g. `modelyard/`. */
+  prefix: string;
+  forcePathStyle: boolean;
+}
+
+/** Overrides that CLI flags may carry. */
+export type ConfigOverrides = Partial<
+  Pick<Config, 'host' | 'port' | 'dataDir' | 'databaseUrl' | 'logLevel' | 'authMode'>
+>;
+
+export class ConfigError extends Error {}
+
+type Env = Record<string, string | undefined>;
+
+function str(env: Env, name: string, fallback: string): string {
+  const v = env[name];
+  return v === undefined || v === '' ? fallback : v;
+}
+
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(`${name}=${raw} is invalid: expected an integer from ${min} to ${max}`);
+  }
+  return n;
+}
+
+function oneOf<T extends string>(env: Env, name: string, fallback: T, allowed: readonly T[]): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) {
+    throw new ConfigError(`${name}=${raw} is invalid: expected one of ${allowed.join(', ')}`);
+  }
+  return raw as T;
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** Parses configuration once; throws ConfigError with the variable name and rule on bad input. */
+export function loadConfig(overrides: ConfigOverrides = {}, env: Env = process.env): Config {
+  const s3Bucket = str(env, 'MODELYARD_S3_BUCKET', '');
+  const databaseUrl =
+    overrides.databaseUrl ?? str(env, 'DATABASE_URL', str(env, 'MODELYARD_DATABASE_URL', ''));
+  if (databaseUrl !== '' && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError(`DATABASE_URL must start with postgres:// (got '${databaseUrl.split(':')[0]}:…')`);
+  }
+  const config: Config = {
+    host: overrides.host ?? str(env, 'MODELYARD_HOST', '127.0.0.1'),
+    port: overrides.port ?? int(env, 'MODELYARD_PORT', 8080, 0, 65535),
+    dataDir: resolve(overrides.dataDir ?? str(env, 'MODELYARD_DATA_DIR', '.modelyard')),
+    databaseUrl,
+    authMode: overrides.authMode ?? oneOf(env, 'MODELYARD_AUTH', 'auto', ['auto', 'required'] as const),
+    logLevel: overrides.logLevel ?? oneOf(env, 'MODELYARD_LOG_LEVEL', 'info', LOG_LEVELS),
+    bodyLimitBytes: int(env, 'MODELYARD_BODY_LIMIT_BYTES', 50 * 1024 * 1024, 1024, 2 ** 31),
+    uploadLimitBytes: int(env, 'MODELYARD_UPLOAD_LIMIT_BYTES', 50 * 1024 ** 3, 1024, Number.MAX_SAFE_INTEGER),
+    s3:
+      s3Bucket === ''
+        ? null
+        : {
+            endpoint: str(env, 'MODELYARD_S3_ENDPOINT', ''),
+            bucket: s3Bucket,
+            region: str(env, 'MODELYARD_S3_REGION', 'us-east-1'),
+            accessKeyId: str(env, 'MODELYARD_S3_ACCESS_KEY_ID', str(env, 'AWS_ACCESS_KEY_ID', '')),
+            secretAccessKey: str(
+              env,
+              'MODELYARD_S3_SECRET_ACCESS_KEY',
+              str(env, 'AWS_SECRET_ACCESS_KEY', ''),
+            ),
+            prefix: str(env, 'MODELYARD_S3_PREFIX', ''),
+            forcePathStyle: str(env, 'MODELYARD_S3_FORCE_PATH_STYLE', 'true') !== 'false',
+          },
+    influx:
+      str(env, 'MODELYARD_INFLUX_URL', '') === '' ? null : { url: str(env, 'MODELYARD_INFLUX_URL', '') },
+  };
+  return config;
+}
+
+/** Client-side settings for CLI commands that talk to a server. */
+export interface ClientConfig {
+  url: string;
+  token: string;
+}
+
+export function loadClientConfig(overrides: Partial<ClientConfig>, env: Env = process.env): ClientConfig {
+  return {
+    url: (overrides.url ?? str(env, 'MODELYARD_URL', 'http://127.0.0.1:8080')).replace(/\/+$/, ''),
+    token: overrides.token ?? str(env, 'MODELYARD_TOKEN', ''),
+  };
+}
+
+/** Test-only settings read from the environment (integration suites switch on these). */
+export function testEnv(env: Env = process.env) {
+  return {
+    databaseUrl: str(env, 'DATABASE_URL', ''),
+    redisUrl: str(env, 'REDIS_URL', ''),
+    influxUrl: str(env, 'MODELYARD_INFLUX_URL', ''),
+    requirePostgres: str(env, 'MODELYARD_REQUIRE_POSTGRES', '') === '1',
+  };
+}

@@ -1,0 +1,49 @@
+/**
+ * Composition root: the only file that picks adapters. Everything else receives `Deps`.
+ */
+import { join } from 'node:path';
+import pino, { type Logger } from 'pino';
+import type { Config } from './config.js';
+import type { BlobStore } from './infra/blobs/blob-store.js';
+import { createLocalBlobStore } from './infra/blobs/local-blob-store.js';
+import { openDb, type Db, type DbDialect } from './infra/db/kysely.js';
+import { migrateToLatest } from './infra/db/migrate.js';
+
+export interface Deps {
+  config: Config;
+  db: Db;
+  dialect: DbDialect;
+  blobs: BlobStore;
+  logger: Logger;
+  /** Releases every connection the deps hold. */
+  close(): Promise<void>;
+}
+
+export interface CreateDepsOptions {
+  /** Use this logger instead of creating one (tests pass a silent one). */
+  logger?: Logger;
+  /** Skip applying migrations (only for tools that must not touch the schema). */
+  skipMigrations?: boolean;
+}
+
+export async function createDeps(config: Config, options: CreateDepsOptions = {}): Promise<Deps> {
+  const logger = options.logger ?? pino({ level: config.logLevel, base: undefined });
+  const handle = await openDb({
+    databaseUrl: config.databaseUrl,
+    sqlitePath: join(config.dataDir, 'modelyard.db'),
+  });
+  try {
+    if (!options.skipMigrations) await migrateToLatest(handle.db);
+    const blobs = config.s3 ? await createS3(config) : createLocalBlobStore(join(config.dataDir, 'blobs'));
+    return { config, db: handle.db, dialect: handle.dialect, blobs, logger, close: handle.close };
+  } catch (e) {
+    await handle.close();
+    throw e;
+  }
+}
+
+async function createS3(config: Config): Promise<BlobStore> {
+  // Loaded only when configured: the AWS SDK costs start-up time an embedded server should not pay.
+  const { createS3BlobStore } = await import('./infra/blobs/s3-blob-store.js');
+  return createS3BlobStore(config.s3!);
+}

@@ -1,0 +1,65 @@
+import type { Readable } from 'node:stream';
+import { AppError } from '../../errors.js';
+
+/** What a completed write reports. */
+export interface BlobInfo {
+  key: string;
+  sizeBytes: number;
+  /** Hex sha256 of the stored bytes. */
+  sha256: string;
+}
+
+export interface BlobPutOptions {
+  contentType?: string;
+  /** Abort the write (and leave nothing behind) once this many bytes have been read. */
+  maxBytes?: number;
+}
+
+/**
+ * Where artifacts and data files live. Keys are `/`-separated relative paths
+ * (`datasets/<id>/v1/data.csv`). A put is atomic: readers see the whole object or nothing,
+ * and a failed or aborted put leaves no object behind.
+ */
+export interface BlobStore {
+  /** Stores the body under key, replacing what was there, and returns its size and sha256. */
+  put(key: string, body: Readable | Uint8Array | string, options?: BlobPutOptions): Promise<BlobInfo>;
+  /** Streams an object; throws AppError not_found when it does not exist. */
+  get(key: string, range?: { start: number; endInclusive?: number }): Promise<Readable>;
+  /** Reads an object whole; for small objects only. */
+  getBuffer(key: string): Promise<Buffer>;
+  /** Size of an object, or null when it does not exist. */
+  stat(key: string): Promise<{ sizeBytes: number } | null>;
+  /** Removes an object; succeeds when it is already gone. */
+  delete(key: string): Promise<void>;
+  /** Removes every object whose key starts with prefix; returns how many. */
+  deletePrefix(prefix: string): Promise<number>;
+  /** Lists objects under a prefix, in key order. */
+  list(prefix: string): Promise<Array<{ key: string; sizeBytes: number }>>;
+  /** Short description for logs and /readyz, e.g. `local:/var/lib/modelyard/blobs`. */
+  describe(): string;
+  /** Readiness probe. */
+  ping(): Promise<void>;
+}
+
+const KEY_RULE = /^[A-Za-z0-9._\-@=+][A-Za-z0-9._\-@=+/]*$/;
+
+/** Rejects keys that could escape a directory or clash with temp files. */
+export function assertValidKey(key: string): void {
+  if (
+    !KEY_RULE.test(key) ||
+    key.split('/').some((p) => p === '' || p === '.' || p === '..') ||
+    key.includes('.tmp-')
+  ) {
+    throw new AppError('invalid', `invalid blob key '${key}'`, { reason: 'invalid_blob_key' });
+  }
+}
+
+export function blobNotFound(key: string): AppError {
+  return new AppError('not_found', `blob '${key}' was not found`, { reason: 'blob_not_found' });
+}
+
+export function blobTooLarge(maxBytes: number): AppError {
+  return new AppError('payload_too_large', `upload exceeds the limit of ${maxBytes} bytes`, {
+    reason: 'upload_too_large',
+  });
+}

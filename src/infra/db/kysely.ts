@@ -1,0 +1,63 @@
+import { Kysely, PostgresDialect, SqliteDialect, sql, type Transaction } from 'kysely';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Database } from './schema.js';
+
+export type Db = Kysely<Database>;
+export type Tx = Transaction<Database>;
+export type DbDialect = 'sqlite' | 'postgres';
+
+/** An open metadata store. `close` ends every connection. */
+export interface DbHandle {
+  db: Db;
+  dialect: DbDialect;
+  close(): Promise<void>;
+}
+
+export interface DbOptions {
+  /** `postgres://…` for PostgreSQL; empty for SQLite at `sqlitePath`. */
+  databaseUrl: string;
+  /** SQLite file, or `:memory:`. */
+  sqlitePath: string;
+}
+
+/** Opens SQLite (default) or PostgreSQL. Drivers load lazily so an embedded start never pays for pg. */
+export async function openDb(options: DbOptions): Promise<DbHandle> {
+  if (options.databaseUrl !== '') {
+    const { default: pg } = await import('pg');
+    // COUNT(*) and BIGINT come back as strings by default; our counts fit in a double.
+    pg.types.setTypeParser(20, (v: string) => Number(v));
+    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 10 });
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    return { db, dialect: 'postgres', close: () => db.destroy() };
+  }
+  const { default: SQLite } = await import('better-sqlite3');
+  if (options.sqlitePath !== ':memory:') mkdirSync(join(options.sqlitePath, '..'), { recursive: true });
+  const database = new SQLite(options.sqlitePath);
+  database.pragma('journal_mode = WAL');
+  database.pragma('synchronous = NORMAL');
+  database.pragma('foreign_keys = ON');
+  database.pragma('busy_timeout = 5000');
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  return { db, dialect: 'sqlite', close: () => db.destroy() };
+}
+
+/** Current time as stored: ISO-8601 UTC text. */
+export function nowIso(): string {
+  return new Date().toISOString();
+}
+
+/** Readiness probe: one round trip. */
+export async function pingDb(db: Db): Promise<void> {
+  await sql`select 1`.execute(db);
+}
+
+/** True when a driver error is a unique-constraint violation (both dialects). */
+export function isUniqueViolation(e: unknown): boolean {
+  const err = e as { code?: string; message?: string };
+  return (
+    err?.code === '23505' ||
+    err?.code === 'SQLITE_CONSTRAINT_UNIQUE' ||
+    err?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY'
+  );
+}

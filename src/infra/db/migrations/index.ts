@@ -1,0 +1,13 @@
+/**
+ * The one migration set for both dialects, listed explicitly (no directory scanning) and applied
+ * in key order. Never edit a released migration; add the next number.
+ */
+import * as m0001 from './0001-core.js';
+import * as m0002 from './0002-datasets.js';
+import * as m0003 from './0003-feature-groups.js';
+
+export const migrations = {
+  '0001-core': m0001,
+  '0002-datasets': m0002,
+  '0003-feature-groups': m0003,
+};

@@ -1,0 +1,28 @@
+/**
+ * The explicit list of modules: their services (built from deps) and their native routes.
+ * No autoloading: adding a module means adding it here.
+ */
+import type { FastifyPluginAsync } from 'fastify';
+import type { Deps } from '../deps.js';
+import { createTokensService } from './tokens/tokens.service.js';
+import { tokensRoutes } from './tokens/tokens.routes.js';
+import { createDatasetsService } from './datasets/datasets.service.js';
+import { datasetsRoutes } from './datasets/datasets.routes.js';
+import { createFeatureGroupsService } from './feature-groups/feature-groups.service.js';
+import { featureGroupsRoutes } from './feature-groups/feature-groups.routes.js';
+
+export function createServices(deps: Deps) {
+  const tokens = createTokensService(deps);
+  const datasets = createDatasetsService(deps);
+  const featureGroups = createFeatureGroupsService({ ...deps, datasets });
+  return { tokens, datasets, featureGroups };
+}
+
+export type Services = ReturnType<typeof createServices>;
+
+/** Native API plugins, mounted under /api/v1 in this order. */
+export const nativeRoutes: Array<FastifyPluginAsync<{ services: Services }>> = [
+  tokensRoutes,
+  datasetsRoutes,
+  featureGroupsRoutes,
+];
