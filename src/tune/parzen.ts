@@ -1,0 +1,175 @@
+/**
+ * Parzen estimators for TPE: a weighted mixture of per-observation kernels (truncated normals on
+ * numeric dimensions, smoothed one-hot distributions on categorical ones) plus one wide prior kernel.
+ * Bandwidths follow Optuna v5 (neighbour rule per dimension, magic clip); discrete dimensions
+ * can use the Scott-like width of Optuna v4 multivariate TPE, which suits coarse ordinal grids.
+ */
+import { logNormMass, normLogPdf, sampleTruncNormal } from './math.js';
+import type { Rng } from './rng.js';
+import type { Dim } from './space.js';
+
+export interface ParzenOptions {
+  priorWeight: number;
+  magicClip: boolean;
+  /** Bandwidth rule for discrete numeric dimensions (continuous ones always use the neighbour rule). */
+  discreteBandwidth: 'neighbour' | 'scott';
+}
+
+export interface Parzen {
+  dims: readonly Dim[];
+  nKernels: number;
+  logW: Float64Array;
+  /** Per dimension: kernel means, widths, log normalisers (numeric) or log-probability tables (categorical). */
+  mus: Float64Array[];
+  sigmas: Float64Array[];
+  logZ: Float64Array[];
+  logP: Float64Array[];
+}
+
+/** Optuna's observation weights: uniform, or a linear ramp for all but the newest 25 (ids ascending). */
+export function observationWeights(n: number): Float64Array {
+  const w = new Float64Array(n).fill(1);
+  if (n >= 25) {
+    const m = n - 25;
+    for (let i = 0; i < m; i++) w[i] = m === 1 ? 1 / n : 1 / n + ((1 - 1 / n) * i) / (m - 1);
+  }
+  return w;
+}
+
+/** Builds a mixture over `dims` from observation rows (`obs[i][j]` = internal value of dims[j]). */
+export function buildParzen(dims: readonly Dim[], obs: readonly Float64Array[], opts: ParzenOptions): Parzen {
+  const n = obs.length;
+  const nKernels = n + 1;
+  const w = observationWeights(n);
+  let total = opts.priorWeight;
+  for (let i = 0; i < n; i++) total += w[i]!;
+  const logW = new Float64Array(nKernels);
+  for (let i = 0; i < n; i++) logW[i] = Math.log(w[i]! / total);
+  logW[n] = Math.log(opts.priorWeight / total);
+  const p: Parzen = { dims, nKernels, logW, mus: [], sigmas: [], logZ: [], logP: [] };
+  dims.forEach((d, j) => {
+    if (d.categorical) {
+      const k = d.nChoices;
+      const table = new Float64Array(nKernels * k);
+      for (let i = 0; i <= n; i++) {
+        const base = opts.priorWeight / nKernels;
+        const obsIdx = i < n ? obs[i]![j]! : -1;
+        const rowSum = base * k + (i < n ? 1 : 0);
+        for (let c = 0; c < k; c++) table[i * k + c] = Math.log((base + (c === obsIdx ? 1 : 0)) / rowSum);
+      }
+      p.logP[j] = table;
+      p.mus[j] = p.sigmas[j] = p.logZ[j] = new Float64Array(0);
+      return;
+    }
+    const range = d.hi - d.lo;
+    const mus = new Float64Array(nKernels);
+    for (let i = 0; i < n; i++) mus[i] = obs[i]![j]!;
+    mus[n] = (d.lo + d.hi) / 2;
+    const sigmas = new Float64Array(nKernels);
+    if (d.q > 0 && opts.discreteBandwidth === 'scott') {
+      sigmas.fill(0.2 * Math.pow(Math.max(n, 1), -1 / (dims.length + 4)) * range);
+    } else neighbourSigmas(mus, n, d.lo, d.hi, sigmas);
+    sigmas[n] = range;
+    const minSigma = opts.magicClip ? range / Math.min(100, 1 + nKernels) : 1e-12 * range;
+    const logZ = new Float64Array(nKernels);
+    for (let i = 0; i < nKernels; i++) {
+      const s = Math.min(range, Math.max(minSigma, sigmas[i]!));
+      sigmas[i] = s;
+      logZ[i] = logNormMass((d.lo - mus[i]!) / s, (d.hi - mus[i]!) / s);
+    }
+    p.mus[j] = mus;
+    p.sigmas[j] = sigmas;
+    p.logZ[j] = logZ;
+    p.logP[j] = new Float64Array(0);
+  });
+  return p;
+}
+
+/** Optuna v5 neighbour rule: the larger gap to the sorted neighbours, inner gap only at the ends. */
+function neighbourSigmas(mus: Float64Array, n: number, lo: number, hi: number, out: Float64Array): void {
+  if (n === 0) return;
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => mus[a]! - mus[b]!);
+  const sorted = [lo, ...order.map((i) => mus[i]!), hi];
+  for (let r = 1; r <= n; r++) {
+    let s = Math.max(sorted[r]! - sorted[r - 1]!, sorted[r + 1]! - sorted[r]!);
+    if (n >= 2 && r === 1) s = sorted[2]! - sorted[1]!;
+    if (n >= 2 && r === n) s = sorted[n]! - sorted[n - 1]!;
+    out[order[r - 1]!] = s;
+  }
+}
+
+/** Draws `count` vectors from the mixture (one kernel per draw, then every dimension from it). */
+export function sampleParzen(p: Parzen, count: number, rng: Rng): Float64Array[] {
+  const out: Float64Array[] = [];
+  const cum = new Float64Array(p.nKernels);
+  let acc = 0;
+  for (let i = 0; i < p.nKernels; i++) cum[i] = acc += Math.exp(p.logW[i]!);
+  for (let c = 0; c < count; c++) {
+    const u = rng.next() * acc;
+    let k = 0;
+    while (k < p.nKernels - 1 && cum[k]! < u) k++;
+    const x = new Float64Array(p.dims.length);
+    p.dims.forEach((d, j) => {
+      if (d.categorical) {
+        const table = p.logP[j]!;
+        let r = rng.next();
+        let choice = d.nChoices - 1;
+        for (let ci = 0; ci < d.nChoices; ci++) {
+          r -= Math.exp(table[k * d.nChoices + ci]!);
+          if (r <= 0) {
+            choice = ci;
+            break;
+          }
+        }
+        x[j] = choice;
+        return;
+      }
+      let v = sampleTruncNormal(p.mus[j]![k]!, p.sigmas[j]![k]!, d.lo, d.hi, rng.next());
+      if (d.q > 0) v = snap(d, v);
+      x[j] = v;
+    });
+    out.push(x);
+  }
+  return out;
+}
+
+/** Rounds an internal value to the centre of its grid bin. */
+export function snap(d: Dim, v: number): number {
+  const nBins = Math.round((d.hi - d.lo) / d.q);
+  const bin = Math.min(nBins - 1, Math.max(0, Math.floor((v - d.lo) / d.q)));
+  return d.lo + (bin + 0.5) * d.q;
+}
+
+/** Mixture log-density of one vector (log mass per grid bin for discrete dimensions). */
+export function logPdfParzen(p: Parzen, x: Float64Array, scratch: Float64Array): number {
+  const nk = p.nKernels;
+  for (let k = 0; k < nk; k++) scratch[k] = p.logW[k]!;
+  p.dims.forEach((d, j) => {
+    const xj = x[j]!;
+    if (d.categorical) {
+      const table = p.logP[j]!;
+      for (let k = 0; k < nk; k++) scratch[k] = scratch[k]! + table[k * d.nChoices + xj]!;
+      return;
+    }
+    const mus = p.mus[j]!;
+    const sig = p.sigmas[j]!;
+    const logZ = p.logZ[j]!;
+    if (d.q > 0) {
+      const h = d.q / 2;
+      for (let k = 0; k < nk; k++) {
+        const s = sig[k]!;
+        scratch[k] = scratch[k]! + logNormMass((xj - h - mus[k]!) / s, (xj + h - mus[k]!) / s) - logZ[k]!;
+      }
+    } else {
+      for (let k = 0; k < nk; k++) {
+        const s = sig[k]!;
+        scratch[k] = scratch[k]! + normLogPdf((xj - mus[k]!) / s) - Math.log(s) - logZ[k]!;
+      }
+    }
+  });
+  let m = -Infinity;
+  for (let k = 0; k < nk; k++) if (scratch[k]! > m) m = scratch[k]!;
+  let s = 0;
+  for (let k = 0; k < nk; k++) s += Math.exp(scratch[k]! - m);
+  return m + Math.log(s);
+}
