@@ -128,5 +128,7 @@ export function testEnv(env: Env = process.env) {
     redisUrl: str(env, 'REDIS_URL', ''),
     influxUrl: str(env, 'MODELYARD_INFLUX_URL', ''),
     requirePostgres: str(env, 'MODELYARD_REQUIRE_POSTGRES', '') === '1',
+    /** Set by CI: the InfluxDB suite must run (influxd installed or MODELYARD_INFLUX_URL given). */
+    requireInflux: !['', '0', 'false'].includes(str(env, 'MODELYARD_INFLUX_REQUIRED', '')),
   };
 }
