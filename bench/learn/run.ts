@@ -1,0 +1,180 @@
+/**
+ * GBDT speed/accuracy benchmark: ours vs XGBoost (hist, n_jobs=2) vs scikit-learn
+ * HistGradientBoostingClassifier on the same generated CSV, in one run.
+ * Protocol: 200k rows × 20 features (10 informative, 10 noise), binary; rows [0, 160k) train,
+ * the rest test; 100 trees, depth 6, learning rate 0.1, λ=1, min_child_weight 1, 256 bins.
+ * Usage: npm run bench:learn   → prints a table, writes bench/results/learn.json
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, platform, release, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  createRng,
+  outputSize,
+  parseCsv,
+  predict,
+  predictRowInto,
+  rocAuc,
+  takeRows,
+  train,
+} from '../../src/learn/index.js';
+import { getColumn } from '../../src/learn/frame.js';
+import { resolvePython, runPythonJson } from './python.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..', '..');
+const N_ROWS = 200_000;
+const N_FEATURES = 20;
+const N_TRAIN = 160_000;
+const PARAMS = {
+  task: 'binary',
+  n_estimators: 100,
+  max_depth: 6,
+  learning_rate: 0.1,
+  reg_lambda: 1,
+  min_child_weight: 1,
+};
+
+/** Deterministic synthetic data: a nonlinear logit of features 0–9; features 10–19 are noise. */
+function generateCsv(path: string): void {
+  const rng = createRng(20240501);
+  const gauss = (): number => Math.sqrt(-2 * Math.log(1 - rng.next())) * Math.cos(2 * Math.PI * rng.next());
+  const lines = [[...Array.from({ length: N_FEATURES }, (_, j) => `f${j}`), 'target'].join(',')];
+  const x = new Float64Array(N_FEATURES);
+  for (let i = 0; i < N_ROWS; i++) {
+    for (let j = 0; j < N_FEATURES; j++) x[j] = Number(gauss().toFixed(5));
+    const logit =
+      1.2 * x[0]! -
+      0.8 * x[1]! +
+      0.6 * x[2]! * x[3]! +
+      Math.sin(2 * x[4]!) +
+      0.5 * x[5]! * x[5]! -
+      0.5 +
+      (x[6]! > 0.5 ? 0.7 : 0) -
+      0.4 * x[7]! * x[8]! +
+      0.3 * Math.abs(x[9]!);
+    const y = rng.next() < 1 / (1 + Math.exp(-logit)) ? 1 : 0;
+    lines.push(`${Array.from(x, (v) => v.toFixed(5)).join(',')},${y}`);
+  }
+  writeFileSync(path, lines.join('\n') + '\n');
+}
+
+function seconds(t0: number): number {
+  return (performance.now() - t0) / 1000;
+}
+
+function main(): void {
+  const dataPath = join(root, 'bench', 'data', 'learn-binary-200k.csv');
+  mkdirSync(dirname(dataPath), { recursive: true });
+  if (!existsSync(dataPath)) {
+    console.log(`generating ${dataPath}`);
+    generateCsv(dataPath);
+  }
+  let t0 = performance.now();
+  const frame = parseCsv(readFileSync(dataPath));
+  const parseS = seconds(t0);
+  const trainRows = Uint32Array.from({ length: N_TRAIN }, (_, i) => i);
+  const testRows = Uint32Array.from({ length: N_ROWS - N_TRAIN }, (_, i) => N_TRAIN + i);
+  const trainFrame = takeRows(frame, trainRows);
+  const testFrame = takeRows(frame, testRows);
+  const yTest = (getColumn(testFrame, 'target') as { values: Float64Array }).values;
+
+  t0 = performance.now();
+  const { model } = train('gbdt', trainFrame, 'target', PARAMS);
+  const trainS = seconds(t0);
+  t0 = performance.now();
+  const pred = predict(model, testFrame);
+  const predictS = seconds(t0);
+  const k = outputSize(model);
+  const scores = Float64Array.from({ length: testFrame.nRows }, (_, i) => pred.output[i * k + 1]!);
+  const auc = rocAuc(yTest, scores);
+  const rowUs = measureRowPredict(model, testFrame);
+  const ours = { train_s: trainS, predict_s: predictS, auc, predict_row_us: rowUs, parse_csv_s: parseS };
+
+  const python = resolvePython(['sklearn', 'xgboost']);
+  type Ref = { train_s: number; predict_s: number; auc: number } | null;
+  let refs: {
+    xgboost: Ref;
+    sklearn: Ref;
+    versions?: Record<string, string>;
+    errors?: Record<string, string>;
+  } = {
+    xgboost: null,
+    sklearn: null,
+  };
+  if (python) {
+    console.log(`references with ${python}`);
+    refs =
+      (runPythonJson(python, join(here, 'reference.py'), [dataPath, String(N_TRAIN)]) as typeof refs) ?? refs;
+  } else console.log('no Python with scikit-learn and xgboost: reference results are null');
+
+  const ratio = (a: number, b?: number | null): number | null => (b ? a / b : null);
+  const result = {
+    protocol: { rows: N_ROWS, features: N_FEATURES, train_rows: N_TRAIN, params: PARAMS },
+    ours,
+    xgboost: refs.xgboost,
+    sklearn: refs.sklearn,
+    ratios: {
+      train_vs_xgboost: ratio(trainS, refs.xgboost?.train_s),
+      train_vs_sklearn: ratio(trainS, refs.sklearn?.train_s),
+      predict_vs_xgboost: ratio(predictS, refs.xgboost?.predict_s),
+      auc_minus_xgboost: refs.xgboost ? auc - refs.xgboost.auc : null,
+    },
+    versions: refs.versions ?? {},
+    errors: refs.errors ?? {},
+    machine: {
+      cpu: cpus()[0]?.model ?? 'unknown',
+      cores: cpus().length,
+      memory_gb: Math.round(totalmem() / 2 ** 30),
+      os: `${platform()} ${release()}`,
+      node: process.version,
+    },
+    date: new Date().toISOString(),
+  };
+  const out = join(root, 'bench', 'results', 'learn.json');
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
+  const f = (v: number | undefined | null, d = 3): string =>
+    v === undefined || v === null ? 'n/a' : v.toFixed(d);
+  console.log(`\nCSV parse (ours): ${parseS.toFixed(2)} s; single-row predict: ${rowUs.toFixed(2)} µs\n`);
+  console.log('| system | train_s | predict_s | AUC | train ratio (ours/x) |');
+  console.log('|---|---|---|---|---|');
+  console.log(`| ours (modelyard gbdt) | ${f(trainS)} | ${f(predictS)} | ${f(auc, 4)} | 1.00 |`);
+  for (const [name, r] of [
+    ['xgboost hist n_jobs=2', refs.xgboost],
+    ['sklearn HistGradientBoosting', refs.sklearn],
+  ] as const) {
+    console.log(
+      `| ${name} | ${f(r?.train_s)} | ${f(r?.predict_s)} | ${f(r?.auc, 4)} | ${f(r ? trainS / r.train_s : null, 2)} |`,
+    );
+  }
+  console.log(`\nwrote ${out}`);
+}
+
+/** Mean single-row latency over repeated passes of the test rows (after a warm-up pass). */
+function measureRowPredict(
+  model: Parameters<typeof predictRowInto>[0],
+  frame: ReturnType<typeof takeRows>,
+): number {
+  const names = model.preprocess.inputs.map((i) => i.name);
+  const cols = names.map((n) => (getColumn(frame, n) as { values: Float64Array }).values);
+  const n = Math.min(frame.nRows, 20_000);
+  const rows = Array.from({ length: n }, (_, i) => Float64Array.from(cols, (c) => c[i]!));
+  const out = new Float64Array(outputSize(model));
+  let sink = 0;
+  for (const r of rows) predictRowInto(model, r, out);
+  const passes = 5;
+  const t0 = performance.now();
+  for (let p = 0; p < passes; p++) {
+    for (let i = 0; i < n; i++) {
+      predictRowInto(model, rows[i]!, out);
+      sink += out[1]!;
+    }
+  }
+  const us = ((performance.now() - t0) * 1000) / (passes * n);
+  if (Number.isNaN(sink)) console.log('unexpected NaN prediction');
+  return us;
+}
+
+main();

@@ -1,0 +1,280 @@
+/**
+ * Grows one gradient-boosting regression tree on binned data (XGBoost-style second-order gain).
+ * Histograms are (gradient, hessian) pairs, 256 bins per feature at stride 512; the smaller child
+ * gets a fresh histogram and the larger one is the parent's minus it, in the parent's buffer.
+ */
+import { MISSING_BIN } from './binning.js';
+
+export interface GrowParams {
+  /** 0 = unlimited. */
+  maxDepth: number;
+  /** 0 = unlimited (depth-wise growth); otherwise best-first until this many leaves. */
+  maxLeaves: number;
+  minChildWeight: number;
+  lambda: number;
+  gamma: number;
+  learningRate: number;
+}
+
+/** Builds the histogram of rows[start..end) over the given features into `hist` (zeroing them first). */
+export type HistBuilder = (hist: Float64Array, start: number, end: number, feats: Int32Array) => void;
+
+export interface GrowContext {
+  bins: Uint8Array;
+  nFeatures: number;
+  /** Value bins per feature (upper.length + 1). */
+  nValueBins: Int32Array;
+  /** Row indices of the tree's sample in [0, nSample); reordered so every leaf owns a range. */
+  rows: Uint32Array;
+  tmp: Uint32Array;
+  grad: Float64Array;
+  hess: Float64Array;
+  buildHist: HistBuilder;
+  histPool: Float64Array[];
+}
+
+export interface GrownTree {
+  nNodes: number;
+  feature: Int32Array;
+  splitBin: Int32Array;
+  left: Int32Array;
+  defaultLeft: Uint8Array;
+  value: Float64Array;
+  gain: Float64Array;
+  /** Row range [leafStart, leafEnd) in ctx.rows of each leaf node. */
+  leafStart: Int32Array;
+  leafEnd: Int32Array;
+}
+
+interface Candidate {
+  node: number;
+  start: number;
+  end: number;
+  depth: number;
+  hist: Float64Array;
+  g: number;
+  h: number;
+  gain: number;
+  feature: number;
+  bin: number;
+  defaultLeft: boolean;
+  gl: number;
+  hl: number;
+}
+
+/** Makes a single-threaded histogram builder over row-major bins. */
+export function createHistBuilder(ctx: Omit<GrowContext, 'buildHist' | 'histPool'>): HistBuilder {
+  const { bins, nFeatures: nf, rows, grad, hess } = ctx;
+  return (hist, start, end, feats) => {
+    const k = feats.length;
+    for (let j = 0; j < k; j++) hist.fill(0, feats[j]! << 9, (feats[j]! + 1) << 9);
+    if (k === nf) {
+      for (let r = start; r < end; r++) {
+        const row = rows[r]!;
+        const g = grad[row]!;
+        const h = hess[row]!;
+        const base = row * nf;
+        for (let f = 0; f < nf; f++) {
+          const o = (f << 9) | (bins[base + f]! << 1);
+          hist[o]! += g;
+          hist[o + 1]! += h;
+        }
+      }
+      return;
+    }
+    for (let r = start; r < end; r++) {
+      const row = rows[r]!;
+      const g = grad[row]!;
+      const h = hess[row]!;
+      const base = row * nf;
+      for (let j = 0; j < k; j++) {
+        const f = feats[j]!;
+        const o = (f << 9) | (bins[base + f]! << 1);
+        hist[o]! += g;
+        hist[o + 1]! += h;
+      }
+    }
+  };
+}
+
+/** Grows a tree over ctx.rows[0..nSample) using the features in `feats`. */
+export function growTree(ctx: GrowContext, nSample: number, feats: Int32Array, p: GrowParams): GrownTree {
+  const maxNodes = maxNodeCount(p, nSample);
+  const t: GrownTree = {
+    nNodes: 1,
+    feature: new Int32Array(maxNodes).fill(-1),
+    splitBin: new Int32Array(maxNodes),
+    left: new Int32Array(maxNodes).fill(-1),
+    defaultLeft: new Uint8Array(maxNodes),
+    value: new Float64Array(maxNodes),
+    gain: new Float64Array(maxNodes),
+    leafStart: new Int32Array(maxNodes),
+    leafEnd: new Int32Array(maxNodes),
+  };
+  const pool = ctx.histPool;
+  const take = (): Float64Array => pool.pop() ?? new Float64Array(ctx.nFeatures << 9);
+  let g = 0;
+  let h = 0;
+  for (let r = 0; r < nSample; r++) {
+    g += ctx.grad[ctx.rows[r]!]!;
+    h += ctx.hess[ctx.rows[r]!]!;
+  }
+  const rootHist = take();
+  ctx.buildHist(rootHist, 0, nSample, feats);
+  const open: Candidate[] = [];
+  const finishLeaf = (c: { node: number; start: number; end: number; g: number; h: number }): void => {
+    t.value[c.node] = (-c.g / (c.h + p.lambda)) * p.learningRate;
+    t.leafStart[c.node] = c.start;
+    t.leafEnd[c.node] = c.end;
+  };
+  const consider = (c: Candidate): void => {
+    if ((p.maxDepth === 0 || c.depth < p.maxDepth) && c.h >= 2 * p.minChildWeight)
+      findSplit(ctx, c, feats, p);
+    if (c.gain > 0) open.push(c);
+    else {
+      pool.push(c.hist);
+      finishLeaf(c);
+    }
+  };
+  consider(blank(0, 0, nSample, 0, rootHist, g, h));
+  let leaves = 1;
+  while (open.length > 0) {
+    if (p.maxLeaves > 0 && leaves >= p.maxLeaves) break;
+    let pick = 0;
+    if (p.maxLeaves > 0) for (let i = 1; i < open.length; i++) if (open[i]!.gain > open[pick]!.gain) pick = i;
+    const c = open.splice(pick, 1)[0]!;
+    const mid = partition(ctx, c);
+    const l = t.nNodes;
+    t.nNodes += 2;
+    t.feature[c.node] = c.feature;
+    t.splitBin[c.node] = c.bin;
+    t.left[c.node] = l;
+    t.defaultLeft[c.node] = c.defaultLeft ? 1 : 0;
+    t.gain[c.node] = c.gain;
+    const smallIsLeft = mid - c.start <= c.end - mid;
+    const small = take();
+    if (smallIsLeft) ctx.buildHist(small, c.start, mid, feats);
+    else ctx.buildHist(small, mid, c.end, feats);
+    const large = c.hist;
+    for (let j = 0; j < feats.length; j++) {
+      const o = feats[j]! << 9;
+      for (let i = o; i < o + 512; i++) large[i]! -= small[i]!;
+    }
+    const leftC = blank(l, c.start, mid, c.depth + 1, smallIsLeft ? small : large, c.gl, c.hl);
+    const rightC = blank(l + 1, mid, c.end, c.depth + 1, smallIsLeft ? large : small, c.g - c.gl, c.h - c.hl);
+    consider(leftC);
+    consider(rightC);
+    leaves++;
+  }
+  for (const c of open) {
+    pool.push(c.hist);
+    finishLeaf(c);
+  }
+  return t;
+}
+
+function maxNodeCount(p: GrowParams, n: number): number {
+  let m = 2 * Math.max(1, n) - 1;
+  if (p.maxLeaves > 0) m = Math.min(m, 2 * p.maxLeaves - 1);
+  if (p.maxDepth > 0 && p.maxDepth < 30) m = Math.min(m, 2 ** (p.maxDepth + 1) - 1);
+  return m;
+}
+
+function blank(
+  node: number,
+  start: number,
+  end: number,
+  depth: number,
+  hist: Float64Array,
+  g: number,
+  h: number,
+): Candidate {
+  return {
+    node,
+    start,
+    end,
+    depth,
+    hist,
+    g,
+    h,
+    gain: 0,
+    feature: -1,
+    bin: 0,
+    defaultLeft: false,
+    gl: 0,
+    hl: 0,
+  };
+}
+
+function findSplit(ctx: GrowContext, c: Candidate, feats: Int32Array, p: GrowParams): void {
+  const { lambda, minChildWeight: mcw } = p;
+  const hist = c.hist;
+  const G = c.g;
+  const H = c.h;
+  const parent = (G * G) / (H + lambda);
+  let best = 0;
+  for (let j = 0; j < feats.length; j++) {
+    const f = feats[j]!;
+    const o = f << 9;
+    const nb = ctx.nValueBins[f]!;
+    const gm = hist[o + (MISSING_BIN << 1)]!;
+    const hm = hist[o + (MISSING_BIN << 1) + 1]!;
+    const hasMissing = hm > 0;
+    let gl = 0;
+    let hl = 0;
+    const last = hasMissing ? nb : nb - 1;
+    for (let b = 0; b < last; b++) {
+      gl += hist[o + (b << 1)]!;
+      hl += hist[o + (b << 1) + 1]!;
+      let hr = H - hl;
+      if (hl >= mcw && hr >= mcw) {
+        const gr = G - gl;
+        const gain = (gl * gl) / (hl + lambda) + (gr * gr) / (hr + lambda) - parent;
+        if (gain > best) {
+          best = gain;
+          set(c, f, b, false, gl, hl);
+        }
+      }
+      if (hasMissing && b < nb - 1) {
+        const gl2 = gl + gm;
+        const hl2 = hl + hm;
+        hr = H - hl2;
+        if (hl2 >= mcw && hr >= mcw) {
+          const gr = G - gl2;
+          const gain = (gl2 * gl2) / (hl2 + lambda) + (gr * gr) / (hr + lambda) - parent;
+          if (gain > best) {
+            best = gain;
+            set(c, f, b, true, gl2, hl2);
+          }
+        }
+      }
+    }
+  }
+  c.gain = best > 0 ? best / 2 - p.gamma : 0;
+}
+
+function set(c: Candidate, f: number, b: number, dl: boolean, gl: number, hl: number): void {
+  c.feature = f;
+  c.bin = b;
+  c.defaultLeft = dl;
+  c.gl = gl;
+  c.hl = hl;
+}
+
+/** Stable partition of the candidate's rows by its split; returns the first right-hand index. */
+function partition(ctx: GrowContext, c: Candidate): number {
+  const { bins, nFeatures: nf, rows, tmp } = ctx;
+  const f = c.feature;
+  const bin = c.bin;
+  const dl = c.defaultLeft;
+  let l = c.start;
+  let r = 0;
+  for (let i = c.start; i < c.end; i++) {
+    const row = rows[i]!;
+    const b = bins[row * nf + f]!;
+    if (b === MISSING_BIN ? dl : b <= bin) rows[l++] = row;
+    else tmp[r++] = row;
+  }
+  rows.set(tmp.subarray(0, r), l);
+  return l;
+}
