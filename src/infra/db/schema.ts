@@ -62,6 +62,8 @@ export interface DatasetVersionsTable {
   split_counts: string;
   /** Blob key of the per-row split assignment (one byte a row: 0 train, 1 validation, 2 test). */
   split_blob_key: string;
+  /** JSON array of strings: things the upload ignored or the user should know. */
+  warnings: string;
   created_at: string;
   created_by: string | null;
 }

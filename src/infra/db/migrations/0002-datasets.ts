@@ -31,6 +31,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('split_spec', 'text', (c) => c.notNull())
     .addColumn('split_counts', 'text', (c) => c.notNull())
     .addColumn('split_blob_key', 'text', (c) => c.notNull())
+    .addColumn('warnings', 'text', (c) => c.notNull().defaultTo('[]'))
     .addColumn('created_at', 'text', (c) => c.notNull())
     .addColumn('created_by', 'text')
     .addUniqueConstraint('dataset_versions_unique', ['dataset_id', 'version'])
