@@ -54,6 +54,19 @@ export function assertValidKey(key: string): void {
   }
 }
 
+/**
+ * Rejects list/delete prefixes that no valid key could start with (`../`, `/abs`, `a//`), so a
+ * prefix can never reach outside the store. The empty prefix means everything.
+ */
+export function assertValidPrefix(prefix: string): void {
+  if (prefix === '') return;
+  try {
+    assertValidKey(`${prefix}x`);
+  } catch {
+    throw new AppError('invalid', `invalid blob prefix '${prefix}'`, { reason: 'invalid_blob_key' });
+  }
+}
+
 export function blobNotFound(key: string): AppError {
   return new AppError('not_found', `blob '${key}' was not found`, { reason: 'blob_not_found' });
 }

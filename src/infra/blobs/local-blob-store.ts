@@ -1,11 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readFile, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
-import { dirname, join, relative, sep } from 'node:path';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, readFile, readdir, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { AppError } from '../../errors.js';
 import {
   assertValidKey,
+  assertValidPrefix,
   blobNotFound,
   blobTooLarge,
   type BlobInfo,
@@ -13,12 +15,45 @@ import {
   type BlobStore,
 } from './blob-store.js';
 
-/** Blobs as files under one directory; writes go to a temp file in the same directory, then rename. */
-export function createLocalBlobStore(rootDir: string): BlobStore {
+type Listing = Array<{ key: string; sizeBytes: number }>;
+
+const errno = (e: unknown) => (e as NodeJS.ErrnoException).code;
+
+/**
+ * Blobs as files under one directory; writes go to a temp file in the same directory, then rename.
+ * Folders emptied by deletes are removed, so a key can later name a file where a folder was. A key
+ * cannot be a file and a folder at once (`a` and `a/b`): that put answers `conflict`.
+ */
+export function createLocalBlobStore(rootDirectory: string): BlobStore {
+  const rootDir = resolve(rootDirectory);
   const pathOf = (key: string) => {
     assertValidKey(key);
     return join(rootDir, ...key.split('/'));
   };
+
+  const folderConflict = (key: string, cause: unknown) =>
+    new AppError('conflict', `blob key '${key}' clashes with a key that is a folder of it, or its file`, {
+      reason: 'blob_key_conflict',
+      cause,
+    });
+
+  /** Creates the temp file; retries when a concurrent delete prunes the folder between mkdir and open. */
+  async function openTemp(key: string, target: string) {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await mkdir(dirname(target), { recursive: true });
+      } catch (e) {
+        if (errno(e) === 'ENOTDIR' || errno(e) === 'EEXIST') throw folderConflict(key, e);
+        throw e;
+      }
+      const tmp = `${target}.tmp-${randomBytes(6).toString('hex')}`;
+      try {
+        return { tmp, handle: await open(tmp, 'wx') };
+      } catch (e) {
+        if (errno(e) !== 'ENOENT' || attempt >= 3) throw e;
+      }
+    }
+  }
 
   async function put(
     key: string,
@@ -26,8 +61,7 @@ export function createLocalBlobStore(rootDir: string): BlobStore {
     options: BlobPutOptions = {},
   ): Promise<BlobInfo> {
     const target = pathOf(key);
-    await mkdir(dirname(target), { recursive: true });
-    const tmp = `${target}.tmp-${randomBytes(6).toString('hex')}`;
+    const { tmp, handle } = await openTemp(key, target);
     const hash = createHash('sha256');
     let sizeBytes = 0;
     const meter = new Transform({
@@ -42,10 +76,12 @@ export function createLocalBlobStore(rootDir: string): BlobStore {
     const source =
       typeof body === 'string' || body instanceof Uint8Array ? Readable.from([Buffer.from(body)]) : body;
     try {
-      await pipeline(source, meter, createWriteStream(tmp));
+      await pipeline(source, meter, handle.createWriteStream());
       await rename(tmp, target);
     } catch (e) {
+      await handle.close().catch(() => undefined);
       await rm(tmp, { force: true });
+      if (errno(e) === 'EISDIR' || errno(e) === 'ENOTEMPTY') throw folderConflict(key, e);
       throw e;
     }
     return { key, sizeBytes, sha256: hash.digest('hex') };
@@ -53,41 +89,56 @@ export function createLocalBlobStore(rootDir: string): BlobStore {
 
   async function get(key: string, range?: { start: number; endInclusive?: number }): Promise<Readable> {
     const p = pathOf(key);
-    try {
-      await stat(p);
-    } catch {
-      throw blobNotFound(key);
-    }
+    if ((await statKey(key)) === null) throw blobNotFound(key);
     return createReadStream(p, range ? { start: range.start, end: range.endInclusive } : undefined);
   }
 
   async function getBuffer(key: string): Promise<Buffer> {
+    const p = pathOf(key);
     try {
-      return await readFile(pathOf(key));
+      return await readFile(p);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw blobNotFound(key);
+      // A folder of other keys is not an object either.
+      if (errno(e) === 'ENOENT' || errno(e) === 'EISDIR' || errno(e) === 'ENOTDIR') throw blobNotFound(key);
       throw e;
     }
   }
 
   async function statKey(key: string) {
+    const p = pathOf(key);
     try {
-      const s = await stat(pathOf(key));
+      const s = await stat(p);
       return s.isFile() ? { sizeBytes: s.size } : null;
-    } catch {
-      return null;
+    } catch (e) {
+      if (errno(e) === 'ENOENT' || errno(e) === 'ENOTDIR') return null;
+      throw e;
+    }
+  }
+
+  /** Removes the folders above a deleted file while they are empty, up to (not including) the root. */
+  async function pruneEmptyParents(path: string) {
+    for (let dir = dirname(path); dir !== rootDir && dir.startsWith(rootDir + sep); dir = dirname(dir)) {
+      try {
+        await rmdir(dir);
+      } catch {
+        return; // not empty (or already gone, or raced with a put): stop climbing
+      }
     }
   }
 
   async function del(key: string) {
+    const p = pathOf(key);
     try {
-      await unlink(pathOf(key));
+      await unlink(p);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      if (errno(e) === 'ENOENT' || errno(e) === 'ENOTDIR') return;
+      if (errno(e) === 'EISDIR') return; // a folder of other keys: no object by this name
+      throw e;
     }
+    await pruneEmptyParents(p);
   }
 
-  async function walk(dir: string, out: Array<{ key: string; sizeBytes: number }>) {
+  async function walk(dir: string, out: Listing) {
     let entries;
     try {
       entries = await readdir(dir, { withFileTypes: true });
@@ -98,14 +149,19 @@ export function createLocalBlobStore(rootDir: string): BlobStore {
       const p = join(dir, e.name);
       if (e.isDirectory()) await walk(p, out);
       else if (e.isFile() && !e.name.includes('.tmp-')) {
-        out.push({ key: relative(rootDir, p).split(sep).join('/'), sizeBytes: (await stat(p)).size });
+        try {
+          out.push({ key: relative(rootDir, p).split(sep).join('/'), sizeBytes: (await stat(p)).size });
+        } catch (err) {
+          if (errno(err) !== 'ENOENT') throw err; // deleted while we walked
+        }
       }
     }
   }
 
-  async function list(prefix: string) {
-    const out: Array<{ key: string; sizeBytes: number }> = [];
-    // Walk only the deepest directory the prefix names fully.
+  async function list(prefix: string): Promise<Listing> {
+    assertValidPrefix(prefix);
+    const out: Listing = [];
+    // Walk only the deepest directory the prefix names fully; the rest is a plain string match.
     const slash = prefix.lastIndexOf('/');
     const base = slash < 0 ? rootDir : join(rootDir, ...prefix.slice(0, slash).split('/'));
     await walk(base, out);

@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { startLocalS3, type LocalS3Server } from '../../../test/helpers/s3.js';
+import { AppError } from '../../errors.js';
+import { runBlobStoreContract } from './blob-store.contract.js';
+import { createS3BlobStore } from './s3-blob-store.js';
+
+let server: LocalS3Server;
+before(async () => {
+  server = await startLocalS3();
+});
+after(async () => {
+  await server?.stop();
+});
+
+// Each test gets its own key prefix in the one bucket, which also exercises the prefix setting.
+runBlobStoreContract(
+  'S3 (s3rver)',
+  async () => {
+    const store = createS3BlobStore(server.config(`t-${randomBytes(6).toString('hex')}`), {
+      partSizeBytes: 5 * 1024 * 1024,
+    });
+    return {
+      store,
+      // Tests run one at a time in this file, so any pending upload is the current test's.
+      leftovers: async () => server.pendingUploads(),
+      close: async () => store.destroy(),
+    };
+  },
+  {
+    // s3rver writes an object's file in place, so racing writers interleave; S3 itself replaces
+    // objects atomically (last complete write wins), which our adapter relies on.
+    concurrentOverwrites: 's3rver writes objects in place, not atomically',
+  },
+);
+
+describe('S3 blob store specifics', () => {
+  it('keeps stores with different prefixes apart and names its place', async () => {
+    const a = createS3BlobStore(server.config('tenant-a/'));
+    const b = createS3BlobStore(server.config('/tenant-b'));
+    const whole = createS3BlobStore(server.config(''));
+    try {
+      await a.put('k', 'from a');
+      await b.put('k', 'from b');
+      assert.equal((await a.getBuffer('k')).toString(), 'from a');
+      assert.deepEqual(await b.list(''), [{ key: 'k', sizeBytes: 6 }]);
+      assert.deepEqual(
+        (await whole.list('tenant-')).map((o) => o.key),
+        ['tenant-a/k', 'tenant-b/k'],
+      );
+      assert.equal(await a.deletePrefix(''), 1);
+      assert.equal((await b.getBuffer('k')).toString(), 'from b');
+      assert.equal(a.describe(), `s3://${server.bucket}/tenant-a/`);
+      assert.equal(b.describe(), `s3://${server.bucket}/tenant-b/`);
+    } finally {
+      for (const s of [a, b, whole]) s.destroy();
+    }
+  });
+
+  it('reports a missing bucket clearly on ping and as unavailable on use', async () => {
+    const store = createS3BlobStore({ ...server.config(), bucket: 'no-such-bucket' });
+    try {
+      await assert.rejects(
+        store.ping(),
+        (e) =>
+          e instanceof AppError &&
+          e.code === 'unavailable' &&
+          e.reason === 's3_bucket_missing' &&
+          /no-such-bucket/.test(e.message),
+      );
+      await assert.rejects(store.getBuffer('k'), (e) => e instanceof AppError && e.code === 'unavailable');
+    } finally {
+      store.destroy();
+    }
+  });
+
+  it('reports an unreachable endpoint as unavailable', async () => {
+    const store = createS3BlobStore({ ...server.config(), endpoint: 'http://127.0.0.1:9' });
+    try {
+      await assert.rejects(store.ping(), (e) => e instanceof AppError && e.code === 'unavailable');
+    } finally {
+      store.destroy();
+    }
+  });
+});
