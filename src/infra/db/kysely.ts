@@ -27,6 +27,8 @@ export async function openDb(options: DbOptions): Promise<DbHandle> {
     const { default: pg } = await import('pg');
     // COUNT(*) and BIGINT come back as strings by default; our counts fit in a double.
     pg.types.setTypeParser(20, (v: string) => Number(v));
+    // SUM over integers and AVG answer NUMERIC, also a string by default; SQLite answers numbers.
+    pg.types.setTypeParser(1700, (v: string) => Number(v));
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 10 });
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return { db, dialect: 'postgres', close: () => db.destroy() };
