@@ -39,11 +39,13 @@ const ORAN_FIELD: Record<string, string> = {
 };
 
 const oranField = (f: string) => f.replace(/[A-Za-z]+/g, (w) => ORAN_FIELD[w] ?? w);
+/** In prose only camelCase words are field names (`name` is also an English word). */
+const oranProse = (s: string) => s.replace(/\b[a-z]+[A-Z][A-Za-z]*\b/g, (w) => ORAN_FIELD[w] ?? w);
 
 function detailOf(err: AppError): string {
   if (err.code === 'internal') return 'internal error; see the server log for the request id';
-  if (err.errors.length === 0) return err.message;
-  return err.errors.map((e: FieldError) => `${oranField(e.field)} ${e.message}`).join('; ');
+  if (err.errors.length === 0) return oranProse(err.message);
+  return err.errors.map((e: FieldError) => `${oranField(e.field)} ${oranProse(e.message)}`).join('; ');
 }
 
 const FeatureGroupConfig = Type.Object({
