@@ -2,7 +2,13 @@
  * Learners by name. Training runs pick a learner with `learners[name]` and a params object;
  * `validate` fills defaults and rejects bad values with an error naming the parameter.
  */
+import { fitDecisionTree, fitRandomForest } from './forest.js';
+import type { ForestParams, TreeParams } from './forest.js';
 import { fitGbdt } from './gbdt.js';
+import { fitLinear } from './linear.js';
+import type { LinearParams } from './linear.js';
+import { fitLogistic } from './logistic.js';
+import type { LogisticParams } from './logistic.js';
 import type { GbdtParams } from './gbdt.js';
 import { validateParams } from './params.js';
 import type { ParamSchema } from './params.js';
@@ -158,8 +164,127 @@ const gbdt = define({
   },
 });
 
+const LINEAR_DEFAULTS = { impute: 'mean', standardize: true, categorical: 'onehot' };
+
+const linearRegression = define({
+  name: 'linear_regression',
+  description: 'Least squares with an optional L2 (ridge) penalty, solved in closed form (Cholesky).',
+  tasks: ['regression'],
+  iterative: false,
+  params: {
+    ...commonParams(LINEAR_DEFAULTS),
+    alpha: {
+      type: 'number',
+      default: 1,
+      min: 0,
+      description: 'L2 penalty on the coefficients (0 = ordinary least squares).',
+    },
+  },
+  fit: (d, t, p: LinearParams) => fitLinear(d, t, p),
+});
+
+const logisticRegression = define({
+  name: 'logistic_regression',
+  description:
+    'L2-regularised logistic regression (sigmoid for 2 classes, multinomial softmax for more), L-BFGS.',
+  tasks: ['binary', 'multiclass'],
+  iterative: true,
+  params: {
+    ...commonParams(LINEAR_DEFAULTS),
+    C: {
+      type: 'number',
+      default: 1,
+      min: 0,
+      exclusiveMin: true,
+      description: 'Inverse L2 strength: objective Σ log-loss + ‖w‖²/(2C) (scikit-learn convention).',
+    },
+    max_iter: { type: 'integer', default: 100, min: 1, description: 'Maximum L-BFGS iterations.' },
+    tol: {
+      type: 'number',
+      default: 1e-4,
+      min: 0,
+      description: 'Stop when the largest gradient component of the summed loss is below this.',
+    },
+  },
+  fit: (d, t, p: LogisticParams, o) => fitLogistic(d, t, p, o),
+});
+
+function treeParams(forest: boolean): ParamSchema {
+  return {
+    ...commonParams(TREE_DEFAULTS),
+    max_depth: {
+      type: 'integer',
+      default: 0,
+      min: 0,
+      description: 'Maximum depth; 0 = grow until leaves are pure or too small.',
+    },
+    min_samples_split: {
+      type: 'integer',
+      default: 2,
+      min: 2,
+      description: 'Minimum (bootstrap-weighted) rows to split a node.',
+    },
+    min_samples_leaf: {
+      type: 'integer',
+      default: 1,
+      min: 1,
+      description: 'Minimum (bootstrap-weighted) rows in each child.',
+    },
+    criterion: {
+      type: 'enum',
+      default: 'auto',
+      values: ['auto', 'gini', 'entropy', 'squared_error'],
+      description: "Split quality; 'auto' = gini for classification, squared_error for regression.",
+    },
+    max_features: {
+      type: 'enum',
+      default: 'auto',
+      values: ['auto', 'all', 'sqrt', 'log2'],
+      description: forest
+        ? "Features tried per split; 'auto' = sqrt for classification, all for regression."
+        : "Features tried per split; 'auto' = all.",
+    },
+    max_bins: {
+      type: 'integer',
+      default: 256,
+      min: 3,
+      max: 256,
+      description: 'Quantile bins per feature (split candidates) including the missing bin.',
+    },
+    seed: { type: 'integer', default: 0, description: 'Seed for feature sampling (and bootstrap).' },
+  };
+}
+
+const decisionTree = define({
+  name: 'decision_tree',
+  description: 'CART decision tree on quantile-binned features (leaf = class distribution or mean).',
+  tasks: ['binary', 'multiclass', 'regression'],
+  iterative: false,
+  params: treeParams(false),
+  fit: (d, t, p: TreeParams) => fitDecisionTree(d, t, p),
+});
+
+const randomForest = define({
+  name: 'random_forest',
+  description: 'Random forest: bootstrap-sampled CART trees with per-split feature sampling, averaged.',
+  tasks: ['binary', 'multiclass', 'regression'],
+  iterative: false,
+  params: {
+    ...treeParams(true),
+    n_estimators: { type: 'integer', default: 100, min: 1, description: 'Number of trees.' },
+    bootstrap: { type: 'boolean', default: true, description: 'Train each tree on a bootstrap sample.' },
+  },
+  fit: (d, t, p: ForestParams) => fitRandomForest(d, t, p),
+});
+
 /** All built-in learners by name. */
-export const learners: Record<string, Learner> = { gbdt };
+export const learners: Record<string, Learner> = {
+  gbdt,
+  random_forest: randomForest,
+  decision_tree: decisionTree,
+  logistic_regression: logisticRegression,
+  linear_regression: linearRegression,
+};
 
 /** The learner with this name, or an error listing the available ones. */
 export function getLearner(name: string): Learner {

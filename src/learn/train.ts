@@ -111,6 +111,7 @@ export function encodeTarget(
   const distinct = [...new Set(col.values)].sort((a, b) => a - b);
   let resolved: Task;
   if (task !== 'auto') resolved = task;
+  else if (supported.length === 1 && supported[0] === 'regression') resolved = 'regression';
   else if (!supported.includes('regression') || (distinct.length <= 20 && distinct.every(Number.isInteger))) {
     resolved = distinct.length <= 2 ? 'binary' : 'multiclass';
   } else resolved = 'regression';
