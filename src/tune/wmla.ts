@@ -104,7 +104,8 @@ export function wmlaParamToSpec(hp: WmlaHyperParam): ParamSpec {
     if (!(base > 0) || base === 1)
       throw new SearchSpaceError(hp.name, 'power must be a positive number other than 1');
     if (!isInt && step === undefined) {
-      const [a, b] = [base ** low, base ** high].sort((x, y) => x - y) as [number, number];
+      const pow = (x: number): number => Number((base ** x).toPrecision(12));
+      const [a, b] = [pow(low), pow(high)].sort((x, y) => x - y) as [number, number];
       return { type: 'float', low: a, high: b, log: true };
     }
     const exps: number[] = [];
