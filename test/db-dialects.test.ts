@@ -179,7 +179,6 @@ for (const dialect of dialectsUnderTest()) {
       'declares every primary-key column NOT NULL',
       {
         skip: dialect === 'postgres' && 'PostgreSQL makes primary keys NOT NULL by itself',
-        todo: 'SQLite lets a TEXT PRIMARY KEY hold NULL; the migrations need .notNull() on them',
       },
       async () => {
         const offenders: string[] = [];

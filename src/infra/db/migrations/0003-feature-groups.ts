@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 export async function up(db: Kysely<unknown>): Promise<void> {
   let t = db.schema
     .createTable('feature_groups')
-    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('id', 'text', (c) => c.primaryKey().notNull())
     .addColumn('name', 'text', (c) => c.notNull().unique())
     .addColumn('feature_list', 'text', (c) => c.notNull())
     .addColumn('datalake_source', 'text', (c) => c.notNull());
