@@ -127,6 +127,8 @@ export function runBlobStoreContract(
       assert.equal((await read(store, 'r', { start: 0, endInclusive: 0 })).toString(), '0');
       assert.equal((await read(store, 'r', { start: 8, endInclusive: 100 })).toString(), '89');
       assert.equal((await read(store, 'r', { start: 10 })).length, 0);
+      assert.equal((await read(store, 'r', { start: 5, endInclusive: 4 })).length, 0, 'an empty range');
+      await assert.rejects(store.get('missing', { start: 5, endInclusive: 4 }), isAppError('not_found'));
       await assert.rejects(store.get('missing', { start: 0 }), isAppError('not_found', 'blob_not_found'));
     });
 

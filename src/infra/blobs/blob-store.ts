@@ -23,7 +23,10 @@ export interface BlobPutOptions {
 export interface BlobStore {
   /** Stores the body under key, replacing what was there, and returns its size and sha256. */
   put(key: string, body: Readable | Uint8Array | string, options?: BlobPutOptions): Promise<BlobInfo>;
-  /** Streams an object; throws AppError not_found when it does not exist. */
+  /**
+   * Streams an object, or the bytes start..endInclusive of it (an end past the object is clamped;
+   * a start past it, or an end before the start, reads empty); not_found when it does not exist.
+   */
   get(key: string, range?: { start: number; endInclusive?: number }): Promise<Readable>;
   /** Reads an object whole; for small objects only. */
   getBuffer(key: string): Promise<Buffer>;
@@ -31,9 +34,12 @@ export interface BlobStore {
   stat(key: string): Promise<{ sizeBytes: number } | null>;
   /** Removes an object; succeeds when it is already gone. */
   delete(key: string): Promise<void>;
-  /** Removes every object whose key starts with prefix; returns how many. */
+  /** Removes every object whose key starts with prefix (a plain string prefix); returns how many. */
   deletePrefix(prefix: string): Promise<number>;
-  /** Lists objects under a prefix, in key order. */
+  /**
+   * Lists objects whose key starts with prefix, in key (byte) order. The prefix is a plain string
+   * prefix as in S3: `a/b` matches `a/b/1` and `a/bc/2`; `a/b/` matches only the first.
+   */
   list(prefix: string): Promise<Array<{ key: string; sizeBytes: number }>>;
   /** Short description for logs and /readyz, e.g. `local:/var/lib/modelyard/blobs`. */
   describe(): string;

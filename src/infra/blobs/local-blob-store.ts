@@ -90,6 +90,8 @@ export function createLocalBlobStore(rootDirectory: string): BlobStore {
   async function get(key: string, range?: { start: number; endInclusive?: number }): Promise<Readable> {
     const p = pathOf(key);
     if ((await statKey(key)) === null) throw blobNotFound(key);
+    // An end before the start is a zero-length range (`end - 1` of an empty slice).
+    if (range?.endInclusive !== undefined && range.endInclusive < range.start) return Readable.from([]);
     return createReadStream(p, range ? { start: range.start, end: range.endInclusive } : undefined);
   }
 

@@ -131,6 +131,11 @@ export function createS3BlobStore(config: S3Config, options: S3BlobStoreOptions 
   }
 
   async function get(key: string, range?: { start: number; endInclusive?: number }): Promise<Readable> {
+    if (range?.endInclusive !== undefined && range.endInclusive < range.start) {
+      // A zero-length range; S3 would ignore such a Range header and send the whole object.
+      if ((await stat(key)) === null) throw blobNotFound(key);
+      return Readable.from([]);
+    }
     const Range = range ? `bytes=${range.start}-${range.endInclusive ?? ''}` : undefined;
     try {
       const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: objectKey(key), Range }));
