@@ -38,3 +38,16 @@ test('S3 settings appear only when a bucket is named', () => {
   assert.equal(c.s3?.bucket, 'b');
   assert.equal(c.s3?.forcePathStyle, true);
 });
+
+test('queue: in process by default, BullMQ when REDIS_URL is set, and MODELYARD_QUEUE overrides', () => {
+  assert.equal(loadConfig({}, {}).queueBackend, 'memory');
+  const redis = loadConfig({}, { REDIS_URL: 'redis://127.0.0.1:6379' });
+  assert.equal(redis.queueBackend, 'redis');
+  assert.equal(redis.queuePrefix, 'modelyard');
+  assert.equal(
+    loadConfig({}, { REDIS_URL: 'redis://h:1', MODELYARD_QUEUE: 'memory' }).queueBackend,
+    'memory',
+  );
+  assert.throws(() => loadConfig({}, { MODELYARD_QUEUE: 'redis' }), /MODELYARD_QUEUE=redis needs REDIS_URL/);
+  assert.throws(() => loadConfig({}, { REDIS_URL: 'http://h' }), /REDIS_URL must start with redis:\/\//);
+});

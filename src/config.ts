@@ -20,6 +20,12 @@ export interface Config {
   /** Largest dataset upload accepted. */
   uploadLimitBytes: number;
   s3: S3Config | null;
+  /** `redis://…` (env REDIS_URL or MODELYARD_REDIS_URL); used by the BullMQ job queue. */
+  redisUrl: string;
+  /** `memory`: jobs in process (default); `redis`: BullMQ, shared by worker processes (default when redisUrl is set). */
+  queueBackend: 'memory' | 'redis';
+  /** Namespace of the queue's Redis keys, so several installations can share one Redis. */
+  queuePrefix: string;
   influx: { url: string } | null;
 }
 
@@ -77,6 +83,19 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: Env = process.e
   if (databaseUrl !== '' && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new ConfigError(`DATABASE_URL must start with postgres:// (got '${databaseUrl.split(':')[0]}:…')`);
   }
+  const redisUrl = str(env, 'REDIS_URL', str(env, 'MODELYARD_REDIS_URL', ''));
+  if (redisUrl !== '' && !/^rediss?:\/\//.test(redisUrl)) {
+    throw new ConfigError(
+      `REDIS_URL must start with redis:// or rediss:// (got '${redisUrl.split(':')[0]}:…')`,
+    );
+  }
+  const queueBackend = oneOf(env, 'MODELYARD_QUEUE', redisUrl === '' ? 'memory' : 'redis', [
+    'memory',
+    'redis',
+  ] as const);
+  if (queueBackend === 'redis' && redisUrl === '') {
+    throw new ConfigError('MODELYARD_QUEUE=redis needs REDIS_URL (e.g. redis://127.0.0.1:6379)');
+  }
   const config: Config = {
     host: overrides.host ?? str(env, 'MODELYARD_HOST', '127.0.0.1'),
     port: overrides.port ?? int(env, 'MODELYARD_PORT', 8080, 0, 65535),
@@ -102,6 +121,9 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: Env = process.e
             prefix: str(env, 'MODELYARD_S3_PREFIX', ''),
             forcePathStyle: str(env, 'MODELYARD_S3_FORCE_PATH_STYLE', 'true') !== 'false',
           },
+    redisUrl,
+    queueBackend,
+    queuePrefix: str(env, 'MODELYARD_QUEUE_PREFIX', 'modelyard'),
     influx:
       str(env, 'MODELYARD_INFLUX_URL', '') === '' ? null : { url: str(env, 'MODELYARD_INFLUX_URL', '') },
   };
@@ -128,6 +150,8 @@ export function testEnv(env: Env = process.env) {
     redisUrl: str(env, 'REDIS_URL', ''),
     influxUrl: str(env, 'MODELYARD_INFLUX_URL', ''),
     requirePostgres: str(env, 'MODELYARD_REQUIRE_POSTGRES', '') === '1',
+    /** Set by CI: the Redis (BullMQ) suites must run, so a missing REDIS_URL fails instead of skipping. */
+    requireRedis: str(env, 'MODELYARD_REQUIRE_REDIS', '') === '1',
     /** Set by CI: the InfluxDB suite must run (influxd installed or MODELYARD_INFLUX_URL given). */
     requireInflux: !['', '0', 'false'].includes(str(env, 'MODELYARD_INFLUX_REQUIRED', '')),
   };

@@ -8,12 +8,16 @@ import type { BlobStore } from './infra/blobs/blob-store.js';
 import { createLocalBlobStore } from './infra/blobs/local-blob-store.js';
 import { openDb, type Db, type DbDialect } from './infra/db/kysely.js';
 import { migrateToLatest } from './infra/db/migrate.js';
+import type { JobQueue } from './infra/queue/job-queue.js';
+import { createMemoryJobQueue } from './infra/queue/memory-job-queue.js';
 
 export interface Deps {
   config: Config;
   db: Db;
   dialect: DbDialect;
   blobs: BlobStore;
+  /** In-process by default; BullMQ on Redis when config.queueBackend is `redis`. */
+  queue: JobQueue;
   logger: Logger;
   /** Releases every connection the deps hold. */
   close(): Promise<void>;
@@ -35,7 +39,13 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
   try {
     if (!options.skipMigrations) await migrateToLatest(handle.db);
     const blobs = config.s3 ? await createS3(config) : createLocalBlobStore(join(config.dataDir, 'blobs'));
-    return { config, db: handle.db, dialect: handle.dialect, blobs, logger, close: handle.close };
+    const queue =
+      config.queueBackend === 'redis' ? await createBullmq(config, logger) : createMemoryJobQueue({ logger });
+    const close = async () => {
+      await queue.close();
+      await handle.close();
+    };
+    return { config, db: handle.db, dialect: handle.dialect, blobs, queue, logger, close };
   } catch (e) {
     await handle.close();
     throw e;
@@ -46,4 +56,10 @@ async function createS3(config: Config): Promise<BlobStore> {
   // Loaded only when configured: the AWS SDK costs start-up time an embedded server should not pay.
   const { createS3BlobStore } = await import('./infra/blobs/s3-blob-store.js');
   return createS3BlobStore(config.s3!);
+}
+
+async function createBullmq(config: Config, logger: Logger): Promise<JobQueue> {
+  // Loaded only when configured, like the S3 SDK.
+  const { createBullmqJobQueue } = await import('./infra/queue/bullmq-job-queue.js');
+  return createBullmqJobQueue({ url: config.redisUrl, prefix: config.queuePrefix, logger });
 }
