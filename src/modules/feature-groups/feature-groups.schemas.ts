@@ -35,9 +35,10 @@ const fields = {
   description: Type.Optional(Type.String({ maxLength: 2000 })),
 };
 
+// The rule (^\w{3,63}$) is checked by the service, whose message says it in words.
 export const FeatureGroupName = Type.String({
-  pattern: '^\\w{3,63}$',
-  description: 'Letters, digits, underscore; 3 to 63 characters',
+  maxLength: 256,
+  description: 'Letters, digits, underscore; 3 to 63 characters (^\\w{3,63}$)',
 });
 
 export const CreateFeatureGroupBody = Type.Object(

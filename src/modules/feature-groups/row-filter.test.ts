@@ -52,6 +52,7 @@ test('unparseable filters are 400s that say where', () => {
     ['(x > 1', /expected '\)'/],
     ['x ~ 1', /unexpected character '~' at position 3/],
     ['AND x > 1', /expected a column name/],
+    ["'x' > 1", /quote column names with "double quotes"/],
   ];
   for (const [filter, re] of cases) {
     assert.throws(

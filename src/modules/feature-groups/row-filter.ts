@@ -138,6 +138,8 @@ function parse(src: string): Node {
 
   function comparison(): Node {
     const t = peek();
+    if (t?.kind === 'string')
+      fail(`expected a column name but found the string ${where()}; quote column names with "double quotes"`);
     if (t?.kind !== 'ident' && t?.kind !== 'qident') fail(`expected a column name but found ${where()}`);
     if (t.kind === 'ident' && ['AND', 'OR', 'NOT', 'IS', 'IN', 'NULL'].includes(t.text.toUpperCase()))
       fail(`expected a column name but found ${where()}`);

@@ -1,0 +1,72 @@
+/**
+ * `modelyard feature-groups …` against a live server: create, list, extract, show, and a bad
+ * input's one-line error with a non-zero exit.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { createTestApp, type TestApp } from './helpers/app.js';
+
+const CLI = join(import.meta.dirname, '..', 'src', 'cli', 'index.ts');
+
+describe('feature-groups CLI', () => {
+  let t: TestApp;
+  let url: string;
+
+  const run = (...args: string[]) =>
+    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(
+        process.execPath,
+        ['--import', 'tsx', CLI, '--url', url, ...args],
+        { env: { PATH: process.env.PATH, HOME: process.env.HOME } },
+        (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
+      );
+    });
+
+  before(async () => {
+    t = await createTestApp('sqlite');
+    url = await t.app.listen({ host: '127.0.0.1', port: 0 });
+    const up = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/datasets?name=shop&target=bought',
+      headers: { 'content-type': 'text/csv' },
+      payload: 'age,visits,country,bought\n31,4,no,yes\n45,1,se,no\n22,9,no,yes\n60,2,dk,no\n',
+    });
+    assert.equal(up.statusCode, 201, up.body);
+  });
+  after(async () => {
+    await t.close();
+  });
+
+  test('create, list, extract; errors are one line with exit 1', async () => {
+    // Each CLI start costs a TypeScript load: independent calls run side by side.
+    const [created, bad, noSource] = await Promise.all([
+      run('feature-groups', 'create', 'shop_fg', '--dataset', 'shop@1', '--features', 'visits,age'),
+      run('feature-groups', 'create', 'shop_bad', '--dataset', 'shop', '--features', 'visits,height'),
+      run('feature-groups', 'create', 'shop_none', '--features', 'age'),
+    ]);
+    assert.equal(created.code, 0, created.stderr);
+    assert.match(created.stdout, /featureList\s+visits,age/);
+    assert.doesNotMatch(created.stdout, /^host/m, 'unused fields are not printed');
+    assert.equal(bad.code, 1);
+    assert.equal(bad.stderr, "modelyard: error 400: dataset 'shop' version 1 has no column(s) 'height'\n");
+    assert.equal(noSource.code, 1);
+    assert.match(noSource.stderr, /^modelyard: give the source: --dataset/);
+
+    const [list, extracted] = await Promise.all([
+      run('--json', 'feature-groups', 'list'),
+      run('fg', 'extract', 'shop_fg', '--filter', "country = 'no' OR age > 50"),
+    ]);
+    assert.equal(list.code, 0, list.stderr);
+    assert.deepEqual(
+      (JSON.parse(list.stdout) as { items: Array<{ name: string }> }).items.map((i) => i.name),
+      ['shop_fg'],
+    );
+    assert.equal(extracted.code, 0, extracted.stderr);
+    assert.equal(
+      extracted.stdout,
+      'extracted 3 rows into dataset shop_fg version 1 (target bought)\ncolumns: visits:int, age:int, bought:bool\n',
+    );
+  });
+});
