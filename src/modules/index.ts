@@ -10,12 +10,15 @@ import { createDatasetsService } from './datasets/datasets.service.js';
 import { datasetsRoutes } from './datasets/datasets.routes.js';
 import { createFeatureGroupsService } from './feature-groups/feature-groups.service.js';
 import { featureGroupsRoutes } from './feature-groups/feature-groups.routes.js';
+import { createRegistryService } from './registry/registry.service.js';
+import { registryRoutes } from './registry/registry.routes.js';
 
 export function createServices(deps: Deps) {
   const tokens = createTokensService(deps);
   const datasets = createDatasetsService(deps);
   const featureGroups = createFeatureGroupsService({ ...deps, datasets });
-  return { tokens, datasets, featureGroups };
+  const registry = createRegistryService(deps);
+  return { tokens, datasets, featureGroups, registry };
 }
 
 export type Services = ReturnType<typeof createServices>;
@@ -25,4 +28,5 @@ export const nativeRoutes: Array<FastifyPluginAsync<{ services: Services }>> = [
   tokensRoutes,
   datasetsRoutes,
   featureGroupsRoutes,
+  registryRoutes,
 ];

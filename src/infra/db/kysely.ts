@@ -40,8 +40,40 @@ export async function openDb(options: DbOptions): Promise<DbHandle> {
   database.pragma('synchronous = NORMAL');
   database.pragma('foreign_keys = ON');
   database.pragma('busy_timeout = 5000');
+  registerRegexp(database);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
   return { db, dialect: 'sqlite', close: () => db.destroy() };
+}
+
+const REGEX_CACHE_SIZE = 256;
+
+/**
+ * SQLite has no regex operator of its own: `x REGEXP p` calls `regexp(p, x)`. We register it
+ * (case-sensitive) and `regexp_i(p, x)` (case-insensitive) with JS semantics, so registry filters
+ * run in SQL on both dialects (PostgreSQL uses `~` / `~*`). Compiled patterns are cached because
+ * the function runs once per row. A null value never matches.
+ */
+function registerRegexp(database: {
+  function: (name: string, opts: object, fn: (...a: unknown[]) => unknown) => unknown;
+}) {
+  const cache = new Map<string, RegExp>();
+  const compile = (pattern: string, flags: string): RegExp => {
+    const key = flags + pattern;
+    let re = cache.get(key);
+    if (!re) {
+      re = new RegExp(pattern, flags);
+      if (cache.size >= REGEX_CACHE_SIZE) cache.clear();
+      cache.set(key, re);
+    }
+    return re;
+  };
+  const opts = { deterministic: true, varargs: false };
+  database.function('regexp', opts, (pattern, value) =>
+    value === null || value === undefined ? 0 : compile(String(pattern), '').test(String(value)) ? 1 : 0,
+  );
+  database.function('regexp_i', opts, (pattern, value) =>
+    value === null || value === undefined ? 0 : compile(String(pattern), 'i').test(String(value)) ? 1 : 0,
+  );
 }
 
 /** Current time as stored: ISO-8601 UTC text. */

@@ -90,10 +90,118 @@ export interface FeatureGroupsTable {
   updated_at: string;
 }
 
+/** Registry: a namespace for registered models (ClearML projects map here). */
+export interface ProjectsTable {
+  id: string;
+  name: string;
+  description: string;
+  created_at: string;
+  updated_at: string;
+}
+
+/** Registry: a named model inside a project; its versions carry the content. */
+export interface RegisteredModelsTable {
+  id: string;
+  project_id: string;
+  name: string;
+  description: string;
+  created_at: string;
+  updated_at: string;
+}
+
+/** Registry: one model version (= one ClearML model). `project_id` and `name` copy the parent for fast filters. */
+export interface ModelVersionsTable {
+  id: string;
+  model_id: string;
+  project_id: string;
+  name: string;
+  version: number;
+  comment: string;
+  framework: string | null;
+  uri: string;
+  /** JSON `{inputs:[{name,type}], outputs:[…]}` or null. */
+  signature: string | null;
+  /** JSON label → id. */
+  labels: string;
+  /** JSON, free form, or null. */
+  design: string | null;
+  ready: number;
+  public: number;
+  source_run_id: string | null;
+  dataset_version_id: string | null;
+  parent_id: string | null;
+  /** O-RAN artifact version: 0.0.0, then 1.0.0 at the first upload, then next minor. */
+  artifact_version: string;
+  last_iteration: number;
+  created_by: string | null;
+  created_at: string;
+  /** Content change time (ClearML `last_update`). */
+  updated_at: string;
+  /** Any change time (ClearML `last_change`). */
+  last_change_at: string;
+  last_changed_by: string | null;
+}
+
+export interface ModelTagsTable {
+  version_id: string;
+  /** 1 for system tags (e.g. `archived`), 0 for user tags. */
+  system: number;
+  tag: string;
+  position: number;
+}
+
+export interface ModelMetadataTable {
+  version_id: string;
+  key: string;
+  type: string;
+  value: string;
+}
+
+export interface ModelMetricsTable {
+  version_id: string;
+  metric: string;
+  variant: string;
+  /** md5 hex of metric / variant names, as ClearML keys `last_metrics`. */
+  metric_hash: string;
+  variant_hash: string;
+  value: number | null;
+  min_value: number | null;
+  min_iteration: number | null;
+  max_value: number | null;
+  max_iteration: number | null;
+  last_iteration: number | null;
+}
+
+export interface ModelAliasesTable {
+  model_id: string;
+  alias: string;
+  version_id: string;
+  updated_at: string;
+}
+
+export interface ModelArtifactsTable {
+  version_id: string;
+  path: string;
+  blob_key: string;
+  size_bytes: number;
+  sha256: string;
+  content_type: string;
+  artifact_version: string;
+  created_at: string;
+}
+
 export interface Database {
   api_tokens: ApiTokensTable;
   references: ReferencesTable;
   datasets: DatasetsTable;
   dataset_versions: DatasetVersionsTable;
   feature_groups: FeatureGroupsTable;
+  projects: ProjectsTable;
+  registered_models: RegisteredModelsTable;
+  model_versions: ModelVersionsTable;
+  model_tags: ModelTagsTable;
+  model_metadata: ModelMetadataTable;
+  model_metrics: ModelMetricsTable;
+  model_aliases: ModelAliasesTable;
+  model_artifacts: ModelArtifactsTable;
 }

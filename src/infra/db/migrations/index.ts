@@ -5,9 +5,11 @@
 import * as m0001 from './0001-core.js';
 import * as m0002 from './0002-datasets.js';
 import * as m0003 from './0003-feature-groups.js';
+import * as m0004 from './0004-registry.js';
 
 export const migrations = {
   '0001-core': m0001,
   '0002-datasets': m0002,
   '0003-feature-groups': m0003,
+  '0004-registry': m0004,
 };
