@@ -5,13 +5,11 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { buildApp, type BuiltApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
-import type { Deps } from '../src/deps.js';
-import { createLocalBlobStore } from '../src/infra/blobs/local-blob-store.js';
+import { createDeps, type Deps } from '../src/deps.js';
 import { dialectsUnderTest, freshStore, type TestStore } from './helpers/db.js';
 import { freePort, influxSkipReason, startInflux, type InfluxServer } from './helpers/influx.js';
 
@@ -49,6 +47,7 @@ describe('feature groups over InfluxDB', { skip: influxSkipReason() }, () => {
     describe(dialect, () => {
       let store: TestStore;
       let built: BuiltApp;
+      let deps: Deps;
       const logLines: string[] = [];
 
       before(async () => {
@@ -62,21 +61,17 @@ describe('feature groups over InfluxDB', { skip: influxSkipReason() }, () => {
             },
           }),
         );
-        const deps: Deps = {
-          config: {
-            ...loadConfig({ dataDir: store.dataDir, logLevel: 'trace' }, {}),
-            databaseUrl: store.databaseUrl,
-          },
-          db: store.db,
-          dialect: store.dialect,
-          blobs: createLocalBlobStore(join(store.dataDir, 'blobs')),
-          logger,
-          close: store.close,
+        // The composition root builds the deps, so this suite follows Deps as it grows.
+        const config = {
+          ...loadConfig({ dataDir: store.dataDir, logLevel: 'trace' }, {}),
+          databaseUrl: store.databaseUrl,
         };
+        deps = await createDeps(config, { logger });
         built = await buildApp(deps);
       });
       after(async () => {
         await built.app.close();
+        await deps.close();
         await store.close();
       });
 
