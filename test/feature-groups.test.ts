@@ -216,6 +216,14 @@ for (const dialect of dialectsUnderTest()) {
         'city,temp,label\nOslo,20.5,yes\nBergen,15,no\n"Tromso, N",30,yes\nOslo,25,yes\n',
       );
 
+      const bare = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/feature-groups/oslo_fg/extract',
+        headers: { authorization: `Bearer ${editor}` },
+      });
+      assert.equal(bare.statusCode, 201, `no body means all defaults: ${bare.body}`);
+      assert.equal(bare.json().version, 2);
+
       const second = await call('POST', '/feature-groups/oslo_fg/extract', {
         target: null,
         datasetName: 'oslo_all',
@@ -228,8 +236,8 @@ for (const dialect of dialectsUnderTest()) {
       const third = await call('POST', '/feature-groups/oslo_fg/extract', {
         queryFilter: 'temp IS NULL OR temp >= 30',
       });
-      assert.equal(third.json().version, 2, 'each extract is a new version');
-      assert.equal(await readVersion('oslo_fg', 2), 'city,temp,label\nOslo,,no\n"Tromso, N",30,yes\n');
+      assert.equal(third.json().version, 3, 'each extract is a new version');
+      assert.equal(await readVersion('oslo_fg', 3), 'city,temp,label\nOslo,,no\n"Tromso, N",30,yes\n');
     });
 
     test('extract: bad filter, unknown columns, no rows → 400 and nothing stored', async () => {

@@ -89,6 +89,10 @@ export const featureGroupsRoutes: FastifyPluginAsyncTypebox<{ services: Services
   app.post(
     '/feature-groups/:name/extract',
     {
+      // Every field is optional, so a bare POST (no body) means "all defaults".
+      preValidation: async (req) => {
+        if (req.body === undefined || req.body === null) (req as { body: unknown }).body = {};
+      },
       schema: {
         tags,
         summary: 'Materialise the features as a new dataset version',
@@ -98,7 +102,7 @@ export const featureGroupsRoutes: FastifyPluginAsyncTypebox<{ services: Services
       },
     },
     async (req, reply) => {
-      const version = await fg.extract(req.params.name, req.body ?? {}, req.principal?.name);
+      const version = await fg.extract(req.params.name, req.body, req.principal?.name);
       void reply.status(201);
       return version;
     },
