@@ -224,7 +224,10 @@ export function compileOrder(keys: SortKey[], d: DbDialect, textTerms: string[])
     if (k.kind === 'column') {
       const s = SORT_SQL[k.column];
       if (k.column === 'id') hasId = true;
-      terms.push(sql`${sql.ref(s.col)} ${dir(k.desc, s.nullable)}`);
+      // PostgreSQL databases often collate text by locale; "C" keeps the byte order SQLite uses.
+      const text = d === 'postgres' && ['name', 'comment', 'framework', 'uri', 'user'].includes(k.column);
+      const expr = text ? sql`${sql.ref(s.col)} collate "C"` : sql.ref(s.col);
+      terms.push(sql`${expr} ${dir(k.desc, s.nullable)}`);
     } else if (k.kind === 'metric') {
       const e = sql`(select ${sql.ref(metricColumn(k.stat))} from model_metrics m where ${metricMatch(k.metric, k.variant)})`;
       terms.push(sql`${e} ${dir(k.desc, true)}`);

@@ -3,6 +3,7 @@
  * model), aliases, publishing, archiving, moving, deletion with in-use protection, search and
  * artifacts. Every surface (native REST, CLI, ClearML, WMLA, O-RAN) calls these functions.
  */
+import { sql } from 'kysely';
 import { AppError, conflict, invalid } from '../../errors.js';
 import { nowIso } from '../../infra/db/kysely.js';
 import type { Deps } from '../../deps.js';
@@ -263,11 +264,11 @@ export function createRegistryService(deps: RegistryDeps) {
       const now = nowIso();
       await tx
         .updateTable('model_versions')
-        .set((eb) => ({
-          last_iteration: eb.fn('max', [eb.ref('last_iteration'), eb.val(maxIt)]) as never,
+        .set({
+          last_iteration: sql`${sql.raw(deps.dialect === 'sqlite' ? 'max' : 'greatest')}(last_iteration, ${maxIt})`,
           updated_at: now,
           last_change_at: now,
-        }))
+        })
         .where('id', '=', id)
         .execute();
     });
