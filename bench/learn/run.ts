@@ -6,7 +6,7 @@
  * Usage: npm run bench:learn   → prints a table, writes bench/results/learn.json
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, platform, release, totalmem } from 'node:os';
+import { cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -90,7 +90,18 @@ function main(): void {
   const scores = Float64Array.from({ length: testFrame.nRows }, (_, i) => pred.output[i * k + 1]!);
   const auc = rocAuc(yTest, scores);
   const rowUs = measureRowPredict(model, testFrame);
-  const ours = { train_s: trainS, predict_s: predictS, auc, predict_row_us: rowUs, parse_csv_s: parseS };
+  // Same model with one thread, to show what the histogram worker thread buys (models are identical).
+  t0 = performance.now();
+  train('gbdt', trainFrame, 'target', { ...PARAMS, n_threads: 1 });
+  const trainS1 = seconds(t0);
+  const ours = {
+    train_s: trainS,
+    train_s_1thread: trainS1,
+    predict_s: predictS,
+    auc,
+    predict_row_us: rowUs,
+    parse_csv_s: parseS,
+  };
 
   const python = resolvePython(['sklearn', 'xgboost']);
   type Ref = { train_s: number; predict_s: number; auc: number } | null;
@@ -123,6 +134,7 @@ function main(): void {
     },
     versions: refs.versions ?? {},
     errors: refs.errors ?? {},
+    load_average_at_end: loadavg(),
     machine: {
       cpu: cpus()[0]?.model ?? 'unknown',
       cores: cpus().length,
@@ -137,7 +149,8 @@ function main(): void {
   writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
   const f = (v: number | undefined | null, d = 3): string =>
     v === undefined || v === null ? 'n/a' : v.toFixed(d);
-  console.log(`\nCSV parse (ours): ${parseS.toFixed(2)} s; single-row predict: ${rowUs.toFixed(2)} µs\n`);
+  console.log(`\nCSV parse (ours): ${parseS.toFixed(2)} s; single-row predict: ${rowUs.toFixed(2)} µs`);
+  console.log(`ours with 1 thread: ${trainS1.toFixed(3)} s (2 threads: ${trainS.toFixed(3)} s)\n`);
   console.log('| system | train_s | predict_s | AUC | train ratio (ours/x) |');
   console.log('|---|---|---|---|---|');
   console.log(`| ours (modelyard gbdt) | ${f(trainS)} | ${f(predictS)} | ${f(auc, 4)} | 1.00 |`);

@@ -5,7 +5,9 @@
  */
 import { applyBinMapper, fitBinMapper, MISSING_BIN } from './binning.js';
 import type { BinnedMatrix } from './binning.js';
-import { createHistBuilder, growTree } from './hist-tree.js';
+import { availableParallelism } from 'node:os';
+import { createHistBuilders, sharedFloat64 } from './hist-parallel.js';
+import { growTree } from './hist-tree.js';
 import type { GrowContext, GrownTree, GrowParams } from './hist-tree.js';
 import { createRng } from './random.js';
 import { trainTestSplit } from './split.js';
@@ -27,7 +29,12 @@ export interface GbdtParams {
   early_stopping_rounds: number;
   validation_fraction: number;
   seed: number;
+  /** Threads for histogram building; 0 = auto (2 when there are ≥ 50k rows and 2 cores). */
+  n_threads: number;
 }
+
+/** Below this many training rows a second thread costs more than it saves. */
+const AUTO_THREADS_MIN_ROWS = 50_000;
 
 interface GbdtState {
   trees: FlatTree[];
@@ -79,11 +86,15 @@ export function fitGbdt(design: Design, target: Target, p: GbdtParams, opts: Fit
     trees.push(tree);
   }
 
-  const grad = Array.from({ length: K }, () => new Float64Array(n));
-  const hess = Array.from({ length: K }, () => new Float64Array(n));
-  const rows = new Uint32Array(n);
+  const gradAll = sharedFloat64(K * n);
+  const hessAll = sharedFloat64(K * n);
+  const grad = Array.from({ length: K }, (_, k) => gradAll.subarray(k * n, (k + 1) * n));
+  const hess = Array.from({ length: K }, (_, k) => hessAll.subarray(k * n, (k + 1) * n));
+  const rows = new Uint32Array(new SharedArrayBuffer(n * 4));
   const tmp = new Uint32Array(n);
   const sample = new Uint32Array(n);
+  const bins = new Uint8Array(new SharedArrayBuffer(binned.bins.length));
+  bins.set(binned.bins);
   const nValueBins = Int32Array.from(mapper.upper, (u) => u.length + 1);
   const grow: GrowParams = {
     maxDepth: p.max_depth,
@@ -93,45 +104,62 @@ export function fitGbdt(design: Design, target: Target, p: GbdtParams, opts: Fit
     gamma: p.gamma,
     learningRate: p.learning_rate,
   };
+  const threads =
+    p.n_threads > 0 ? p.n_threads : n >= AUTO_THREADS_MIN_ROWS ? Math.min(2, availableParallelism()) : 1;
+  const builders = createHistBuilders(
+    { bins, nFeatures: F, nRows: n, rows, grad: gradAll, hess: hessAll },
+    threads,
+  );
   const histPool: Float64Array[] = [];
-  const ctxs: GrowContext[] = grad.map((g, k) => {
-    const c = { bins: binned.bins, nFeatures: F, nValueBins, rows, tmp, grad: g, hess: hess[k]! };
-    return { ...c, buildHist: createHistBuilder(c), histPool };
-  });
+  const ctxs: GrowContext[] = grad.map((g, k) => ({
+    bins,
+    nFeatures: F,
+    nValueBins,
+    rows,
+    tmp,
+    grad: g,
+    hess: hess[k]!,
+    buildHist: builders.forClass(k),
+    histPool,
+  }));
   const nColSample = Math.max(1, Math.round(p.colsample * F));
   let iteration = trees.length / K;
   let metrics: Record<string, number> = {};
-  while (iteration < p.n_estimators) {
-    computeGradients(target, yTrain, scores, K, grad, hess);
-    let nSample = 0;
-    if (p.subsample < 1) {
-      for (let i = 0; i < n; i++) if (rng.next() < p.subsample) sample[nSample++] = i;
-    } else nSample = n;
-    const feats = sampleFeatures(F, nColSample, rng);
-    for (let k = 0; k < K; k++) {
-      // growTree reorders rows; every class tree starts from the ascending sample for locality.
-      if (p.subsample < 1) rows.set(sample.subarray(0, nSample));
-      else for (let i = 0; i < n; i++) rows[i] = i;
-      const grown = growTree(ctxs[k]!, nSample, feats, grow);
-      const tree = flatten(grown, mapper.upper, k);
-      if (p.subsample < 1) addBinnedTree(tree, binned, scores, K);
-      else addLeafRanges(grown, rows, scores, K, k);
-      if (valid && validScores) addBinnedTree(tree, valid, validScores, K);
-      trees.push(tree);
-    }
-    iteration++;
-    metrics = {};
-    if (opts.onIteration) metrics.train_loss = loss(target, yTrain, scores, K);
-    if (validScores && yValid) {
-      const vl = loss(target, yValid, validScores, K);
-      metrics.valid_loss = vl;
-      if (vl < bestLoss) {
-        bestLoss = vl;
-        bestIteration = iteration;
+  try {
+    while (iteration < p.n_estimators) {
+      computeGradients(target, yTrain, scores, K, grad, hess);
+      let nSample = 0;
+      if (p.subsample < 1) {
+        for (let i = 0; i < n; i++) if (rng.next() < p.subsample) sample[nSample++] = i;
+      } else nSample = n;
+      const feats = sampleFeatures(F, nColSample, rng);
+      for (let k = 0; k < K; k++) {
+        // growTree reorders rows; every class tree starts from the ascending sample for locality.
+        if (p.subsample < 1) rows.set(sample.subarray(0, nSample));
+        else for (let i = 0; i < n; i++) rows[i] = i;
+        const grown = growTree(ctxs[k]!, nSample, feats, grow);
+        const tree = flatten(grown, mapper.upper, k);
+        if (p.subsample < 1) addBinnedTree(tree, binned, scores, K);
+        else addLeafRanges(grown, rows, scores, K, k);
+        if (valid && validScores) addBinnedTree(tree, valid, validScores, K);
+        trees.push(tree);
       }
+      iteration++;
+      metrics = {};
+      if (opts.onIteration) metrics.train_loss = loss(target, yTrain, scores, K);
+      if (validScores && yValid) {
+        const vl = loss(target, yValid, validScores, K);
+        metrics.valid_loss = vl;
+        if (vl < bestLoss) {
+          bestLoss = vl;
+          bestIteration = iteration;
+        }
+      }
+      const stopEarly = split !== undefined && iteration - bestIteration >= p.early_stopping_rounds;
+      if (opts.onIteration?.({ iteration, metrics }) === 'stop' || stopEarly) break;
     }
-    const stopEarly = split !== undefined && iteration - bestIteration >= p.early_stopping_rounds;
-    if (opts.onIteration?.({ iteration, metrics }) === 'stop' || stopEarly) break;
+  } finally {
+    builders.close();
   }
   const state: GbdtState = { trees, rng: rng.state(), bestIteration, bestLoss };
   const kept = split && bestIteration > 0 ? trees.slice(0, bestIteration * K) : trees;

@@ -62,41 +62,6 @@ interface Candidate {
   hl: number;
 }
 
-/** Makes a single-threaded histogram builder over row-major bins. */
-export function createHistBuilder(ctx: Omit<GrowContext, 'buildHist' | 'histPool'>): HistBuilder {
-  const { bins, nFeatures: nf, rows, grad, hess } = ctx;
-  return (hist, start, end, feats) => {
-    const k = feats.length;
-    for (let j = 0; j < k; j++) hist.fill(0, feats[j]! << 9, (feats[j]! + 1) << 9);
-    if (k === nf) {
-      for (let r = start; r < end; r++) {
-        const row = rows[r]!;
-        const g = grad[row]!;
-        const h = hess[row]!;
-        const base = row * nf;
-        for (let f = 0; f < nf; f++) {
-          const o = (f << 9) | (bins[base + f]! << 1);
-          hist[o]! += g;
-          hist[o + 1]! += h;
-        }
-      }
-      return;
-    }
-    for (let r = start; r < end; r++) {
-      const row = rows[r]!;
-      const g = grad[row]!;
-      const h = hess[row]!;
-      const base = row * nf;
-      for (let j = 0; j < k; j++) {
-        const f = feats[j]!;
-        const o = (f << 9) | (bins[base + f]! << 1);
-        hist[o]! += g;
-        hist[o + 1]! += h;
-      }
-    }
-  };
-}
-
 /** Grows a tree over ctx.rows[0..nSample) using the features in `feats`. */
 export function growTree(ctx: GrowContext, nSample: number, feats: Int32Array, p: GrowParams): GrownTree {
   const maxNodes = maxNodeCount(p, nSample);
