@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { startLocalS3, type LocalS3Server } from '../../../test/helpers/s3.js';
 import { AppError } from '../../errors.js';
@@ -20,6 +21,9 @@ runBlobStoreContract(
   async () => {
     const store = createS3BlobStore(server.config(`t-${randomBytes(6).toString('hex')}`), {
       partSizeBytes: 5 * 1024 * 1024,
+      // Small pages and batches, so that a few dozen keys cross several of each.
+      listPageSize: 10,
+      deleteBatchSize: 20,
     });
     return {
       store,
@@ -69,7 +73,19 @@ describe('S3 blob store specifics', () => {
           e.reason === 's3_bucket_missing' &&
           /no-such-bucket/.test(e.message),
       );
-      await assert.rejects(store.getBuffer('k'), (e) => e instanceof AppError && e.code === 'unavailable');
+      const unavailable = (e: unknown) => e instanceof AppError && e.code === 'unavailable';
+      await assert.rejects(store.getBuffer('k'), unavailable);
+      await assert.rejects(store.put('k', 'small'), unavailable);
+      const slice = randomBytes(64 * 1024);
+      let sentBytes = 0;
+      const source = Readable.from(
+        (function* () {
+          for (; sentBytes < 64 * 1024 * 1024; sentBytes += slice.length) yield slice;
+        })(),
+      );
+      await assert.rejects(store.put('k', source), unavailable);
+      assert.ok(source.destroyed, 'the source is released, not left waiting');
+      assert.ok(sentBytes < 64 * 1024 * 1024, 'the put stopped reading at the first S3 error');
     } finally {
       store.destroy();
     }

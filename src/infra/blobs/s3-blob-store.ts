@@ -29,14 +29,16 @@ export interface S3BlobStoreOptions {
   partSizeBytes?: number;
   /** Parts uploaded at once per put. */
   queueSize?: number;
+  /** Keys asked for per ListObjectsV2 page (S3 caps it at 1000); tests lower it to cross pages. */
+  listPageSize?: number;
+  /** Keys per DeleteObjects call (S3 caps it at 1000); tests lower it to cross batches. */
+  deleteBatchSize?: number;
 }
 
 /** The S3 adapter; `destroy` closes the client's sockets (tests and tools that exit cleanly). */
 export interface S3BlobStore extends BlobStore {
   destroy(): void;
 }
-
-const DELETE_BATCH = 1000; // DeleteObjects takes at most 1000 keys a call.
 
 /**
  * Blobs as objects in one bucket under an optional key prefix. S3 makes an object visible only
@@ -61,6 +63,8 @@ export function createS3BlobStore(config: S3Config, options: S3BlobStoreOptions 
   });
   const partSize = Math.max(options.partSizeBytes ?? 8 * 1024 * 1024, 5 * 1024 * 1024);
   const queueSize = options.queueSize ?? 4;
+  const listPageSize = Math.min(options.listPageSize ?? 1000, 1000);
+  const deleteBatch = Math.min(options.deleteBatchSize ?? 1000, 1000);
   const objectKey = (key: string) => {
     assertValidKey(key);
     return root + key;
@@ -110,9 +114,11 @@ export function createS3BlobStore(config: S3Config, options: S3BlobStoreOptions 
     try {
       await upload.done();
     } catch (e) {
+      const ours = cause; // read before destroy(), whose premature-close error is not the cause
       meter.destroy();
+      source.destroy(); // now, not a tick later through the pipeline: a client upload must not hang
       // Upload aborted its multipart upload; if that abort failed too, S3 never shows the parts as an object.
-      if (cause !== undefined) throw cause;
+      if (ours !== undefined) throw ours;
       throw s3Failure('put', e);
     }
     if (cause !== undefined) throw cause;
@@ -188,7 +194,12 @@ export function createS3BlobStore(config: S3Config, options: S3BlobStoreOptions 
     do {
       const page = await send('list', () =>
         client.send(
-          new ListObjectsV2Command({ Bucket: bucket, Prefix: root + prefix, ContinuationToken: token }),
+          new ListObjectsV2Command({
+            Bucket: bucket,
+            Prefix: root + prefix,
+            MaxKeys: listPageSize,
+            ContinuationToken: token,
+          }),
         ),
       );
       for (const o of page.Contents ?? []) {
@@ -203,8 +214,8 @@ export function createS3BlobStore(config: S3Config, options: S3BlobStoreOptions 
 
   async function deletePrefix(prefix: string): Promise<number> {
     const keys = (await list(prefix)).map((o) => root + o.key);
-    for (let i = 0; i < keys.length; i += DELETE_BATCH) {
-      const Objects = keys.slice(i, i + DELETE_BATCH).map((Key) => ({ Key }));
+    for (let i = 0; i < keys.length; i += deleteBatch) {
+      const Objects = keys.slice(i, i + deleteBatch).map((Key) => ({ Key }));
       const res = await send('delete', () =>
         client.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects, Quiet: true } })),
       );
