@@ -25,6 +25,20 @@ export const MISSING_CODE = 0xffff;
 /** Cell values read as missing (the usual spellings, as pandas reads them). */
 const MISSING = new Set(['', 'NA', 'N/A', 'n/a', 'NaN', 'nan', 'null', 'NULL', 'None', '#N/A', '<NA>']);
 const BOOLS = new Set(['true', 'false', 'yes', 'no']);
+
+/** Cheap pre-check before the Set lookup: every missing spelling is short and starts with N, n, # or <. */
+function isMissing(v: string): boolean {
+  if (v.length === 0) return true;
+  if (v.length > 4) return false;
+  const c = v.charCodeAt(0);
+  return (c === 78 || c === 110 || c === 35 || c === 60) && MISSING.has(v);
+}
+
+function isBoolWord(v: string): boolean {
+  if (v.length < 2 || v.length > 5) return false;
+  const c = v.charCodeAt(0) | 32;
+  return (c === 116 || c === 102 || c === 121 || c === 110) && BOOLS.has(v.toLowerCase());
+}
 const DATETIME = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
 
 export interface ColumnProfile {
@@ -105,10 +119,14 @@ class ColumnStats {
   max = -Infinity;
   cats: Map<string, number> | null = new Map();
 
-  constructor(readonly name: string) {}
+  /** The target keeps counting values even when decimal ("0.0"/"1.0" labels are a binary task). */
+  constructor(
+    readonly name: string,
+    private readonly isTarget: boolean,
+  ) {}
 
   add(v: string): void {
-    if (v.length <= 4 && MISSING.has(v)) {
+    if (isMissing(v)) {
       this.missing++;
       return;
     }
@@ -120,7 +138,11 @@ class ColumnStats {
         this.maybeInt = false;
       } else {
         const x = +v;
-        if (k === 2 || !Number.isSafeInteger(x)) this.maybeInt = false;
+        if (k === 2 || !Number.isSafeInteger(x)) {
+          this.maybeInt = false;
+          // Decimal columns never report distinct values: stop paying for the map.
+          if (!this.isTarget) this.cats = null;
+        }
         const d = x - this.mean;
         this.n++;
         this.mean += d / this.n;
@@ -129,7 +151,7 @@ class ColumnStats {
         if (x > this.max) this.max = x;
       }
     }
-    if (this.maybeBool && (v.length > 5 || !BOOLS.has(v.toLowerCase()))) this.maybeBool = false;
+    if (this.maybeBool && !isBoolWord(v)) this.maybeBool = false;
     if (this.maybeDate && (this.maybeFloat || !DATETIME.test(v) || Number.isNaN(Date.parse(v))))
       this.maybeDate = false;
     const cats = this.cats;
@@ -184,7 +206,7 @@ class TargetCoder {
 
   add(v: string): void {
     let code = MISSING_CODE;
-    if (!MISSING.has(v)) {
+    if (!isMissing(v)) {
       const id = this.ids.get(v);
       if (id !== undefined) code = id;
       else if (this.ids.size < DISTINCT_CAP) {
@@ -229,7 +251,7 @@ export function createCsvProfiler(options: { target?: string | null } = {}): Csv
   const parser = new CsvParser((fields, line) => {
     if (header === null) {
       header = readHeader(fields, target);
-      stats = header.map((h) => new ColumnStats(h));
+      stats = header.map((h) => new ColumnStats(h, h === target));
       targetIndex = target === null ? -1 : header.indexOf(target);
       if (targetIndex >= 0) coder = new TargetCoder();
       return;
