@@ -10,6 +10,9 @@ import { registerUp } from './up.js';
 import { registerTokens } from './tokens.js';
 import { registerDatasets } from './datasets.js';
 import { registerFeatureGroups } from './feature-groups.js';
+import { registerServe } from './serve.js';
+import { registerScore } from './score.js';
+import { registerPerfTest } from './perf-test.js';
 
 const program = new Command('modelyard')
   .version(VERSION)
@@ -24,6 +27,9 @@ registerUp(program);
 registerTokens(program);
 registerDatasets(program);
 registerFeatureGroups(program);
+registerServe(program);
+registerScore(program);
+registerPerfTest(program);
 
 try {
   await program.parseAsync(process.argv);
