@@ -143,6 +143,19 @@ export function loadClientConfig(overrides: Partial<ClientConfig>, env: Env = pr
   };
 }
 
+/**
+ * Server environment variables handed to programs the server runs: only `names` when given (user
+ * code must not see database URLs, S3 keys or tokens), all of them for our own worker threads.
+ */
+export function childEnv(names?: readonly string[], env: Env = process.env): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of names ?? Object.keys(env)) {
+    const v = env[name];
+    if (v !== undefined) out[name] = v;
+  }
+  return out;
+}
+
 /** Test-only settings read from the environment (integration suites switch on these). */
 export function testEnv(env: Env = process.env) {
   return {

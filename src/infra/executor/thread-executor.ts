@@ -1,0 +1,267 @@
+/**
+ * Built-in tasks on worker threads, and the task side of the protocol.
+ *
+ * Protocol (parent ⇄ task thread):
+ * - The parent starts a Worker on the task module with workerData `{ __modelyardTask, input,
+ *   control }`; `control` is an Int32Array over a SharedArrayBuffer whose slot 0 is 0 (run) or
+ *   1 (paused) or 2 (cancelled: checkpoint() throws).
+ * - The module calls `serveTask(fn)`: it posts `{t:'started'}`, runs `fn(input, ctx)` and posts
+ *   `{t:'done', value}` or `{t:'error', message}`. `ctx.progress(v)` posts `{t:'progress', value}`.
+ *   Console output of the thread becomes the execution's log lines.
+ * - Pause: the parent sets control to 1. The task sees it at its next `ctx.checkpoint()`, which
+ *   blocks the thread (Atomics.wait) until the parent sets 0 and notifies (resume). A shared flag
+ *   rather than a message, because a busy synchronous training loop never yields to the event loop
+ *   to receive messages. A task that never calls checkpoint() cannot be paused.
+ * - Cancel and timeout terminate the thread at once (Worker.terminate), checkpoint or not.
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { childEnv } from '../../config.js';
+import {
+  LineSplitter,
+  PausableTimer,
+  safely,
+  type Execution,
+  type ExecutionResult,
+  type ExitReason,
+  type LogLine,
+  type TaskExecutor,
+  type TaskSpec,
+} from './executor.js';
+
+/** What a task function gets besides its input. */
+export interface TaskContext {
+  /** Reports progress to the parent (any structured-cloneable value). */
+  progress(value: unknown): void;
+  /** Call often (e.g. once per boosting round): blocks here while the execution is paused. */
+  checkpoint(): void;
+}
+
+export type TaskFunction<I, O> = (input: I, ctx: TaskContext) => O | Promise<O>;
+
+type ToParent =
+  | { t: 'started' }
+  | { t: 'progress'; value: unknown }
+  | { t: 'done'; value: unknown }
+  | { t: 'error'; message: string };
+
+interface TaskWorkerData {
+  __modelyardTask: true;
+  input: unknown;
+  control: Int32Array;
+}
+
+const RUN = 0;
+const PAUSED = 1;
+const CANCELLED = 2;
+/** After a task reported its result, how long its thread may take to exit by itself. */
+const EXIT_GRACE_MS = 1000;
+
+/**
+ * Serves a task function from a `*.worker.ts` module. Does nothing when the module is imported
+ * outside a task thread (so tests may import the function directly).
+ */
+export function serveTask<I, O>(fn: TaskFunction<I, O>): void {
+  const data = workerData as TaskWorkerData | undefined;
+  if (isMainThread || !parentPort || data?.__modelyardTask !== true) return;
+  const port = parentPort;
+  const post = (m: ToParent) => port.postMessage(m);
+  const control = data.control;
+  const ctx: TaskContext = {
+    progress: (value) => post({ t: 'progress', value }),
+    checkpoint() {
+      while (Atomics.load(control, 0) === PAUSED) Atomics.wait(control, 0, PAUSED);
+      if (Atomics.load(control, 0) === CANCELLED) throw new Error('task cancelled');
+    },
+  };
+  post({ t: 'started' });
+  Promise.resolve()
+    .then(() => fn(data.input as I, ctx))
+    .then(
+      (value) => {
+        try {
+          post({ t: 'done', value });
+        } catch (e) {
+          post({ t: 'error', message: `task result cannot be sent: ${(e as Error).message}` });
+        }
+      },
+      (e: unknown) => post({ t: 'error', message: e instanceof Error ? e.message : String(e) }),
+    );
+}
+
+/**
+ * URL of a worker module given its path under src/ without extension (e.g.
+ * `infra/executor/sample-tasks.worker`): the `.ts` source under tsx, the bundled `.js` in dist/
+ * (where this code may sit in dist/ or a subfolder, so the bundle root is searched upwards).
+ */
+export function workerModuleUrl(pathFromSrc: string): URL {
+  if (import.meta.url.endsWith('.ts')) return new URL(`../../${pathFromSrc}.ts`, import.meta.url);
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let up = 0; up < 4; up++) {
+    const candidate = join(dir, `${pathFromSrc}.js`);
+    if (existsSync(candidate)) return pathToFileURL(candidate);
+    dir = dirname(dir);
+  }
+  throw new Error(`worker module ${pathFromSrc}.js not found near ${fileURLToPath(import.meta.url)}`);
+}
+
+/** Starts a Worker on a module; TypeScript sources (tests, `npm run dev`) go through tsx's loader. */
+function startWorker(module: URL, workerOptions: ConstructorParameters<typeof Worker>[1]): Worker {
+  const options = { ...workerOptions, execArgv: workerExecArgv() };
+  if (!module.pathname.endsWith('.ts')) return new Worker(module, options);
+  // Node 20 does not hand the parent's --import loaders to worker threads: register tsx inside.
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(module.href)}); })`;
+  return new Worker(boot, { ...options, eval: true });
+}
+
+/**
+ * The parent's flags minus tsx's loader: a worker re-runs `--import tsx` (~0.5 s) although, on
+ * Node 20, the hooks it installs there do not apply to the worker's own imports.
+ */
+function workerExecArgv(): string[] {
+  const out: string[] = [];
+  const args = process.execArgv;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (['--import', '--loader', '--require', '-r'].includes(a) && args[i + 1]?.includes('tsx')) i++;
+    else if (!/^--(import|loader|require)=.*tsx/.test(a)) out.push(a);
+  }
+  return out;
+}
+
+export interface ThreadExecutorOptions {
+  /** Longer output lines are split into pieces (default 8,192 characters). */
+  maxLineChars?: number;
+}
+
+/** Runs built-in tasks on worker threads of this process. */
+export function createThreadExecutor(options: ThreadExecutorOptions = {}): TaskExecutor {
+  const maxLineChars = options.maxLineChars ?? 8192;
+  return {
+    describe: () => 'thread',
+    async start(spec: TaskSpec): Promise<Execution> {
+      return launchTask(spec, maxLineChars);
+    },
+  };
+}
+
+function launchTask(spec: TaskSpec, maxLineChars: number): Execution {
+  const startedAt = Date.now();
+  const control = new Int32Array(new SharedArrayBuffer(4));
+  const data: TaskWorkerData = { __modelyardTask: true, input: spec.input, control };
+  let started = false;
+  let ended = false;
+  let paused = false;
+  let endReason: ExitReason | undefined;
+  let outcome: Pick<ExecutionResult, 'exitCode' | 'error' | 'value'> | undefined;
+  let resolveDone!: (r: ExecutionResult) => void;
+  const done = new Promise<ExecutionResult>((r) => (resolveDone = r));
+
+  const finish = (result: Omit<ExecutionResult, 'durationMs' | 'signal'>) => {
+    if (ended) return;
+    ended = true;
+    timer.stop();
+    const full: ExecutionResult = { ...result, signal: null, durationMs: Date.now() - startedAt };
+    safely(() => spec.onExit?.(full));
+    resolveDone(full);
+  };
+
+  let worker: Worker;
+  try {
+    worker = startWorker(spec.module, {
+      workerData: data,
+      // Our own code: it sees the server's environment (the default), plus spec.env.
+      ...(spec.env ? { env: { ...childEnv(), ...spec.env } } : {}),
+      stdout: true,
+      stderr: true,
+      ...(spec.maxHeapBytes
+        ? { resourceLimits: { maxOldGenerationSizeMb: spec.maxHeapBytes / 2 ** 20 } }
+        : {}),
+    });
+  } catch (e) {
+    const error = `cannot start task ${spec.module.href}: ${(e as Error).message}`;
+    finish({ reason: 'failed_to_start', exitCode: null, error });
+    return {
+      pid: null,
+      paused: false,
+      wait: () => done,
+      cancel: async () => {},
+      pause: async () => {},
+      resume: async () => {},
+    };
+  }
+
+  const stop = (reason: ExitReason) => {
+    if (ended || endReason) return;
+    endReason = reason;
+    // Wake a task blocked at a paused checkpoint, so termination does not wait on it.
+    Atomics.store(control, 0, CANCELLED);
+    Atomics.notify(control, 0);
+    void worker.terminate();
+  };
+  const timer = new PausableTimer(spec.timeoutMs, () => stop('timeout'));
+  const emit = (line: LogLine) => safely(() => spec.onLog?.(line));
+  const out = new LineSplitter('stdout', maxLineChars, emit);
+  const err = new LineSplitter('stderr', maxLineChars, emit);
+  worker.stdout.on('data', (b: Buffer) => out.push(b));
+  worker.stderr.on('data', (b: Buffer) => err.push(b));
+
+  worker.on('message', (m: ToParent) => {
+    if (m.t === 'started') started = true;
+    else if (m.t === 'progress') safely(() => spec.onProgress?.(m.value));
+    else {
+      outcome = m.t === 'done' ? { exitCode: 0, value: m.value } : { exitCode: 1, error: m.message };
+      // A task that left timers or sockets open would keep its thread alive: end it.
+      setTimeout(() => void worker.terminate(), EXIT_GRACE_MS).unref();
+    }
+  });
+  worker.on('error', (e) => {
+    if (!outcome) outcome = { exitCode: 1, error: e.message };
+  });
+  worker.on('exit', (code) => {
+    out.end();
+    err.end();
+    if (endReason && !outcome) return finish({ reason: endReason, exitCode: null });
+    if (!started) {
+      const why = outcome?.error ?? `thread exited with code ${code}`;
+      return finish({
+        reason: 'failed_to_start',
+        exitCode: null,
+        error: `cannot start task ${spec.module.href}: ${why}`,
+      });
+    }
+    finish({
+      reason: 'exited',
+      ...(outcome ?? { exitCode: code, error: 'task ended without a result' }),
+    });
+  });
+  timer.start();
+
+  return {
+    pid: null,
+    get paused() {
+      return paused;
+    },
+    wait: () => done,
+    async cancel() {
+      stop('cancelled');
+      await done;
+    },
+    async pause() {
+      if (ended || paused) return;
+      Atomics.store(control, 0, PAUSED);
+      paused = true;
+      timer.pause();
+    },
+    async resume() {
+      if (ended || !paused) return;
+      Atomics.store(control, 0, RUN);
+      Atomics.notify(control, 0);
+      paused = false;
+      timer.start();
+    },
+  };
+}
