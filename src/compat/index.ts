@@ -6,7 +6,8 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { Deps } from '../deps.js';
 import type { Services } from '../modules/index.js';
 import { oranFeatureGroupRoutes } from './oran/oran-feature-groups.routes.js';
+import { oranModelRoutes } from './oran/oran-models.routes.js';
 
 export type CompatSurface = FastifyPluginAsync<{ services: Services; deps: Deps }>;
 
-export const compatSurfaces: CompatSurface[] = [oranFeatureGroupRoutes];
+export const compatSurfaces: CompatSurface[] = [oranFeatureGroupRoutes, oranModelRoutes];

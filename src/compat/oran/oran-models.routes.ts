@@ -1,0 +1,228 @@
+/**
+ * O-RAN SC AI/ML Framework model pieces on the registry service: the Training Manager's
+ * `Model.zip` download and the Model Management Service's model registrations and uploads.
+ * Translation only: an O-RAN (modelName, modelVersion) is a registered model version whose
+ * metadata `modelVersion` holds the O-RAN version string (or, failing that, our version number).
+ */
+import multipart from '@fastify/multipart';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Type, type Static } from '@sinclair/typebox';
+import { AppError, invalid } from '../../errors.js';
+import { installAuth } from '../../http/auth.js';
+import { logIfServerError, toAppError } from '../../http/problem.js';
+import type { ModelVersionView, RegistryService } from '../../modules/registry/index.js';
+import type { CompatSurface } from '../index.js';
+
+const MME = '/ai-ml-model-registration/v1';
+const PROJECT = 'oran';
+const TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  409: 'Conflict',
+  413: 'Payload Too Large',
+  500: 'Internal Server Error',
+};
+const tags = ['o-ran'];
+
+const ModelRegistration = Type.Object({
+  modelId: Type.Object({
+    modelName: Type.String({ minLength: 1 }),
+    modelVersion: Type.String({ minLength: 1 }),
+  }),
+  description: Type.Optional(Type.String()),
+  modelInformation: Type.Optional(
+    Type.Object({
+      metadata: Type.Optional(Type.Object({ author: Type.Optional(Type.String()) })),
+      inputDataType: Type.Optional(Type.String()),
+      outputDataType: Type.Optional(Type.String()),
+    }),
+  ),
+  modelLocation: Type.Optional(Type.String()),
+});
+type ModelRegistration = Static<typeof ModelRegistration>;
+
+const escapeRegex = (s: string) => s.replace(/[\\^$.|?*+()[\]{}]/g, '\\$&');
+const metaValue = (v: ModelVersionView, key: string) => v.metadata.find((m) => m.key === key)?.value ?? '';
+
+/** The version registered as (name, O-RAN version), or undefined. */
+async function findOran(
+  reg: RegistryService,
+  name: string,
+  version: string,
+): Promise<ModelVersionView | undefined> {
+  const byMeta = await reg.search({
+    filter: { name: `^${escapeRegex(name)}$`, 'metadata.modelVersion': [version] },
+    orderBy: ['-created'],
+    pageSize: 1,
+  });
+  const hit = byMeta.items[0];
+  if (hit) return reg.get(hit.id);
+  if (!/^\d+$/.test(version)) return undefined;
+  try {
+    return await reg.resolve(`${name}/${version}`);
+  } catch (e) {
+    if (e instanceof AppError && (e.code === 'not_found' || e.reason === 'ambiguous_model_name'))
+      return undefined;
+    throw e;
+  }
+}
+
+function toRegistration(v: ModelVersionView) {
+  const csv = (s: string) => (s === '' ? undefined : s);
+  return {
+    id: v.id,
+    modelId: {
+      modelName: v.name,
+      modelVersion: metaValue(v, 'modelVersion') || String(v.version),
+      artifactVersion: v.artifactVersion,
+    },
+    description: v.comment,
+    modelInformation: {
+      metadata: { author: v.createdBy ?? '' },
+      inputDataType: csv(metaValue(v, 'inputDataType')) ?? '',
+      outputDataType: csv(metaValue(v, 'outputDataType')) ?? '',
+    },
+    modelLocation: v.uri,
+  };
+}
+
+export const oranModelRoutes: CompatSurface = async (plain, { services, deps }) => {
+  const app = plain.withTypeProvider<TypeBoxTypeProvider>();
+  const reg = services.registry;
+  installAuth(app, { tokens: services.tokens, host: deps.config.host, authMode: deps.config.authMode });
+  await app.register(multipart, { limits: { files: 1, fields: 8, fileSize: deps.config.uploadLimitBytes } });
+  app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
+    const err = toAppError(error);
+    logIfServerError(request, err, error);
+    const detail =
+      err.code === 'internal' ? 'internal error; see the server log for the request id' : err.message;
+    // The TM answers a missing Model.zip with plain text; everything else is ProblemDetails.
+    if (request.url.endsWith('/Model.zip') || request.url.endsWith('/model.zip'))
+      return reply.status(err.status).type('text/plain; charset=utf-8').send(detail);
+    return reply
+      .status(err.status)
+      .type('application/problem+json')
+      .send({ title: TITLES[err.status] ?? 'Error', status: err.status, detail });
+  });
+
+  const sendZip = async (reply: FastifyReply, name: string, version: string, artifactVersion?: string) => {
+    const v = await findOran(reg, name, version);
+    if (!v) throw new AppError('not_found', `model ${name} version ${version} is not registered`);
+    if (artifactVersion !== undefined && artifactVersion !== v.artifactVersion)
+      throw new AppError(
+        'not_found',
+        `model ${name} version ${version} has no artifact version ${artifactVersion}`,
+      );
+    // A model uploaded through MME is one Model.zip: serve it as is; otherwise zip the files.
+    const files = await reg.listArtifacts(v.id);
+    const stream = files.some((f) => f.path === 'Model.zip')
+      ? (await reg.openArtifact(v.id, 'Model.zip')).stream
+      : (await reg.openZip(v.id)).stream;
+    return reply
+      .type('application/zip')
+      .header('content-disposition', 'attachment; filename="Model.zip"')
+      .send(stream);
+  };
+
+  const ZipParams = Type.Object({
+    name: Type.String(),
+    version: Type.String(),
+    artifactVersion: Type.String(),
+  });
+  app.get(
+    '/model/:name/:version/:artifactVersion/Model.zip',
+    { schema: { tags, params: ZipParams } },
+    async (req, reply) => sendZip(reply, req.params.name, req.params.version, req.params.artifactVersion),
+  );
+  // Legacy TM path (no artifact version): the current files.
+  app.get(
+    '/model/:name/:version/Model.zip',
+    { schema: { tags, params: Type.Object({ name: Type.String(), version: Type.String() }) } },
+    async (req, reply) => sendZip(reply, req.params.name, req.params.version),
+  );
+  app.get(
+    `${MME}/downloadModel/:name/:version/:artifactVersion/model.zip`,
+    { schema: { tags, params: ZipParams } },
+    async (req, reply) => sendZip(reply, req.params.name, req.params.version, req.params.artifactVersion),
+  );
+
+  app.post(
+    `${MME}/model-registrations`,
+    { schema: { tags, body: ModelRegistration } },
+    async (req, reply) => {
+      const b: ModelRegistration = req.body;
+      if (await findOran(reg, b.modelId.modelName, b.modelId.modelVersion))
+        throw new AppError('conflict', 'model name and version combination already present');
+      const info = b.modelInformation ?? {};
+      const v = await reg.create(
+        {
+          name: b.modelId.modelName,
+          project: PROJECT,
+          comment: b.description ?? '',
+          uri: b.modelLocation ?? '',
+          metadata: [
+            { key: 'modelVersion', type: 'str', value: b.modelId.modelVersion },
+            { key: 'inputDataType', type: 'str', value: info.inputDataType ?? '' },
+            { key: 'outputDataType', type: 'str', value: info.outputDataType ?? '' },
+          ],
+        },
+        info.metadata?.author ?? req.principal.name,
+      );
+      void reply.status(201).header('location', `${MME}/model-registrations/${v.id}`);
+      return toRegistration(v);
+    },
+  );
+
+  app.get(`${MME}/model-registrations`, { schema: { tags } }, async () => {
+    const page = await reg.search({ filter: { projectName: PROJECT }, orderBy: ['created'], pageSize: 5000 });
+    return (await reg.getMany(page.items.map((i) => i.id))).map(toRegistration);
+  });
+
+  const IdParams = Type.Object({ id: Type.String() });
+  app.get(`${MME}/model-registrations/:id`, { schema: { tags, params: IdParams } }, async (req) =>
+    toRegistration(await reg.get(req.params.id)),
+  );
+
+  app.delete(`${MME}/model-registrations/:id`, { schema: { tags, params: IdParams } }, async (req, reply) => {
+    await reg.delete(req.params.id);
+    void reply.status(204);
+  });
+
+  app.get(
+    `${MME}/getModelInfo/:name`,
+    { schema: { tags, params: Type.Object({ name: Type.String() }) } },
+    async (req) => {
+      const page = await reg.search({
+        filter: { name: `^${escapeRegex(req.params.name)}$` },
+        orderBy: ['created'],
+        pageSize: 5000,
+      });
+      return (await reg.getMany(page.items.map((i) => i.id))).map(toRegistration);
+    },
+  );
+
+  /** Stores the uploaded zip as the version's `Model.zip` artifact: 0.0.0 → 1.0.0 → 1.1.0 … */
+  app.post(
+    `${MME}/uploadModel/:name/:version`,
+    { schema: { tags, params: Type.Object({ name: Type.String(), version: Type.String() }) } },
+    async (req) => {
+      const v = await findOran(reg, req.params.name, req.params.version);
+      if (!v)
+        throw new AppError(
+          'not_found',
+          `model ${req.params.name} version ${req.params.version} is not registered`,
+        );
+      if (!req.isMultipart()) throw invalid('send the model as multipart form field "file"');
+      const file = await req.file();
+      if (!file) throw invalid('multipart field "file" is missing');
+      const out = await reg.putArtifact(v.id, 'Model.zip', file.file, {
+        contentType: 'application/zip',
+        force: true,
+      });
+      return { message: 'Model uploaded successfully', artifactVersion: out.artifactVersion };
+    },
+  );
+};
