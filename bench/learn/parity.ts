@@ -29,8 +29,8 @@ const DATASETS = [
   { name: 'digits', task: 'multiclass' },
   { name: 'diabetes', task: 'regression' },
 ] as const;
-const CLASSIFIERS = ['gbdt', 'random_forest', 'decision_tree', 'logistic_regression'];
-const REGRESSORS = ['gbdt', 'random_forest', 'decision_tree', 'linear_regression'];
+const CLASSIFIERS = ['gbdt', 'random_forest', 'decision_tree', 'logistic_regression', 'mlp'];
+const REGRESSORS = ['gbdt', 'random_forest', 'decision_tree', 'linear_regression', 'mlp'];
 /** Our params mirroring the scikit-learn settings in parity.py. */
 const PARAMS: Record<string, Record<string, unknown>> = {
   gbdt: { n_estimators: 100, learning_rate: 0.1, max_depth: 6, reg_lambda: 1 },
@@ -38,6 +38,7 @@ const PARAMS: Record<string, Record<string, unknown>> = {
   decision_tree: {},
   logistic_regression: { C: 1, max_iter: 100 },
   linear_regression: { alpha: 1 },
+  mlp: { hidden_layer_sizes: [64], learning_rate: 0.001, batch_size: 200, max_iter: 200, alpha: 0.0001 },
 };
 
 function datasetPath(name: string): string {

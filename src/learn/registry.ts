@@ -8,6 +8,8 @@ import { fitGbdt } from './gbdt.js';
 import { fitLinear } from './linear.js';
 import type { LinearParams } from './linear.js';
 import { fitLogistic } from './logistic.js';
+import { fitMlp } from './mlp.js';
+import type { MlpParams } from './mlp.js';
 import type { LogisticParams } from './logistic.js';
 import type { GbdtParams } from './gbdt.js';
 import { validateParams } from './params.js';
@@ -285,6 +287,51 @@ const randomForest = define({
   fit: (d, t, p: ForestParams) => fitRandomForest(d, t, p),
 });
 
+const mlp = define({
+  name: 'mlp',
+  description: 'Multi-layer perceptron with ReLU hidden layers, mini-batch Adam, L2 weight decay.',
+  tasks: ['binary', 'multiclass', 'regression'],
+  iterative: true,
+  params: {
+    ...commonParams(LINEAR_DEFAULTS),
+    hidden_layer_sizes: { type: 'integer[]', default: [64], min: 1, description: 'Units per hidden layer.' },
+    learning_rate: {
+      type: 'number',
+      default: 0.001,
+      min: 0,
+      exclusiveMin: true,
+      description: 'Adam step size.',
+    },
+    batch_size: {
+      type: 'integer',
+      default: 200,
+      min: 1,
+      description: 'Rows per mini-batch (capped at the row count).',
+    },
+    max_iter: { type: 'integer', default: 200, min: 1, description: 'Maximum epochs.' },
+    alpha: {
+      type: 'number',
+      default: 0.0001,
+      min: 0,
+      description: 'L2 penalty on weights (scikit-learn convention).',
+    },
+    tol: {
+      type: 'number',
+      default: 0.0001,
+      min: 0,
+      description: 'Minimum epoch-loss improvement that resets the patience counter.',
+    },
+    n_iter_no_change: {
+      type: 'integer',
+      default: 10,
+      min: 1,
+      description: 'Epochs without improvement before stopping.',
+    },
+    seed: { type: 'integer', default: 0, description: 'Seed for initial weights and batch order.' },
+  },
+  fit: (d, t, p: MlpParams, o) => fitMlp(d, t, p, o),
+});
+
 /** All built-in learners by name. */
 export const learners: Record<string, Learner> = {
   gbdt,
@@ -292,6 +339,7 @@ export const learners: Record<string, Learner> = {
   decision_tree: decisionTree,
   logistic_regression: logisticRegression,
   linear_regression: linearRegression,
+  mlp,
 };
 
 /** The learner with this name, or an error listing the available ones. */
