@@ -1,0 +1,334 @@
+/**
+ * IBM WMLA deep-learning REST `models` and `modeltemplates` on the registry service. Names are the
+ * ids: a WMLA model is the registered model of that name in project `wmla`, a template the one in
+ * `wmla-templates`; their files are artifacts. A model records that it uses its template (the
+ * shared references table), so deleting a template in use is 409, as WMLA answers.
+ */
+import multipart from '@fastify/multipart';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import { AppError, invalid } from '../../errors.js';
+import { installAuth } from '../../http/auth.js';
+import { logIfServerError, toAppError } from '../../http/problem.js';
+import type { ModelVersionView, RegistryService } from '../../modules/registry/index.js';
+import type { CompatSurface } from '../index.js';
+
+const BASE = '/platform/rest/deeplearning/v1';
+const MODELS = 'wmla';
+const TEMPLATES = 'wmla-templates';
+const REFERRER = 'wmla_model';
+const tags = ['wmla'];
+const FRAMEWORKS = ['Caffe', 'TensorFlow', 'PyTorch'];
+
+const ModelBody = Type.Object(
+  {
+    name: Type.String({ minLength: 1 }),
+    templatename: Type.String({ minLength: 1 }),
+    description: Type.Optional(Type.String()),
+  },
+  { additionalProperties: true },
+);
+const TemplateBody = Type.Object(
+  {
+    name: Type.String({ minLength: 1 }),
+    path: Type.String({ minLength: 1 }),
+    framework: Type.String({ minLength: 1 }),
+    description: Type.Optional(Type.String()),
+  },
+  { additionalProperties: true },
+);
+const FileBody = Type.Object({
+  filename: Type.String({ minLength: 1 }),
+  content: Type.String(),
+});
+
+/** The current version of a WMLA name, or undefined. */
+async function find(
+  reg: RegistryService,
+  project: string,
+  name: string,
+): Promise<ModelVersionView | undefined> {
+  try {
+    return await reg.resolve(`${name}/latest`, { project });
+  } catch (e) {
+    if (e instanceof AppError && e.code === 'not_found') return undefined;
+    throw e;
+  }
+}
+
+async function mustFind(reg: RegistryService, project: string, name: string, what: string) {
+  const v = await find(reg, project, name);
+  if (!v) throw new AppError('not_found', `${what} '${name}' was not found`);
+  return v;
+}
+
+function toModel(v: ModelVersionView) {
+  const design = (v.design ?? {}) as Record<string, unknown>;
+  return {
+    ...design,
+    name: v.name,
+    description: v.comment,
+    framework: v.framework ?? '',
+    createTime: v.createdAt,
+    updateTime: v.updatedAt,
+  };
+}
+
+function toTemplate(v: ModelVersionView) {
+  const design = (v.design ?? {}) as Record<string, unknown>;
+  return {
+    ...design,
+    name: v.name,
+    path: v.uri,
+    framework: v.framework ?? '',
+    description: v.comment,
+    createTime: v.createdAt,
+    updateTime: v.updatedAt,
+  };
+}
+
+export const wmlaModelRoutes: CompatSurface = async (plain, { services, deps }) => {
+  const app = plain.withTypeProvider<TypeBoxTypeProvider>();
+  const reg = services.registry;
+  installAuth(app, { tokens: services.tokens, host: deps.config.host, authMode: deps.config.authMode });
+  await app.register(multipart, { limits: { files: 1, fields: 8, fileSize: deps.config.uploadLimitBytes } });
+  app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
+    const err = toAppError(error);
+    logIfServerError(request, err, error);
+    const message =
+      err.code === 'internal' ? 'internal error; see the server log for the request id' : err.message;
+    // WMLA defines no error body; a {message} object is what its clients print.
+    return reply.status(err.status).send({ message });
+  });
+
+  const listOf = async (project: string, extra: Record<string, unknown> = {}) => {
+    const all: ModelVersionView[] = [];
+    for (let scrollId = ''; ;) {
+      const page = await reg.search({
+        filter: { projectName: project, ...extra },
+        orderBy: ['name', 'version'],
+        scrollId,
+        pageSize: 1000,
+      });
+      all.push(...(await reg.getMany(page.items.map((i) => i.id))));
+      if (!page.hasMore) break;
+      scrollId = page.scrollId;
+    }
+    const latest = new Map<string, ModelVersionView>();
+    for (const v of all) latest.set(v.name, v);
+    return [...latest.values()];
+  };
+
+  const files = async (v: ModelVersionView) => (await reg.listArtifacts(v.id)).map((a) => a.path);
+  const content = async (v: ModelVersionView, filename: string, reply: FastifyReply) => {
+    const { artifact, stream } = await reg.openArtifact(v.id, filename);
+    return reply.type(artifact.contentType).send(stream);
+  };
+  const saveFile = (v: ModelVersionView, filename: string, body: string) =>
+    reg.putArtifact(v.id, filename, body, { contentType: 'text/plain', force: true });
+  const NameParams = Type.Object({ name: Type.String() });
+  const FileParams = Type.Object({ name: Type.String(), '*': Type.String() });
+
+  // ---- models
+  app.get(`${BASE}/models`, { schema: { tags } }, async () => (await listOf(MODELS)).map(toModel));
+
+  app.post(`${BASE}/models`, { schema: { tags, body: ModelBody } }, async (req, reply) => {
+    const { name, templatename, description, ...rest } = req.body;
+    if (await find(reg, MODELS, name)) throw new AppError('conflict', `model '${name}' already exists`);
+    const template = await find(reg, TEMPLATES, templatename);
+    if (!template) throw invalid(`template '${templatename}' was not found`);
+    const v = await reg.create(
+      {
+        name,
+        project: MODELS,
+        comment: description ?? '',
+        framework: template.framework,
+        design: { templatename, ...rest },
+      },
+      req.principal.name,
+    );
+    await reg.addReference(template.id, { kind: REFERRER, id: v.id });
+    void reply.status(201);
+    return toModel(v);
+  });
+
+  app.get(`${BASE}/models/:name`, { schema: { tags, params: NameParams } }, async (req) =>
+    toModel(await mustFind(reg, MODELS, req.params.name, 'model')),
+  );
+
+  app.put(
+    `${BASE}/models/:name`,
+    { schema: { tags, params: NameParams, body: Type.Record(Type.String(), Type.Unknown()) } },
+    async (req) => {
+      const v = await mustFind(reg, MODELS, req.params.name, 'model');
+      const { name: _n, description, templatename: _t, ...rest } = req.body;
+      const out = await reg.edit(
+        v.id,
+        { design: rest, ...(typeof description === 'string' ? { comment: description } : {}) },
+        { force: true, mergeObjects: true, user: req.principal.name },
+      );
+      return toModel(out.model);
+    },
+  );
+
+  app.delete(`${BASE}/models/:name`, { schema: { tags, params: NameParams } }, async (req) => {
+    const v = await mustFind(reg, MODELS, req.params.name, 'model');
+    await reg.delete(v.id);
+    const template = await find(
+      reg,
+      TEMPLATES,
+      String((v.design as { templatename?: string } | null)?.templatename ?? ''),
+    );
+    if (template) await reg.removeReference(template.id, { kind: REFERRER, id: v.id });
+    return { message: `model '${v.name}' deleted` };
+  });
+
+  app.get(`${BASE}/models/:name/files`, { schema: { tags, params: NameParams } }, async (req) =>
+    files(await mustFind(reg, MODELS, req.params.name, 'model')),
+  );
+  app.put(
+    `${BASE}/models/:name/files`,
+    { schema: { tags, params: NameParams, body: FileBody } },
+    async (req) => {
+      await saveFile(
+        await mustFind(reg, MODELS, req.params.name, 'model'),
+        req.body.filename,
+        req.body.content,
+      );
+      return { message: `file '${req.body.filename}' saved` };
+    },
+  );
+  app.get(`${BASE}/models/:name/files/*`, { schema: { tags, params: FileParams } }, async (req, reply) =>
+    content(await mustFind(reg, MODELS, req.params.name, 'model'), req.params['*'], reply),
+  );
+  app.get(
+    `${BASE}/models/files/:filename`,
+    {
+      schema: {
+        tags,
+        params: Type.Object({ filename: Type.String() }),
+        querystring: Type.Object({ modelname: Type.String() }),
+      },
+    },
+    async (req, reply) =>
+      content(await mustFind(reg, MODELS, req.query.modelname, 'model'), req.params.filename, reply),
+  );
+
+  /** Weight file upload: multipart `file` with a `modelname` field (or query); 409 if it exists. */
+  app.post(
+    `${BASE}/models/weightfile`,
+    { schema: { tags, querystring: Type.Object({ modelname: Type.Optional(Type.String()) }) } },
+    async (req, reply) => {
+      if (!req.isMultipart()) throw invalid('send the weight file as multipart form field "file"');
+      let modelName = req.query.modelname;
+      for await (const part of req.parts()) {
+        if (part.type === 'field' && part.fieldname === 'modelname') modelName = String(part.value);
+        else if (part.type === 'file') {
+          if (!modelName) throw invalid('modelname is required (form field before the file, or query)');
+          const v = await mustFind(reg, MODELS, modelName, 'model');
+          const out = await reg.putArtifact(v.id, `weights/${part.filename}`, part.file, {
+            noReplace: true,
+            force: true,
+          });
+          void reply.status(201);
+          return { name: out.artifact.path, size: out.artifact.sizeBytes };
+        }
+      }
+      throw invalid('multipart field "file" is missing');
+    },
+  );
+
+  // ---- model templates
+  app.get(
+    `${BASE}/modeltemplates`,
+    { schema: { tags, querystring: Type.Object({ framework: Type.Optional(Type.String()) }) } },
+    async (req) =>
+      (await listOf(TEMPLATES, req.query.framework ? { framework: [req.query.framework] } : {})).map(
+        toTemplate,
+      ),
+  );
+
+  app.post(`${BASE}/modeltemplates`, { schema: { tags, body: TemplateBody } }, async (req, reply) => {
+    const { name, path, framework, description, ...rest } = req.body;
+    if (!FRAMEWORKS.includes(framework)) throw invalid(`framework must be one of ${FRAMEWORKS.join(', ')}`);
+    if (await find(reg, TEMPLATES, name))
+      throw new AppError('conflict', `model template '${name}' already exists`);
+    const v = await reg.create(
+      { name, project: TEMPLATES, uri: path, framework, comment: description ?? '', design: rest },
+      req.principal.name,
+    );
+    void reply.status(201);
+    return toTemplate(v);
+  });
+
+  app.get(`${BASE}/modeltemplates/:name`, { schema: { tags, params: NameParams } }, async (req) =>
+    toTemplate(await mustFind(reg, TEMPLATES, req.params.name, 'model template')),
+  );
+
+  app.put(
+    `${BASE}/modeltemplates/:name`,
+    { schema: { tags, params: NameParams, body: Type.Record(Type.String(), Type.Unknown()) } },
+    async (req) => {
+      const v = await mustFind(reg, TEMPLATES, req.params.name, 'model template');
+      const { name: _n, path, framework, description, ...rest } = req.body;
+      if (framework !== undefined && !FRAMEWORKS.includes(String(framework)))
+        throw invalid(`framework must be one of ${FRAMEWORKS.join(', ')}`);
+      const out = await reg.edit(
+        v.id,
+        {
+          design: rest,
+          ...(typeof path === 'string' ? { uri: path } : {}),
+          ...(typeof framework === 'string' ? { framework } : {}),
+          ...(typeof description === 'string' ? { comment: description } : {}),
+        },
+        { force: true, mergeObjects: true, user: req.principal.name },
+      );
+      return toTemplate(out.model);
+    },
+  );
+
+  app.delete(`${BASE}/modeltemplates/:name`, { schema: { tags, params: NameParams } }, async (req) => {
+    const v = await mustFind(reg, TEMPLATES, req.params.name, 'model template');
+    await reg.delete(v.id);
+    return { message: `model template '${v.name}' deleted` };
+  });
+
+  app.get(`${BASE}/modeltemplates/:name/files`, { schema: { tags, params: NameParams } }, async (req) =>
+    files(await mustFind(reg, TEMPLATES, req.params.name, 'model template')),
+  );
+  app.put(
+    `${BASE}/modeltemplates/:name/files`,
+    { schema: { tags, params: NameParams, body: FileBody } },
+    async (req) => {
+      await saveFile(
+        await mustFind(reg, TEMPLATES, req.params.name, 'model template'),
+        req.body.filename,
+        req.body.content,
+      );
+      return { message: `file '${req.body.filename}' saved` };
+    },
+  );
+  app.get(
+    `${BASE}/modeltemplates/:name/files/*`,
+    { schema: { tags, params: FileParams } },
+    async (req, reply) =>
+      content(await mustFind(reg, TEMPLATES, req.params.name, 'model template'), req.params['*'], reply),
+  );
+  app.get(
+    `${BASE}/modeltemplates/files/:filename`,
+    {
+      schema: {
+        tags,
+        params: Type.Object({ filename: Type.String() }),
+        querystring: Type.Object({ templatename: Type.String() }),
+      },
+    },
+    async (req, reply) =>
+      content(
+        await mustFind(reg, TEMPLATES, req.query.templatename, 'model template'),
+        req.params.filename,
+        reply,
+      ),
+  );
+};
