@@ -5,10 +5,11 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Deps } from '../deps.js';
 import type { Services } from '../modules/index.js';
+import { clearmlRoutes } from './clearml/clearml.routes.js';
 import { oranFeatureGroupRoutes } from './oran/oran-feature-groups.routes.js';
 import { oranModelRoutes } from './oran/oran-models.routes.js';
 import { wmlaModelRoutes } from './wmla/wmla-models.routes.js';
 
 export type CompatSurface = FastifyPluginAsync<{ services: Services; deps: Deps }>;
 
-export const compatSurfaces: CompatSurface[] = [oranFeatureGroupRoutes, oranModelRoutes, wmlaModelRoutes];
+export const compatSurfaces: CompatSurface[] = [clearmlRoutes, oranFeatureGroupRoutes, oranModelRoutes, wmlaModelRoutes];

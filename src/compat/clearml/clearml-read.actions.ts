@@ -1,0 +1,109 @@
+/**
+ * Read actions of ClearML's models service: get_by_id, get_by_task_id, get_all, get_all_ex,
+ * get_by_id_ex, get_frameworks. Each maps the request onto registry reads and renders documents.
+ */
+import type { RegistryService } from '../../modules/registry/index.js';
+import { ClearMlError, requireFields } from './clearml-errors.js';
+import { CLEARML_PAGE_SIZE, projectDoc, toClearMl, toSearch, type Body } from './clearml-fields.js';
+import { atLeast, removedFor, type ApiVersion } from './clearml-protocol.js';
+
+/** What an action hands back: the `data` object, plus paging facts for list calls. */
+export interface ActionResult {
+  data: Body;
+  paging?: Body;
+  headers?: Record<string, string>;
+}
+
+export interface ActionContext {
+  body: Body;
+  /** The definition version the call runs (e.g. "2.13"). */
+  actual: string;
+  /** The version the client asked for. */
+  requested: ApiVersion;
+  reg: RegistryService;
+  user: string;
+}
+
+export type Action = (ctx: ActionContext) => Promise<ActionResult>;
+
+function onlyFieldsOf(body: Body): string[] | undefined {
+  const f = body.only_fields;
+  if (f === undefined || f === null) return undefined;
+  return Array.isArray(f) ? (f as string[]) : [String(f)];
+}
+
+/** 301/1 for actions clearml-server dropped after 2.13. */
+export const removedAfter13 = (ctx: ActionContext, hint: string) => {
+  if (removedFor(ctx.requested)) throw new ClearMlError(301, 1, hint);
+};
+
+async function listModels(ctx: ActionContext, ex: boolean): Promise<ActionResult> {
+  const scroll = atLeast(ctx.actual, '2.15');
+  const q = toSearch(ctx.body, { scroll, structuredFilters: ex && atLeast(ctx.actual, '2.27') });
+  const page = await ctx.reg.search(q.options);
+  const stats = ex && atLeast(ctx.actual, '2.20') && ctx.body.include_stats === true;
+  const models = page.items.map((v) => projectDoc(toClearMl(v, { stats }), q.onlyFields));
+  const data: Body = { models };
+  if (scroll) data.scroll_id = page.scrollId;
+  const truncated = q.requestedPageSize === undefined && page.hasMore;
+  const paging: Body = {
+    page: page.page,
+    page_size: page.pageSize,
+    returned: models.length,
+    has_more: page.hasMore,
+    default_page_size_applied: q.requestedPageSize === undefined,
+    capped: q.capped,
+    ...(q.capped ? { requested_page_size: q.requestedPageSize } : {}),
+    ...(truncated || q.capped
+      ? {
+          note: `only ${page.pageSize} models were returned (ClearML's page size limit is ${CLEARML_PAGE_SIZE}); pass page/page_size or scroll_id/size to read the rest`,
+        }
+      : {}),
+  };
+  const headers: Record<string, string> = {
+    'x-modelyard-page-size': String(page.pageSize),
+    'x-modelyard-has-more': String(page.hasMore),
+  };
+  if (truncated || q.capped) headers['x-modelyard-truncated'] = 'true';
+  return { data, paging, headers };
+}
+
+async function getOne(ctx: ActionContext, id: unknown): Promise<Body> {
+  if (typeof id !== 'string') throw new ClearMlError(400, 12, 'model must be a string');
+  const onlyFields = onlyFieldsOf(ctx.body);
+  const [view] = await ctx.reg.getMany([id]);
+  if (!view) throw new ClearMlError(400, 201, 'no such public or company model', { id });
+  return projectDoc(toClearMl(view), onlyFields);
+}
+
+export const readActions: Record<string, Action> = {
+  async get_by_id(ctx) {
+    requireFields(ctx.body, 'model');
+    return { data: { model: await getOne(ctx, ctx.body.model) } };
+  },
+
+  async get_by_task_id(ctx) {
+    removedAfter13(ctx, 'use models.get_by_id/get_all apis');
+    requireFields(ctx.body, 'task');
+    if (typeof ctx.body.task !== 'string') throw new ClearMlError(400, 12, 'task must be a string');
+    const view = await ctx.reg.getByTaskId(ctx.body.task);
+    return { data: { model: toClearMl(view) } };
+  },
+
+  get_all: (ctx) => listModels(ctx, false),
+  get_all_ex: (ctx) => listModels(ctx, true),
+
+  async get_by_id_ex(ctx) {
+    requireFields(ctx.body, 'id');
+    return listModels(ctx, true);
+  },
+
+  async get_frameworks(ctx) {
+    const projects = ctx.body.projects;
+    const ids =
+      projects === undefined || projects === null ? [] : Array.isArray(projects) ? projects : [projects];
+    if (ids.some((p) => typeof p !== 'string'))
+      throw new ClearMlError(400, 12, 'projects must be a list of ids');
+    return { data: { frameworks: await ctx.reg.frameworks(ids as string[]) } };
+  },
+};

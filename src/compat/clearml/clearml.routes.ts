@@ -1,0 +1,187 @@
+/**
+ * ClearML models service (`[/api]/[v<major.minor>/]models.<action>`), mounted at the root as
+ * clearml-server answers on its own port, and under `/api` as behind ClearML's web server. Any
+ * HTTP method; query string and form fields are merged into the body. Every answer, success or
+ * failure, is ClearML's `{meta, data}` envelope with HTTP status = result_code.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AppError } from '../../errors.js';
+import { installAuth } from '../../http/auth.js';
+import { logIfServerError, toAppError } from '../../http/problem.js';
+import type { CompatSurface } from '../index.js';
+import { ClearMlError, fromAppError } from './clearml-errors.js';
+import type { Body } from './clearml-fields.js';
+import {
+  ACTION_VERSIONS,
+  READ_ACTIONS,
+  endpointMeta,
+  envelope,
+  newCallId,
+  parsePath,
+  parseVersion,
+  resolveVersion,
+  type EndpointMeta,
+} from './clearml-protocol.js';
+import { readActions, type Action, type ActionResult } from './clearml-read.actions.js';
+import { writeActions } from './clearml-write.actions.js';
+
+const ACTIONS: Record<string, Action> = { ...readActions, ...writeActions };
+
+/** clearml-server turns form/query strings that look like numbers or booleans into them. */
+export function formValue(v: unknown): unknown {
+  if (typeof v !== 'string') return v;
+  if (/^(\d+\.?\d*|\.\d+)$/.test(v)) return v.includes('.') ? Number.parseFloat(v) : Number.parseInt(v, 10);
+  const lower = v.toLowerCase();
+  if (lower === 'true') return true;
+  if (lower === 'false') return false;
+  return v;
+}
+
+function formObject(entries: Iterable<[string, unknown]>): Body {
+  const out: Body = {};
+  for (const [k, raw] of entries) {
+    const v = Array.isArray(raw) ? raw : formValue(raw);
+    const prev = out[k];
+    out[k] = prev === undefined ? v : Array.isArray(prev) ? [...(prev as unknown[]), v] : [prev, v];
+  }
+  return out;
+}
+
+/** Form and query fields first, the JSON body over them (clearml-server reads one or the other; we merge). */
+function callData(request: FastifyRequest): Body {
+  const query = formObject(Object.entries((request.query ?? {}) as Body));
+  const body = request.body;
+  if (body === undefined || body === null || body === '') return query;
+  if (typeof body !== 'object' || Array.isArray(body))
+    throw new ClearMlError(400, 12, 'the request body must be a JSON object');
+  return { ...query, ...(body as Body) };
+}
+
+function trxOf(request: FastifyRequest, id: string): string {
+  const h = request.headers['x-clearml-trx'] ?? request.headers['x-trains-trx'];
+  return typeof h === 'string' && h !== '' ? h : id;
+}
+
+/** The endpoint part of meta for a URL (empty, version 1.0, when the path does not parse — as clearml-server). */
+function endpointOf(url: string): { meta: EndpointMeta; known: boolean } {
+  const p = parsePath(url);
+  if (!p.ok) return { meta: endpointMeta('', parseVersion('1.0')!, null), known: false };
+  return { meta: endpointMeta(p.endpoint, p.requested, resolveVersion(p.action, p.requested)), known: true };
+}
+
+function send(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  id: string,
+  endpoint: EndpointMeta,
+  result: { code: number; subcode: number; msg: string; errorData?: Body; data?: unknown; paging?: Body },
+) {
+  return reply
+    .status(result.code)
+    .type('application/json')
+    .send(
+      envelope(
+        {
+          id,
+          trx: trxOf(request, id),
+          endpoint,
+          result_code: result.code,
+          result_subcode: result.subcode,
+          result_msg: result.msg,
+          ...(result.errorData ? { error_data: result.errorData } : {}),
+          ...(result.paging ? { paging: result.paging } : {}),
+        },
+        result.data ?? {},
+      ),
+    );
+}
+
+export const clearmlRoutes: CompatSurface = async (app, { services, deps }) => {
+  installAuth(app, { tokens: services.tokens, host: deps.config.host, authMode: deps.config.authMode });
+
+  // clearml-server reads any body as JSON (get_json(force=True)), and form posts as fields.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, (request, text, done) => {
+    const raw = String(text);
+    if ((request.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) {
+      done(null, formObject(new URLSearchParams(raw).entries()));
+      return;
+    }
+    if (raw.trim() === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(raw));
+    } catch (e) {
+      done(
+        new AppError('invalid', `Failed to decode JSON object: ${(e as Error).message}`, {
+          reason: 'invalid_json',
+        }),
+        undefined,
+      );
+    }
+  });
+
+  app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
+    const id = newCallId();
+    const { meta } = endpointOf(request.url);
+    let e: ClearMlError;
+    if (error instanceof ClearMlError) e = error;
+    else {
+      const err = toAppError(error);
+      logIfServerError(request, err, error);
+      e = err.reason === 'invalid_json' ? ClearMlError.raw(400, 0, err.message) : fromAppError(err);
+    }
+    return send(request, reply, id, meta, {
+      code: e.code,
+      subcode: e.subcode,
+      msg: e.message,
+      errorData: e.data,
+    });
+  });
+
+  const handle = async (request: FastifyRequest, reply: FastifyReply) => {
+    const id = newCallId();
+    const p = parsePath(request.url);
+    if (!p.ok)
+      return send(request, reply, id, endpointOf(request.url).meta, {
+        code: p.code,
+        subcode: p.subcode,
+        msg: p.msg,
+      });
+    const actual = resolveVersion(p.action, p.requested);
+    const action = ACTIONS[p.action];
+    const endpoint = endpointMeta(p.endpoint, p.requested, actual);
+    if (p.service !== 'models' || !actual || !action)
+      return send(request, reply, id, endpoint, {
+        code: 404,
+        subcode: 0,
+        msg: `Unable to find endpoint for name ${p.endpoint} and version ${p.requested.text}`,
+      });
+    const result: ActionResult = await action({
+      body: callData(request),
+      actual,
+      requested: p.requested,
+      reg: services.registry,
+      user: request.principal.name,
+    });
+    for (const [k, v] of Object.entries(result.headers ?? {})) void reply.header(k, v);
+    return send(request, reply, id, endpoint, {
+      code: 200,
+      subcode: 0,
+      msg: 'OK',
+      data: result.data,
+      paging: result.paging,
+    });
+  };
+
+  const schema = { hide: true };
+  for (const prefix of ['', '/api']) {
+    for (const version of ['', '/:version']) {
+      for (const action of Object.keys(ACTION_VERSIONS)) {
+        const role = READ_ACTIONS.has(action) ? 'viewer' : 'editor';
+        app.all(`${prefix}${version}/models.${action}`, { schema, config: { role } }, handle);
+      }
+      // Unknown actions still get ClearML's 404 envelope.
+      app.all(`${prefix}${version}/models.:action`, { schema, config: { role: 'viewer' } }, handle);
+    }
+  }
+};
