@@ -224,7 +224,9 @@ function launchTask(spec: TaskSpec, maxLineChars: number): Execution {
   worker.on('exit', (code) => {
     out.end();
     err.end();
-    if (endReason && !outcome) return finish({ reason: endReason, exitCode: null });
+    // A result that arrived before a cancel or timeout stands; anything else ended by force.
+    if (outcome?.exitCode === 0) return finish({ reason: 'exited', ...outcome });
+    if (endReason) return finish({ reason: endReason, exitCode: null });
     if (!started) {
       const why = outcome?.error ?? `thread exited with code ${code}`;
       return finish({
@@ -233,10 +235,7 @@ function launchTask(spec: TaskSpec, maxLineChars: number): Execution {
         error: `cannot start task ${spec.module.href}: ${why}`,
       });
     }
-    finish({
-      reason: 'exited',
-      ...(outcome ?? { exitCode: code, error: 'task ended without a result' }),
-    });
+    finish({ reason: 'exited', ...(outcome ?? { exitCode: code, error: 'task ended without a result' }) });
   });
   timer.start();
 
