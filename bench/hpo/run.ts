@@ -1,6 +1,8 @@
 /**
  * npm run bench:hpo [-- --seeds 20 --budgets 50,100,200 --algos random,tpe,tpe-indep,gp --problems a,b
- *                      --workers 2 --no-optuna --install-optuna]
+ *                      --workers 2 --no-optuna --install-optuna --no-fidelity --gp-tabular --gp-budget 100
+ *                      --optuna-seeds 20 --optuna-samplers tpe,random,cmaes
+ *                      --variant name='{"algorithm":"tpe","algorithmOptions":{…}}' --out file]
  * Runs our samplers on the synthetic suite and HPOLib tables, Optuna 3.1 live on the same problems,
  * compares with the stored Optuna v5/v4.5 runs, prints the tables and writes bench/results/hpo.json.
  */
@@ -27,11 +29,22 @@ function arg(name: string, fallback: string): string {
   return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
 }
 const flag = (name: string): boolean => process.argv.includes(`--${name}`);
+const variants: [string, string][] = process.argv
+  .map((a, i) => (a === '--variant' ? process.argv[i + 1] : undefined))
+  .filter((v): v is string => !!v)
+  .map((v) => [v.slice(0, v.indexOf('=')), v.slice(v.indexOf('=') + 1)]);
 
 const seeds = Number(arg('seeds', '20'));
 const budgets = arg('budgets', '50,100,200').split(',').map(Number);
 const maxBudget = Math.max(...budgets, 100);
-const algos = arg('algos', 'random,tpe,tpe-indep,gp').split(',');
+const algos = arg('algos', 'random,tpe,gp').split(',');
+// The GP's cost grows with n²–n³; its budget can be capped separately (Optuna's GP reference stops at 100).
+const gpBudget = Number(arg('gp-budget', String(maxBudgetOf())));
+const optunaSeeds = Number(arg('optuna-seeds', arg('seeds', '20')));
+const optunaSamplers = arg('optuna-samplers', 'tpe,random,cmaes');
+function maxBudgetOf(): number {
+  return Math.max(...arg('budgets', '50,100,200').split(',').map(Number), 100);
+}
 const workers = Number(arg('workers', '2'));
 const sharedDir = resolve(arg('shared', process.env.MODELYARD_HPO_SHARED ?? join(ROOT, '../shared/hpo')));
 const haveShared = existsSync(sharedDir);
@@ -58,7 +71,15 @@ async function main(): Promise<void> {
   for (const algo of [...algos].sort((a, b) => cost(b) - cost(a))) {
     for (const problem of problems) {
       for (let seed = 0; seed < seeds; seed++)
-        jobs.push({ kind: 'bb', problem, algo, seed, budget: maxBudget, sharedDir });
+        jobs.push({
+          kind: 'bb',
+          problem,
+          algo,
+          seed,
+          budget: algo === 'gp' ? gpBudget : maxBudget,
+          sharedDir,
+          variants,
+        });
     }
   }
   if (!flag('no-fidelity')) {

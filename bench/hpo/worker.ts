@@ -21,6 +21,7 @@ export interface BlackBoxJob {
   seed: number;
   budget: number;
   sharedDir: string;
+  variants?: [string, string][];
 }
 
 export interface BlackBoxResult {
@@ -34,8 +35,14 @@ export interface BlackBoxResult {
   msAt200: number;
 }
 
+/** `--variant name='{"algorithm":"tpe","algorithmOptions":{…}}'` adds experimental configurations. */
+export function addVariant(name: string, json: string): void {
+  OUR_ALGOS[name] = JSON.parse(json) as Pick<StudyOptions, 'algorithm' | 'algorithmOptions'>;
+}
+
 export function runBlackBox(job: BlackBoxJob): BlackBoxResult {
   const p = getProblem(job.problem, job.sharedDir);
+  for (const [name, json] of job.variants ?? []) addVariant(name, json);
   const study = createStudy({ space: p.space, seed: job.seed, ...OUR_ALGOS[job.algo]! });
   const trace: number[] = [];
   const askMs: number[] = [];

@@ -66,7 +66,8 @@ export function createHyperbandSampler(options: HyperbandOptions): Sampler {
         const done = at
           .filter((t) => t.state === 'complete')
           .sort((x, y) => lossOf(x, ctx.direction) - lossOf(y, ctx.direction));
-        const top = done.slice(0, Math.floor(at.filter((t) => t.state !== 'failed').length / o.eta));
+        // ASHA: the top 1/η of the results recorded at this rung so far (pending ones do not count yet).
+        const top = done.slice(0, Math.floor(done.length / o.eta));
         const promoted = new Set(
           trials.filter((t) => t.meta?.bracket === b && t.meta?.rung === k + 1).map((t) => t.meta!.config),
         );

@@ -4,7 +4,9 @@
  * Bandwidths follow Optuna v5 (neighbour rule per dimension, magic clip); discrete dimensions
  * can use the Scott-like width of Optuna v4 multivariate TPE, which suits coarse ordinal grids.
  */
-import { logNormMass, normLogPdf, sampleTruncNormal } from './math.js';
+import { logNormMass, sampleTruncNormal } from './math.js';
+
+const LOG_SQRT_2PI = 0.5 * Math.log(2 * Math.PI);
 import type { Rng } from './rng.js';
 import type { Dim } from './space.js';
 
@@ -21,6 +23,10 @@ export interface Parzen {
   logW: Float64Array;
   /** Per dimension: kernel means, widths, log normalisers (numeric) or log-probability tables (categorical). */
   mus: Float64Array[];
+  /** Per dimension: −log σ − log Z − ½log 2π, so a continuous log-density is one multiply-add. */
+  consts: Float64Array[];
+  /** Per dimension: number of grid bins when the per-bin log masses are tabulated in logP (else 0). */
+  bins: number[];
   sigmas: Float64Array[];
   logZ: Float64Array[];
   logP: Float64Array[];
@@ -46,7 +52,7 @@ export function buildParzen(dims: readonly Dim[], obs: readonly Float64Array[], 
   const logW = new Float64Array(nKernels);
   for (let i = 0; i < n; i++) logW[i] = Math.log(w[i]! / total);
   logW[n] = Math.log(opts.priorWeight / total);
-  const p: Parzen = { dims, nKernels, logW, mus: [], sigmas: [], logZ: [], logP: [] };
+  const p: Parzen = { dims, nKernels, logW, mus: [], sigmas: [], logZ: [], logP: [], consts: [], bins: [] };
   dims.forEach((d, j) => {
     if (d.categorical) {
       const k = d.nChoices;
@@ -58,7 +64,8 @@ export function buildParzen(dims: readonly Dim[], obs: readonly Float64Array[], 
         for (let c = 0; c < k; c++) table[i * k + c] = Math.log((base + (c === obsIdx ? 1 : 0)) / rowSum);
       }
       p.logP[j] = table;
-      p.mus[j] = p.sigmas[j] = p.logZ[j] = new Float64Array(0);
+      p.mus[j] = p.sigmas[j] = p.logZ[j] = p.consts[j] = new Float64Array(0);
+      p.bins[j] = 0;
       return;
     }
     const range = d.hi - d.lo;
@@ -80,7 +87,23 @@ export function buildParzen(dims: readonly Dim[], obs: readonly Float64Array[], 
     p.mus[j] = mus;
     p.sigmas[j] = sigmas;
     p.logZ[j] = logZ;
+    p.consts[j] = Float64Array.from(sigmas, (s, i) => -Math.log(s) - logZ[i]! - LOG_SQRT_2PI);
     p.logP[j] = new Float64Array(0);
+    p.bins[j] = 0;
+    const nBins = d.q > 0 ? Math.round(range / d.q) : 0;
+    if (nBins > 0 && nBins <= 256) {
+      // Coarse grids (ordinal/int): tabulate each kernel's log mass per bin once per build.
+      const table = new Float64Array(nKernels * nBins);
+      for (let i = 0; i < nKernels; i++) {
+        const s = sigmas[i]!;
+        for (let b = 0; b < nBins; b++) {
+          const a = d.lo + b * d.q;
+          table[i * nBins + b] = logNormMass((a - mus[i]!) / s, (a + d.q - mus[i]!) / s) - logZ[i]!;
+        }
+      }
+      p.logP[j] = table;
+      p.bins[j] = nBins;
+    }
   });
   return p;
 }
@@ -88,13 +111,23 @@ export function buildParzen(dims: readonly Dim[], obs: readonly Float64Array[], 
 /** Optuna v5 neighbour rule: the larger gap to the sorted neighbours, inner gap only at the ends. */
 function neighbourSigmas(mus: Float64Array, n: number, lo: number, hi: number, out: Float64Array): void {
   if (n === 0) return;
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => mus[a]! - mus[b]!);
-  const sorted = [lo, ...order.map((i) => mus[i]!), hi];
-  for (let r = 1; r <= n; r++) {
-    let s = Math.max(sorted[r]! - sorted[r - 1]!, sorted[r + 1]! - sorted[r]!);
-    if (n >= 2 && r === 1) s = sorted[2]! - sorted[1]!;
-    if (n >= 2 && r === n) s = sorted[n]! - sorted[n - 1]!;
-    out[order[r - 1]!] = s;
+  const sorted = mus.slice(0, n).sort();
+  for (let i = 0; i < n; i++) {
+    // Rank by binary search in the sorted copy (typed-array sort is much cheaper than an argsort).
+    const v = mus[i]!;
+    let a = 0;
+    let b = n - 1;
+    while (a < b) {
+      const m = (a + b) >> 1;
+      if (sorted[m]! < v) a = m + 1;
+      else b = m;
+    }
+    const left = a > 0 ? sorted[a - 1]! : lo;
+    const right = a < n - 1 ? sorted[a + 1]! : hi;
+    let s = Math.max(v - left, right - v);
+    if (n >= 2 && a === 0) s = sorted[1]! - v;
+    if (n >= 2 && a === n - 1) s = v - sorted[n - 2]!;
+    out[i] = s;
   }
 }
 
@@ -144,29 +177,40 @@ export function snap(d: Dim, v: number): number {
 export function logPdfParzen(p: Parzen, x: Float64Array, scratch: Float64Array): number {
   const nk = p.nKernels;
   for (let k = 0; k < nk; k++) scratch[k] = p.logW[k]!;
-  p.dims.forEach((d, j) => {
+  const nd = p.dims.length;
+  for (let j = 0; j < nd; j++) {
+    const d = p.dims[j]!;
     const xj = x[j]!;
     if (d.categorical) {
       const table = p.logP[j]!;
-      for (let k = 0; k < nk; k++) scratch[k] = scratch[k]! + table[k * d.nChoices + xj]!;
-      return;
+      const nc = d.nChoices;
+      for (let k = 0; k < nk; k++) scratch[k] = scratch[k]! + table[k * nc + xj]!;
+      continue;
+    }
+    const nb = p.bins[j]!;
+    if (nb > 0) {
+      const table = p.logP[j]!;
+      const bin = Math.min(nb - 1, Math.max(0, Math.floor((xj - d.lo) / d.q)));
+      for (let k = 0; k < nk; k++) scratch[k] = scratch[k]! + table[k * nb + bin]!;
+      continue;
     }
     const mus = p.mus[j]!;
     const sig = p.sigmas[j]!;
-    const logZ = p.logZ[j]!;
     if (d.q > 0) {
+      const logZ = p.logZ[j]!;
       const h = d.q / 2;
       for (let k = 0; k < nk; k++) {
         const s = sig[k]!;
         scratch[k] = scratch[k]! + logNormMass((xj - h - mus[k]!) / s, (xj + h - mus[k]!) / s) - logZ[k]!;
       }
     } else {
+      const c = p.consts[j]!;
       for (let k = 0; k < nk; k++) {
-        const s = sig[k]!;
-        scratch[k] = scratch[k]! + normLogPdf((xj - mus[k]!) / s) - Math.log(s) - logZ[k]!;
+        const z = (xj - mus[k]!) / sig[k]!;
+        scratch[k] = scratch[k]! + c[k]! - 0.5 * z * z;
       }
     }
-  });
+  }
   let m = -Infinity;
   for (let k = 0; k < nk; k++) if (scratch[k]! > m) m = scratch[k]!;
   let s = 0;
