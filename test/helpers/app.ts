@@ -7,6 +7,7 @@ import { loadConfig, type Config } from '../../src/config.js';
 import type { Deps } from '../../src/deps.js';
 import { createLocalBlobStore } from '../../src/infra/blobs/local-blob-store.js';
 import type { DbDialect } from '../../src/infra/db/kysely.js';
+import { createMemoryJobQueue } from '../../src/infra/queue/memory-job-queue.js';
 import { join } from 'node:path';
 import { freshStore } from './db.js';
 
@@ -27,6 +28,7 @@ export async function createTestApp(dialect: DbDialect, overrides: Partial<Confi
     db: store.db,
     dialect: store.dialect,
     blobs: createLocalBlobStore(join(store.dataDir, 'blobs')),
+    queue: createMemoryJobQueue(),
     logger: pino({ level: 'silent' }),
     close: store.close,
   };
@@ -36,6 +38,7 @@ export async function createTestApp(dialect: DbDialect, overrides: Partial<Confi
     deps,
     close: async () => {
       await built.app.close();
+      await deps.queue.close();
       await store.close();
     },
   };
