@@ -115,7 +115,8 @@ async function main(): Promise<void> {
     ? { status: 'skipped (--no-optuna)', runs: [] }
     : await runOptunaLive({
         problems,
-        seeds,
+        seeds: optunaSeeds,
+        samplers: optunaSamplers,
         budget: maxBudget,
         workers,
         sharedDir,
@@ -164,6 +165,9 @@ async function main(): Promise<void> {
       seeds,
       budgets,
       algos,
+      gpBudget,
+      optunaSeeds,
+      optunaSamplers,
       workers,
       sharedDir: haveShared ? sharedDir : null,
       optunaLive: live.status,
