@@ -41,6 +41,7 @@ def models(task):
         "random_forest": RandomForestClassifier(n_estimators=100, random_state=0),
         "decision_tree": DecisionTreeClassifier(random_state=0),
         "logistic_regression": make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=100)),
+        "mlp": make_pipeline(StandardScaler(), MLPClassifier(**mlp)),
     }
 
 

@@ -101,7 +101,8 @@ function main(): void {
     const specPath = join(root, 'bench', 'data', 'parity-spec.json');
     mkdirSync(dirname(specPath), { recursive: true });
     writeFileSync(specPath, JSON.stringify({ datasets: specs }));
-    sk = runPythonJson(python, join(here, 'parity.py'), [specPath]) as typeof sk;
+    // Accuracy, not speed, is compared here: one OpenMP thread avoids spin-wait stalls on busy machines.
+    sk = runPythonJson(python, join(here, 'parity.py'), [specPath], { OMP_NUM_THREADS: '1' }) as typeof sk;
   } else console.log('no Python with scikit-learn: reference columns are null');
 
   const rows: Record<string, unknown>[] = [];

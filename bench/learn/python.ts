@@ -29,8 +29,17 @@ export function resolvePython(modules: string[]): string | undefined {
 }
 
 /** Runs a Python script with JSON on stdout; returns the parsed object or undefined with a message. */
-export function runPythonJson(python: string, script: string, args: string[]): unknown {
-  const r = spawnSync(python, [script, ...args], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+export function runPythonJson(
+  python: string,
+  script: string,
+  args: string[],
+  env: Record<string, string> = {},
+): unknown {
+  const r = spawnSync(python, [script, ...args], {
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+    env: { ...process.env, ...env },
+  });
   if (r.status !== 0) {
     console.log(`${script} failed (exit ${r.status}):\n${r.stderr}`);
     return undefined;

@@ -11,6 +11,7 @@ import { growTree } from './hist-tree.js';
 import type { GrowContext, GrownTree, GrowParams } from './hist-tree.js';
 import { createRng } from './random.js';
 import { trainTestSplit } from './split.js';
+import { baseScore, computeGradients, initScores, loss } from './gbdt-objective.js';
 import { buildTreePredictor } from './tree-predictor.js';
 import type { FlatTree } from './tree-predictor.js';
 import type { Design, FitOptions, FitResult, Target } from './types.js';
@@ -183,83 +184,6 @@ export function fitGbdt(design: Design, target: Target, p: GbdtParams, opts: Fit
     checkpoint: { learner: 'gbdt', iteration, state: serializeState(state) },
     metrics,
   };
-}
-
-function baseScore(target: Target, y: Float64Array, K: number): Float64Array {
-  const n = y.length;
-  if (target.task === 'regression') return Float64Array.of(y.reduce((a, b) => a + b, 0) / n);
-  const counts = new Float64Array(Math.max(K, 2));
-  for (let i = 0; i < n; i++) counts[y[i]!]! += 1;
-  const prior = (c: number): number => Math.min(1 - 1e-6, Math.max(1e-6, c / n));
-  if (target.task === 'binary') return Float64Array.of(Math.log(prior(counts[1]!) / (1 - prior(counts[1]!))));
-  return Float64Array.from({ length: K }, (_, k) => Math.log(prior(counts[k]!)));
-}
-
-function initScores(n: number, base: Float64Array): Float64Array {
-  const K = base.length;
-  const s = new Float64Array(n * K);
-  for (let i = 0; i < n; i++) for (let k = 0; k < K; k++) s[i * K + k] = base[k]!;
-  return s;
-}
-
-function computeGradients(
-  t: Target,
-  y: Float64Array,
-  s: Float64Array,
-  K: number,
-  g: Float64Array[],
-  h: Float64Array[],
-): void {
-  const n = y.length;
-  if (t.task === 'regression') {
-    const g0 = g[0]!;
-    const h0 = h[0]!;
-    for (let i = 0; i < n; i++) {
-      g0[i] = s[i]! - y[i]!;
-      h0[i] = 1;
-    }
-  } else if (t.task === 'binary') {
-    const g0 = g[0]!;
-    const h0 = h[0]!;
-    for (let i = 0; i < n; i++) {
-      const pr = 1 / (1 + Math.exp(-s[i]!));
-      g0[i] = pr - y[i]!;
-      h0[i] = Math.max(pr * (1 - pr), 1e-16);
-    }
-  } else {
-    for (let i = 0; i < n; i++) {
-      const o = i * K;
-      let max = -Infinity;
-      for (let k = 0; k < K; k++) max = Math.max(max, s[o + k]!);
-      let sum = 0;
-      for (let k = 0; k < K; k++) sum += Math.exp(s[o + k]! - max);
-      for (let k = 0; k < K; k++) {
-        const pr = Math.exp(s[o + k]! - max) / sum;
-        g[k]![i] = pr - (y[i] === k ? 1 : 0);
-        h[k]![i] = Math.max(pr * (1 - pr), 1e-16);
-      }
-    }
-  }
-}
-
-function loss(t: Target, y: Float64Array, s: Float64Array, K: number): number {
-  const n = y.length;
-  let sum = 0;
-  for (let i = 0; i < n; i++) {
-    if (t.task === 'regression') sum += (s[i]! - y[i]!) ** 2;
-    else if (t.task === 'binary') {
-      const z = y[i] === 1 ? s[i]! : -s[i]!;
-      sum += z > 0 ? Math.log1p(Math.exp(-z)) : -z + Math.log1p(Math.exp(z));
-    } else {
-      const o = i * K;
-      let max = -Infinity;
-      for (let k = 0; k < K; k++) max = Math.max(max, s[o + k]!);
-      let lse = 0;
-      for (let k = 0; k < K; k++) lse += Math.exp(s[o + k]! - max);
-      sum += max + Math.log(lse) - s[o + y[i]!]!;
-    }
-  }
-  return sum / n;
 }
 
 function sampleFeatures(F: number, m: number, rng: ReturnType<typeof createRng>): Int32Array {
