@@ -27,6 +27,12 @@ export interface Config {
   /** Namespace of the queue's Redis keys, so several installations can share one Redis. */
   queuePrefix: string;
   influx: { url: string } | null;
+  /** Run queues this process consumes and their concurrency (env MODELYARD_RUN_QUEUES, `default=2,gpu=1`). */
+  runQueues: Record<string, number>;
+  /** `on`: the server also executes runs (default); `off`: it only enqueues (workers run them). */
+  runWorker: 'on' | 'off';
+  /** URL user code uses to reach the API (default: the server's own listen URL). */
+  publicUrl: string;
 }
 
 export interface S3Config {
@@ -126,8 +132,31 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: Env = process.e
     queuePrefix: str(env, 'MODELYARD_QUEUE_PREFIX', 'modelyard'),
     influx:
       str(env, 'MODELYARD_INFLUX_URL', '') === '' ? null : { url: str(env, 'MODELYARD_INFLUX_URL', '') },
+    runQueues: parseRunQueues(str(env, 'MODELYARD_RUN_QUEUES', 'default=2')),
+    runWorker: oneOf(env, 'MODELYARD_RUN_WORKER', 'on', ['on', 'off'] as const),
+    publicUrl: str(env, 'MODELYARD_PUBLIC_URL', '').replace(/\/+$/, ''),
   };
   return config;
+}
+
+/** Parses `name=concurrency,…` (a bare name means concurrency 1). */
+export function parseRunQueues(text: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const part of text
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '')) {
+    const [name = '', n = '1'] = part.split('=');
+    const concurrency = Number(n);
+    if (!/^[A-Za-z0-9._-]{1,100}$/.test(name) || !Number.isInteger(concurrency) || concurrency < 1) {
+      throw new ConfigError(
+        `MODELYARD_RUN_QUEUES entry '${part}' is invalid: expected <queue>=<concurrency ≥ 1>, queue names of letters, digits, . _ -`,
+      );
+    }
+    out[name] = concurrency;
+  }
+  if (Object.keys(out).length === 0) throw new ConfigError('MODELYARD_RUN_QUEUES names no queue');
+  return out;
 }
 
 /** Client-side settings for CLI commands that talk to a server. */
