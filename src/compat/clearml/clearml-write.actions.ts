@@ -131,7 +131,7 @@ export const writeActions: Record<string, Action> = {
       throw e;
     });
     if (existing) {
-      const res = await editModel({ ...ctx, body: { ...body, model: existing.id } }, 'edit');
+      const res = await editModel({ ...ctx, body: { ...body, task: undefined, model: existing.id } }, 'edit');
       return { data: { id: existing.id, created: false, ...res.data } };
     }
     const v = await reg.create(
