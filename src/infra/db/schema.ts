@@ -190,6 +190,132 @@ export interface ModelArtifactsTable {
   created_at: string;
 }
 
+/** A deployment; `options` (target type, labels) and `profile` (WMLA app profile) are JSON. */
+export interface DeploymentsTable {
+  id: string;
+  name: string;
+  /** The reference as given: a version id, `name/3`, or `name@alias` (followed when it moves). */
+  model_ref: string;
+  version_id: string;
+  canary_ref: string | null;
+  canary_version_id: string | null;
+  /** Percent of requests (0–100) the canary answers. */
+  canary_weight: number;
+  replicas: number;
+  min_instances: number;
+  /** -1 = unlimited (WMLA kernel_max). */
+  max_instances: number;
+  desired_state: 'running' | 'stopped';
+  status: string;
+  last_error: string | null;
+  readme: string;
+  options: string;
+  profile: string;
+  created_by: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** A training run; `state` is the state machine (see src/modules/runs). JSON columns are text. */
+export interface RunsTable {
+  id: string;
+  name: string;
+  kind: 'builtin' | 'code';
+  learner: string | null;
+  command: string | null;
+  code_id: string | null;
+  params: string;
+  dataset_version_id: string | null;
+  dataset_name: string | null;
+  dataset_version: number | null;
+  feature_group: string | null;
+  target: string | null;
+  resources: string;
+  timeout_ms: number | null;
+  max_attempts: number;
+  backoff_ms: number;
+  /** Attempts started so far. */
+  attempt: number;
+  priority: number;
+  queue: string;
+  state: 'queued' | 'running' | 'paused' | 'succeeded' | 'failed' | 'cancelled';
+  reason: string | null;
+  message: string | null;
+  /** A request to the executing worker: cancel, pause or resume. */
+  control: string | null;
+  model_name: string | null;
+  model_version_id: string | null;
+  token_id: string | null;
+  worker_id: string | null;
+  heartbeat_at: string | null;
+  not_before: string | null;
+  labels: string;
+  created_by: string | null;
+  created_at: string;
+  updated_at: string;
+  started_at: string | null;
+  ended_at: string | null;
+}
+
+export interface RunCodeTable {
+  id: string;
+  file_name: string;
+  format: 'file' | 'tar' | 'zip';
+  blob_key: string;
+  size_bytes: number;
+  /** JSON array of the paths inside. */
+  files: string;
+  created_at: string;
+}
+
+export interface RunEventsTable {
+  run_id: string;
+  seq: number;
+  /** `state` (a transition) or `phase` (data, training, registration). */
+  kind: 'state' | 'phase';
+  name: string;
+  status: string;
+  reason: string | null;
+  message: string | null;
+  attempt: number;
+  /** Process that wrote it (notifications skip their own events when polling). */
+  writer: string;
+  at: string;
+}
+
+export interface RunLogsTable {
+  run_id: string;
+  seq: number;
+  attempt: number;
+  stream: 'stdout' | 'stderr' | 'system';
+  text: string;
+  at: string;
+}
+
+export interface RunMetricsTable {
+  id: string;
+  run_id: string;
+  name: string;
+  step: number;
+  value: number;
+  source: string;
+  at: string;
+}
+
+export interface RunParamsTable {
+  run_id: string;
+  key: string;
+  value: string;
+}
+
+export interface RunArtifactsTable {
+  run_id: string;
+  path: string;
+  blob_key: string;
+  size_bytes: number;
+  created_at: string;
+}
+
 export interface Database {
   api_tokens: ApiTokensTable;
   references: ReferencesTable;
@@ -204,4 +330,5 @@ export interface Database {
   model_metrics: ModelMetricsTable;
   model_aliases: ModelAliasesTable;
   model_artifacts: ModelArtifactsTable;
+  deployments: DeploymentsTable;
 }

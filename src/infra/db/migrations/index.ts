@@ -6,10 +6,14 @@ import * as m0001 from './0001-core.js';
 import * as m0002 from './0002-datasets.js';
 import * as m0003 from './0003-feature-groups.js';
 import * as m0004 from './0004-registry.js';
+import * as m0005 from './0005-runs.js';
+import * as m0006 from './0006-deployments.js';
 
 export const migrations = {
   '0001-core': m0001,
   '0002-datasets': m0002,
   '0003-feature-groups': m0003,
   '0004-registry': m0004,
+  '0005-runs': m0005,
+  '0006-deployments': m0006,
 };
