@@ -242,8 +242,8 @@ for (const dialect of dialectsUnderTest()) {
 
     test('delete: in use is 400/205 unless forced; delete frees the artifact storage', async () => {
       const reg = t.services.registry;
-      await reg.putArtifact(ids.resnet18, 'model.bin', Buffer.alloc(4096, 7));
-      await reg.addReference(ids.resnet18, { kind: 'deployment', id: 'dep-1' });
+      await reg.putArtifact(ids.resnet18!, 'model.bin', Buffer.alloc(4096, 7));
+      await reg.addReference(ids.resnet18!, { kind: 'deployment', id: 'dep-1' });
       const used = await fails('delete', { model: ids.resnet18 }, 400, 205);
       assert.deepEqual(used.meta.error_data, { num_tasks: 1 });
       assert.match(
