@@ -1,0 +1,221 @@
+/**
+ * bench:serve — our prediction server vs a Flask + pandas + scikit-learn server under gunicorn
+ * (2 workers) vs a bare node:http server returning a constant, all loaded by wrk over loopback
+ * with 1-row and 1000-row CSV payloads. Writes bench/results/serve.json.
+ * Usage: npm run bench:serve [-- --duration 10 --connections 16]
+ */
+import { execFile, spawn, spawnSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseCsv, saveModel, train } from '../../src/learn/index.js';
+
+const HERE = import.meta.dirname;
+const ROOT = join(HERE, '..', '..');
+const arg = (name: string, def: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i === -1 ? def : Number(process.argv[i + 1]);
+};
+const DURATION_S = arg('duration', 10);
+const CONNECTIONS = arg('connections', 16);
+
+interface Load {
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+interface Figures {
+  rps_1row: number;
+  p50_ms_1row: number;
+  p99_ms_1row: number;
+  rows_per_s_1000: number;
+  p50_ms_1000: number;
+}
+
+function need(cmd: string, hint: string): void {
+  if (spawnSync('sh', ['-c', `command -v ${cmd}`]).status !== 0) throw new Error(`${cmd} not found: ${hint}`);
+}
+
+function ms(v: string, unit: string): number {
+  const x = Number(v);
+  return unit === 'us' ? x / 1000 : unit === 's' ? x * 1000 : unit === 'm' ? x * 60000 : x;
+}
+
+function wrk(url: string, bodyFile: string): Promise<Load> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      'wrk',
+      ['-t1', `-c${CONNECTIONS}`, `-d${DURATION_S}s`, '--latency', '-s', join(HERE, 'post.lua'), url],
+      { env: { ...process.env, BODY_FILE: bodyFile } },
+      (err, stdout) => {
+        if (err) return reject(err);
+        const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1]);
+        const p = (q: string) => {
+          const m = new RegExp(`\\s${q}%\\s+([\\d.]+)(us|ms|s|m)`).exec(stdout);
+          return m ? ms(m[1]!, m[2]!) : NaN;
+        };
+        const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(stdout);
+        if (non2xx) return reject(new Error(`${url}: ${non2xx[1]} error responses`));
+        resolve({ rps, p50Ms: p('50'), p99Ms: p('99') });
+      },
+    );
+  });
+}
+
+async function waitFor(url: string, timeoutMs: number, child: ChildProcess): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (child.exitCode !== null) throw new Error(`server for ${url} exited (${child.exitCode})`);
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      /* not up yet */
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${url} did not come up in ${timeoutMs} ms`);
+}
+
+const children: ChildProcess[] = [];
+function startChild(cmd: string, args: string[], env: Record<string, string> = {}): ChildProcess {
+  const c = spawn(cmd, args, {
+    cwd: HERE,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'ignore'],
+  });
+  children.push(c);
+  return c;
+}
+function stopAll(): void {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
+}
+process.on('exit', stopAll);
+
+async function measure(base: string, one: string, thousand: string): Promise<Figures> {
+  await wrk(`${base}/predict/`, one); // warm-up (JIT, caches), not recorded
+  const a = await wrk(`${base}/predict/`, one);
+  const b = await wrk(`${base}/predict/`, thousand);
+  return {
+    rps_1row: Math.round(a.rps),
+    p50_ms_1row: a.p50Ms,
+    p99_ms_1row: a.p99Ms,
+    rows_per_s_1000: Math.round(b.rps * 1000),
+    p50_ms_1000: b.p50Ms,
+  };
+}
+
+need('wrk', 'apt-get install -y wrk');
+need('gunicorn', 'apt-get install -y gunicorn python3-flask python3-pandas python3-sklearn');
+const dir = mkdtempSync(join(tmpdir(), 'bench-serve-'));
+const csvText = readFileSync(join(ROOT, 'test/fixtures/datasets/breast_cancer.csv'), 'utf8').trim();
+const frame = parseCsv(Buffer.from(csvText), { categorical: ['target'] });
+const models: Record<string, string> = {};
+for (const [name, learner, params] of [
+  ['gbdt', 'gbdt', { n_estimators: 100 }],
+  ['logreg', 'logistic_regression', {}],
+] as const) {
+  models[name] = join(dir, `${name}.myd`);
+  writeFileSync(models[name]!, saveModel(train(learner, frame, 'target', params).model));
+}
+// Payloads: feature columns only (both servers select the model's columns by name).
+const lines = csvText.split('\n').map((l) => l.split(',').slice(0, -1).join(','));
+const oneFile = join(dir, 'one.csv');
+const thousandFile = join(dir, 'thousand.csv');
+writeFileSync(oneFile, `${lines[0]}\n${lines[1]}\n`);
+writeFileSync(
+  thousandFile,
+  [lines[0], ...Array.from({ length: 1000 }, (_, i) => lines[1 + (i % (lines.length - 1))])].join('\n') +
+    '\n',
+);
+
+let port = 18700;
+const results: Record<string, { ours: Figures; reference: Figures }> = {};
+const bareChild = startChild(process.execPath, [join(HERE, 'bare-server.mjs'), String(++port)]);
+const bareUrl = `http://127.0.0.1:${port}`;
+await waitFor(bareUrl + '/', 10_000, bareChild);
+const bare = await measure(bareUrl, oneFile, thousandFile);
+bareChild.kill('SIGTERM');
+console.log(`bare node:http: ${bare.rps_1row} req/s, p50 ${bare.p50_ms_1row} ms, p99 ${bare.p99_ms_1row} ms`);
+
+for (const kind of ['gbdt', 'logreg']) {
+  const ourPort = ++port;
+  const ours = startChild(process.execPath, [
+    '--import',
+    'tsx',
+    join(HERE, 'our-server.ts'),
+    models[kind]!,
+    String(ourPort),
+  ]);
+  await waitFor(`http://127.0.0.1:${ourPort}/ping/`, 60_000, ours);
+  const o = await measure(`http://127.0.0.1:${ourPort}`, oneFile, thousandFile);
+  ours.kill('SIGTERM');
+  const refPort = ++port;
+  const ref = startChild(
+    'gunicorn',
+    ['-w', '2', '--timeout', '600', '-b', `127.0.0.1:${refPort}`, 'ref_server:app'],
+    {
+      MODEL_KIND: kind,
+      OMP_NUM_THREADS: '1',
+    },
+  );
+  await waitFor(`http://127.0.0.1:${refPort}/ping/`, 120_000, ref);
+  const r = await measure(`http://127.0.0.1:${refPort}`, oneFile, thousandFile);
+  ref.kill('SIGTERM');
+  results[kind] = { ours: o, reference: r };
+  console.log(
+    `${kind}: ours ${o.rps_1row} req/s (p99 ${o.p99_ms_1row} ms), ${o.rows_per_s_1000} rows/s; reference ${r.rps_1row} req/s (p99 ${r.p99_ms_1row} ms), ${r.rows_per_s_1000} rows/s`,
+  );
+}
+
+const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
+const g = results.gbdt!;
+const ratios = Object.fromEntries(
+  Object.entries(results).map(([k, v]) => [
+    k,
+    {
+      ours_vs_bare_rps_1row: ratio(v.ours.rps_1row, bare.rps_1row),
+      ours_vs_reference_rps_1row: ratio(v.ours.rps_1row, v.reference.rps_1row),
+      ours_vs_reference_rows_per_s_1000: ratio(v.ours.rows_per_s_1000, v.reference.rows_per_s_1000),
+    },
+  ]),
+);
+const out = {
+  benchmark: 'serve',
+  protocol: `wrk -t1 -c${CONNECTIONS} -d${DURATION_S}s over loopback, POST text/csv to /predict/; 1-row and 1000-row breast_cancer payloads; a ${DURATION_S}s warm-up run first`,
+  headline_model: 'gbdt (100 trees)',
+  ours: g.ours,
+  reference: g.reference,
+  bare_node: bare,
+  models: results,
+  ratios,
+  goals: {
+    'rps_1row >= 50% of bare node': ratios.gbdt!.ours_vs_bare_rps_1row >= 0.5,
+    'p99_1row <= 2 ms': g.ours.p99_ms_1row <= 2,
+    'rps_1row >= 50x reference': ratios.gbdt!.ours_vs_reference_rps_1row >= 50,
+    'rows/s 1000 >= 20x reference': ratios.gbdt!.ours_vs_reference_rows_per_s_1000 >= 20,
+  },
+  machine: {
+    cpus: cpus().length,
+    cpu: cpus()[0]?.model,
+    memGb: Math.round(totalmem() / 1e9),
+    node: process.version,
+    loadavg: (await import('node:os')).loadavg(),
+  },
+  date: new Date().toISOString(),
+};
+mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
+writeFileSync(join(ROOT, 'bench/results/serve.json'), JSON.stringify(out, null, 2) + '\n');
+const row = (n: string, f: Figures) =>
+  `${n.padEnd(22)} ${String(f.rps_1row).padStart(9)} ${f.p50_ms_1row.toFixed(2).padStart(8)} ${f.p99_ms_1row.toFixed(2).padStart(8)} ${String(f.rows_per_s_1000).padStart(12)}`;
+console.log(
+  `\n${'server'.padEnd(22)} ${'req/s 1row'.padStart(9)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'rows/s 1000'.padStart(12)}`,
+);
+for (const [k, v] of Object.entries(results)) {
+  console.log(row(`ours ${k}`, v.ours));
+  console.log(row(`reference ${k}`, v.reference));
+}
+console.log(row('bare node:http', bare));
+console.log('\nratios', JSON.stringify(ratios));
+console.log('goals', JSON.stringify(out.goals));
+stopAll();
