@@ -225,6 +225,24 @@ for (const dialect of dialectsUnderTest()) {
       await fails('delete', { model: id }, 403, 20, { token: viewer, method: 'GET', query: `model=${id}` });
       assert.equal((await ok('edit', { model: id, comment: 'by editor' }, { token: editor })).updated, 1);
       const m = (await ok('get_by_id', { model: id }, { token: editor })).model;
+      // auth.login: the secret key is a Modelyard token; the answer's token is used as Bearer.
+      const basic = (secret: string) => `Basic ${Buffer.from(`any-access-key:${secret}`).toString('base64')}`;
+      const login = await t.app.inject({
+        method: 'POST',
+        url: '/auth.login',
+        headers: { authorization: basic(editor) },
+      });
+      assert.equal(login.statusCode, 200);
+      assert.equal(login.json().meta.endpoint.name, 'auth.login');
+      assert.equal(login.json().data.token, editor);
+      const refused = await t.app.inject({
+        method: 'GET',
+        url: '/api/v2.13/auth.login',
+        headers: { authorization: basic('nope') },
+      });
+      assert.deepEqual([refused.statusCode, refused.json().meta.result_subcode], [401, 22]);
+      const none = await t.app.inject({ method: 'POST', url: '/auth.login' });
+      assert.deepEqual([none.statusCode, none.json().meta.result_subcode], [401, 20]);
       assert.equal(m.last_changed_by, 'e');
     });
   });

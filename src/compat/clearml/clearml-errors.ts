@@ -29,6 +29,8 @@ const MESSAGES: Record<string, string> = {
   '400/407': 'Invalid project name',
   '400/1104': 'Invalid scroll id',
   '401/20': 'Unauthorized (missing credentials)',
+  '401/21': 'Unauthorized (malformed credentials)',
+  '401/22': 'Unauthorized (invalid credentials)',
   '401/30': 'Invalid token',
   '403/20': 'Forbidden (not allowed for role)',
   '404/0': 'Not found',

@@ -9,10 +9,12 @@ import { AppError } from '../../errors.js';
 import { installAuth } from '../../http/auth.js';
 import { logIfServerError, toAppError } from '../../http/problem.js';
 import type { CompatSurface } from '../index.js';
+import { login } from './clearml-auth.js';
 import { ClearMlError, fromAppError } from './clearml-errors.js';
 import type { Body } from './clearml-fields.js';
 import {
   ACTION_VERSIONS,
+  MAX_VERSION,
   READ_ACTIONS,
   endpointMeta,
   envelope,
@@ -66,7 +68,8 @@ function trxOf(request: FastifyRequest, id: string): string {
 function endpointOf(url: string): { meta: EndpointMeta; known: boolean } {
   const p = parsePath(url);
   if (!p.ok) return { meta: endpointMeta('', parseVersion('1.0')!, null), known: false };
-  return { meta: endpointMeta(p.endpoint, p.requested, resolveVersion(p.action, p.requested)), known: true };
+  const actual = p.endpoint === 'auth.login' ? '2.1' : resolveVersion(p.action, p.requested);
+  return { meta: endpointMeta(p.endpoint, p.requested, actual), known: true };
 }
 
 function send(
@@ -180,6 +183,22 @@ export const clearmlRoutes: CompatSurface = async (app, { services, deps }) => {
         const role = READ_ACTIONS.has(action) ? 'viewer' : 'editor';
         app.all(`${prefix}${version}/models.${action}`, { schema, config: { role } }, handle);
       }
+      app.all(
+        `${prefix}${version}/auth.login`,
+        { schema, config: { public: true } },
+        async (request, reply) => {
+          const p = parsePath(request.url);
+          const requested = p.ok ? p.requested : parseVersion(MAX_VERSION)!;
+          const data = await login(request, services.tokens);
+          const id = newCallId();
+          return send(request, reply, id, endpointMeta('auth.login', requested, '2.1'), {
+            code: 200,
+            subcode: 0,
+            msg: 'OK',
+            data,
+          });
+        },
+      );
       // Unknown actions still get ClearML's 404 envelope.
       app.all(`${prefix}${version}/models.:action`, { schema, config: { role: 'viewer' } }, handle);
     }
