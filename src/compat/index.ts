@@ -9,7 +9,14 @@ import { clearmlRoutes } from './clearml/clearml.routes.js';
 import { oranFeatureGroupRoutes } from './oran/oran-feature-groups.routes.js';
 import { oranModelRoutes } from './oran/oran-models.routes.js';
 import { wmlaModelRoutes } from './wmla/wmla-models.routes.js';
+import { deploymentsMount } from '../modules/deployments/deployments-mount.routes.js';
 
 export type CompatSurface = FastifyPluginAsync<{ services: Services; deps: Deps }>;
 
-export const compatSurfaces: CompatSurface[] = [clearmlRoutes, oranFeatureGroupRoutes, oranModelRoutes, wmlaModelRoutes];
+export const compatSurfaces: CompatSurface[] = [
+  clearmlRoutes,
+  oranFeatureGroupRoutes,
+  oranModelRoutes,
+  wmlaModelRoutes,
+  deploymentsMount,
+];

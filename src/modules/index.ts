@@ -12,13 +12,16 @@ import { createFeatureGroupsService } from './feature-groups/feature-groups.serv
 import { featureGroupsRoutes } from './feature-groups/feature-groups.routes.js';
 import { createRegistryService } from './registry/registry.service.js';
 import { registryRoutes } from './registry/registry.routes.js';
+import { createDeploymentsService } from './deployments/deployments.service.js';
+import { deploymentsRoutes } from './deployments/deployments.routes.js';
 
 export function createServices(deps: Deps) {
   const tokens = createTokensService(deps);
   const datasets = createDatasetsService(deps);
   const featureGroups = createFeatureGroupsService({ ...deps, datasets });
   const registry = createRegistryService(deps);
-  return { tokens, datasets, featureGroups, registry };
+  const deployments = createDeploymentsService({ ...deps, registry });
+  return { tokens, datasets, featureGroups, registry, deployments };
 }
 
 export type Services = ReturnType<typeof createServices>;
@@ -29,4 +32,5 @@ export const nativeRoutes: Array<FastifyPluginAsync<{ services: Services }>> = [
   datasetsRoutes,
   featureGroupsRoutes,
   registryRoutes,
+  deploymentsRoutes,
 ];

@@ -1,0 +1,19 @@
+/** What other modules, compat surfaces and the CLI may use of deployments. */
+export {
+  createDeploymentsService,
+  DEPLOYMENTS_PREFIX,
+  REFERRER_KIND,
+  type DeploymentsService,
+} from './deployments.service.js';
+export { MAX_REPLICAS } from './deployments-validate.js';
+export type { CreateDeploymentInput, DeploymentView, UpdateDeploymentInput } from './deployments.schemas.js';
+export type { DeploymentEvent } from './event-log.js';
+export {
+  createRegistryModelLoader,
+  looksLikeRegistryRef,
+  registryServiceSource,
+  type RegistrySource,
+  type RegistryVersionRef,
+} from './registry-model-loader.js';
+export { deploymentsMount } from './deployments-mount.routes.js';
+export { deploymentsRoutes } from './deployments.routes.js';
