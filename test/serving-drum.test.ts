@@ -21,7 +21,7 @@ async function start(o: Parameters<typeof createPredictionServer>[0]): Promise<s
 const breastLines = readFileSync(BREAST_CSV, 'utf8').trim().split('\n');
 const breast = (n: number) => breastLines.slice(0, n + 1).join('\n') + '\n';
 
-async function post(url: string, body: BodyInit, contentType?: string) {
+async function post(url: string, body: NonNullable<RequestInit['body']>, contentType?: string) {
   const res = await fetch(url, {
     method: 'POST',
     body,
@@ -131,7 +131,7 @@ describe('DRUM routes on a built-in binary GBDT', () => {
 
   test('malformed payloads get 422 {"message":"ERROR: …"}', async () => {
     const header = breastLines[0]!;
-    const cases: Array<[string, BodyInit, string | undefined, RegExp]> = [
+    const cases: Array<[string, NonNullable<RequestInit['body']>, string | undefined, RegExp]> = [
       ['empty body', '', 'text/csv', /Samples should be provided/],
       ['header only', header + '\n', 'text/csv', /no data rows/],
       ['ragged row', header + '\n1,2,3\n', 'text/csv', /fields, expected/],

@@ -20,7 +20,7 @@ async function start(
   servers.push(server);
   return { url: await server.listen(0), server };
 }
-async function post(url: string, body: BodyInit, contentType = 'text/csv') {
+async function post(url: string, body: NonNullable<RequestInit['body']>, contentType = 'text/csv') {
   const res = await fetch(url, { method: 'POST', body, headers: { 'content-type': contentType } });
   return { status: res.status, headers: res.headers, text: await res.text() };
 }
