@@ -4,7 +4,8 @@
  */
 import type { RegistryService } from '../../modules/registry/index.js';
 import { ClearMlError, requireFields } from './clearml-errors.js';
-import { CLEARML_PAGE_SIZE, projectDoc, toClearMl, toSearch, type Body } from './clearml-fields.js';
+import { toClearMl, type Body } from './clearml-fields.js';
+import { CLEARML_PAGE_SIZE, onlyFieldsList, projectDoc, toSearch } from './clearml-search.js';
 import { atLeast, removedFor, type ApiVersion } from './clearml-protocol.js';
 
 /** What an action hands back: the `data` object, plus paging facts for list calls. */
@@ -25,12 +26,6 @@ export interface ActionContext {
 }
 
 export type Action = (ctx: ActionContext) => Promise<ActionResult>;
-
-function onlyFieldsOf(body: Body): string[] | undefined {
-  const f = body.only_fields;
-  if (f === undefined || f === null) return undefined;
-  return Array.isArray(f) ? (f as string[]) : [String(f)];
-}
 
 /** 301/1 for actions clearml-server dropped after 2.13. */
 export const removedAfter13 = (ctx: ActionContext, hint: string) => {
@@ -70,7 +65,7 @@ async function listModels(ctx: ActionContext, ex: boolean): Promise<ActionResult
 
 async function getOne(ctx: ActionContext, id: unknown): Promise<Body> {
   if (typeof id !== 'string') throw new ClearMlError(400, 12, 'model must be a string');
-  const onlyFields = onlyFieldsOf(ctx.body);
+  const onlyFields = onlyFieldsList(ctx.body.only_fields);
   const [view] = await ctx.reg.getMany([id]);
   if (!view) throw new ClearMlError(400, 201, 'no such public or company model', { id });
   return projectDoc(toClearMl(view), onlyFields);
