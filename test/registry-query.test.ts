@@ -58,7 +58,6 @@ for (const dialect of dialectsUnderTest()) {
 
     const names = async (filter: Record<string, unknown>, extra: Partial<SearchOptions> = {}) =>
       (await t.services.registry.search({ filter, orderBy: ['name'], ...extra })).items.map((i) => i.name);
-    const sorted = (xs: Array<string | undefined>) => [...xs].sort();
     const rejectsWith = (
       filter: Record<string, unknown>,
       reason: string,

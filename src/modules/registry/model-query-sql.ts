@@ -250,6 +250,8 @@ export function compileOrder(keys: SortKey[], d: DbDialect, textTerms: string[])
       terms.push(sql`(${score}) ${dir(k.desc, false)}`);
     }
   }
-  if (!hasId) terms.push(sql`v.id asc`);
+  // The id tie-breaker follows the last key's direction so an index on (key, id) serves the whole order.
+  const last = keys[keys.length - 1];
+  if (!hasId) terms.push(last?.desc ? sql`v.id desc` : sql`v.id asc`);
   return sql.join(terms, sql`, `);
 }

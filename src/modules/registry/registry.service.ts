@@ -18,6 +18,7 @@ import {
   referrersOf,
   reportMetricPoints,
   toViews,
+  type ProjectRow,
   type VersionRow,
 } from './registry.repository.js';
 import type { BatchReport, CreateVersionInput, ModelVersionView, ProjectView } from './registry.schemas.js';
@@ -324,10 +325,7 @@ export type RegistryBase = RegistryDeps & {
   row(id: string): Promise<VersionRow>;
   view(r: VersionRow): Promise<ModelVersionView>;
   get(id: string): Promise<ModelVersionView>;
-  project(
-    ref: { projectId?: string | null; project?: string | null },
-    create?: boolean,
-  ): Promise<import('./registry.repository.js').ProjectRow>;
+  project(ref: { projectId?: string | null; project?: string | null }, create?: boolean): Promise<ProjectRow>;
   batch<T extends Record<string, unknown>>(
     ids: string[],
     fn: (id: string) => Promise<T>,

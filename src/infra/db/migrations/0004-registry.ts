@@ -61,9 +61,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .execute();
   for (const [name, cols] of [
     ['model_versions_project', ['project_id', 'created_at']],
-    ['model_versions_created', ['created_at']],
-    ['model_versions_updated', ['updated_at']],
-    ['model_versions_name', ['name']],
+    // (key, id) serve ORDER BY key, id (the stable-paging tie-breaker) without a sort; `name` rides
+    // along so the usual name-pattern filter is checked in the index before any table row is read.
+    ['model_versions_created', ['created_at', 'id', 'name']],
+    ['model_versions_updated', ['updated_at', 'id', 'name']],
+    ['model_versions_name', ['name', 'id']],
     ['model_versions_run', ['source_run_id']],
   ] as const) {
     await db.schema
