@@ -92,67 +92,75 @@ for (const dialect of dialectsUnderTest()) {
 
     // The CLI does not depend on the store's dialect, and each run pays the CLI's start-up: once is enough.
     const cliTest = dialect === dialectsUnderTest()[0] ? test : test.skip;
-    cliTest('CLI: upload, show, rows, download, list, tag, delete, and clear errors', async () => {
-      const g = ['--url', url];
-      const up = await cli([
-        ...g,
-        'datasets',
-        'upload',
-        BREAST,
-        '--name',
-        'bc',
-        '--target',
-        'target',
-        '--stratify',
-        '--seed',
-        '1',
-      ]);
-      assert.equal(up.code, 0, up.stderr);
-      assert.match(up.stdout, /bc@1/);
-      assert.match(up.stdout, /binary/);
-      assert.match(up.stdout, /train 456 \/ validation 57 \/ test 56/);
-      assert.equal(up.stderr, '', 'no progress bar when stderr is not a TTY');
+    cliTest(
+      'CLI: upload, show, rows, download, list, delete, and one-line errors with non-zero exits',
+      async () => {
+        const g = ['--url', url];
+        const up = await cli([
+          ...g,
+          'datasets',
+          'upload',
+          BREAST,
+          '--name',
+          'bc',
+          '--target',
+          'target',
+          '--stratify',
+          '--seed',
+          '1',
+        ]);
+        assert.equal(up.code, 0, up.stderr);
+        assert.match(up.stdout, /bc@1/);
+        assert.match(up.stdout, /binary/);
+        assert.match(up.stdout, /train 456 \/ validation 57 \/ test 56/);
+        assert.equal(up.stderr, '', 'no progress bar when stderr is not a TTY');
 
-      const show = await cli([...g, 'datasets', 'show', 'bc@1']);
-      assert.equal(show.code, 0, show.stderr);
-      assert.match(show.stdout, /COLUMN\s+TYPE\s+MISSING\s+MIN\s+MAX\s+MEAN\s+STD/);
-      assert.match(show.stdout, /mean radius\s+float\s+0\s+6\.9810\s+28\.1100/);
-      assert.match(show.stdout, /target\s+category\s+0.*benign \(357\), malignant \(212\)/);
+        const show = await cli([...g, 'datasets', 'show', 'bc@1']);
+        assert.equal(show.code, 0, show.stderr);
+        assert.match(show.stdout, /COLUMN\s+TYPE\s+MISSING\s+MIN\s+MAX\s+MEAN\s+STD/);
+        assert.match(show.stdout, /mean radius\s+float\s+0\s+6\.9810\s+28\.1100/);
+        assert.match(show.stdout, /target\s+category\s+0.*benign \(357\), malignant \(212\)/);
 
-      const rows = await cli([...g, '--json', 'datasets', 'rows', 'bc', '--split', 'test', '--length', '3']);
-      assert.equal(rows.code, 0, rows.stderr);
-      const page = JSON.parse(rows.stdout) as { rows: string[][]; total: number };
-      assert.equal(page.rows.length, 3);
-      assert.equal(page.total, 56);
+        const rows = await cli([
+          ...g,
+          '--json',
+          'datasets',
+          'rows',
+          'bc',
+          '--split',
+          'test',
+          '--length',
+          '3',
+        ]);
+        assert.equal(rows.code, 0, rows.stderr);
+        const page = JSON.parse(rows.stdout) as { rows: string[][]; total: number };
+        assert.equal(page.rows.length, 3);
+        assert.equal(page.total, 56);
 
-      const out = join(mkdtempSync(join(tmpdir(), 'modelyard-cli-')), 'bc.csv');
-      const dl = await cli([...g, 'datasets', 'download', 'bc@latest', '-o', out]);
-      assert.equal(dl.code, 0, dl.stderr);
-      assert.equal(sha(readFileSync(out)), sha(readFileSync(BREAST)));
+        const out = join(mkdtempSync(join(tmpdir(), 'modelyard-cli-')), 'bc.csv');
+        const dl = await cli([...g, 'datasets', 'download', 'bc@latest', '-o', out]);
+        assert.equal(dl.code, 0, dl.stderr);
+        assert.equal(sha(readFileSync(out)), sha(readFileSync(BREAST)));
 
-      const tag = await cli([...g, 'datasets', 'tag', 'bc', '--add', 'medical', '--add', 'uci']);
-      assert.equal(tag.code, 0, tag.stderr);
-      const list = await cli([...g, '--json', 'datasets', 'list', '--tag', 'uci']);
-      assert.deepEqual(
-        (JSON.parse(list.stdout) as { items: Array<{ name: string }> }).items.map((d) => d.name),
-        ['bc'],
-      );
+        const list = await cli([...g, '--json', 'datasets', 'list', '--name', 'b']);
+        assert.deepEqual(
+          (JSON.parse(list.stdout) as { items: Array<{ name: string }> }).items.map((d) => d.name),
+          ['bc'],
+        );
 
-      const bad = join(mkdtempSync(join(tmpdir(), 'modelyard-cli-')), 'bad.csv');
-      writeFileSync(bad, 'a,b\n1,2\n3\n');
-      const failed = await cli([...g, 'datasets', 'upload', bad]);
-      assert.equal(failed.code, 1);
-      assert.equal(failed.stderr.trim().split('\n').length, 1);
-      assert.match(failed.stderr, /error 400: line 3: 1 field, but the header has 2/);
+        const bad = join(mkdtempSync(join(tmpdir(), 'modelyard-cli-')), 'bad.csv');
+        writeFileSync(bad, 'a,b\n1,2\n3\n');
+        const failed = await cli([...g, 'datasets', 'upload', bad]);
+        assert.equal(failed.code, 1);
+        assert.equal(failed.stderr.trim().split('\n').length, 1);
+        assert.match(failed.stderr, /error 400: line 3: 1 field, but the header has 2/);
 
-      const noYes = await cli([...g, 'datasets', 'delete', 'bc']);
-      assert.notEqual(noYes.code, 0);
-      assert.match(noYes.stderr, /without --yes/);
-      const del = await cli([...g, 'datasets', 'delete', 'bc', '--yes']);
-      assert.equal(del.code, 0, del.stderr);
-      const gone = await cli([...g, 'datasets', 'show', 'bc']);
-      assert.equal(gone.code, 1);
-      assert.match(gone.stderr, /error 404: dataset 'bc' was not found/);
-    });
+        const noYes = await cli([...g, 'datasets', 'delete', 'bc']);
+        assert.notEqual(noYes.code, 0);
+        assert.match(noYes.stderr, /without --yes/);
+        const del = await cli([...g, 'datasets', 'delete', 'bc', '--yes']);
+        assert.equal(del.code, 0, del.stderr);
+      },
+    );
   });
 }

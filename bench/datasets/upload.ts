@@ -10,14 +10,17 @@ import {
   createReadStream,
   createWriteStream,
   existsSync,
+  readFileSync,
   mkdirSync,
   mkdtempSync,
+  renameSync,
   rmSync,
   statSync,
   writeFileSync,
 } from 'node:fs';
 import { cpus, platform, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parse } from 'csv-parse';
@@ -33,6 +36,7 @@ const arg = (name: string, fallback: number) => {
 const sizeMb = arg('mb', 1024);
 const sampleMb = Math.min(sizeMb, arg('ref-mb', 256));
 const MB = 1024 * 1024;
+const ROOT = join(import.meta.dirname, '../..');
 
 /** Writes ~sizeMb of a mixed-type CSV: ints, floats, a category, a bool, a 3-class label. */
 async function generate(path: string): Promise<void> {
@@ -52,12 +56,22 @@ async function generate(path: string): Promise<void> {
       yield s;
     }
   }
-  await pipeline(Readable.from(chunks()), createWriteStream(path));
+  // Written aside then renamed, so an interrupted run never leaves a short file in the cache.
+  await pipeline(Readable.from(chunks()), createWriteStream(`${path}.partial`));
+  renameSync(`${path}.partial`, path);
 }
 
+/** Peak RSS, and the peak heap / buffer memory behind it, sampled every 100 ms. */
 function rssSampler() {
-  let peak = process.memoryUsage().rss;
-  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 100);
+  const peak = { rss: 0, heapUsed: 0, arrayBuffers: 0 };
+  const sample = () => {
+    const m = process.memoryUsage();
+    peak.rss = Math.max(peak.rss, m.rss);
+    peak.heapUsed = Math.max(peak.heapUsed, m.heapUsed);
+    peak.arrayBuffers = Math.max(peak.arrayBuffers, m.arrayBuffers);
+  };
+  sample();
+  const timer = setInterval(sample, 100);
   return { peak: () => peak, stop: () => clearInterval(timer) };
 }
 
@@ -81,16 +95,39 @@ async function main() {
     const rssBefore = process.memoryUsage().rss;
     const sampler = rssSampler();
     const t0 = performance.now();
-    const res = await fetch(`${url}/api/v1/datasets?name=bench&target=label&stratify=true&seed=1`, {
-      method: 'POST',
-      headers: { 'content-type': 'text/csv' },
-      body: Readable.toWeb(createReadStream(csv, { highWaterMark: MB })) as unknown as RequestInit['body'],
-      duplex: 'half',
-    } as RequestInit);
-    const body = (await res.json()) as { rowCount?: number; detail?: string };
+    // The client is the real CLI in its own process, so the sampled RSS is the server's alone.
+    const client = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        join(ROOT, 'src/cli/index.ts'),
+        '--url',
+        url,
+        '--json',
+        'datasets',
+        'upload',
+        csv,
+      ].concat(['--name', 'bench', '--target', 'label', '--stratify', '--seed', '1']),
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let clientPeakKb = 0;
+    const clientTimer = setInterval(() => {
+      try {
+        const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${client.pid}/status`, 'utf8'));
+        if (m) clientPeakKb = Math.max(clientPeakKb, Number(m[1]));
+      } catch {
+        // not on Linux, or the client has exited
+      }
+    }, 100);
+    let out = '';
+    client.stdout.on('data', (c: Buffer) => (out += c));
+    const code = await new Promise<number>((r) => client.on('close', (c) => r(c ?? 1)));
+    clearInterval(clientTimer);
     const seconds = (performance.now() - t0) / 1000;
     sampler.stop();
-    if (res.status !== 201) throw new Error(`upload failed: ${res.status} ${body.detail}`);
+    if (code !== 0) throw new Error(`upload failed (exit ${code}): ${out}`);
+    const body = JSON.parse(out) as { rowCount?: number };
 
     const c0 = performance.now();
     await pipeline(
@@ -117,12 +154,15 @@ async function main() {
       mbPerSec: bytes / MB / seconds,
       rows: body.rowCount,
       rssBeforeMb: rssBefore / MB,
-      peakRssMb: sampler.peak() / MB,
+      peakRssMb: sampler.peak().rss / MB,
+      peakHeapUsedMb: sampler.peak().heapUsed / MB,
+      peakArrayBuffersMb: sampler.peak().arrayBuffers / MB,
+      clientPeakRssMb: clientPeakKb / 1024,
     };
     const result = {
       name: 'upload',
       protocol:
-        'POST text/csv over HTTP (fetch, streamed) to an in-process server; profile + stratified split + SQLite + local blobs; RSS of the whole process (server and client)',
+        '`modelyard datasets upload` (CLI child process, streamed fetch) to an in-process server; profile + stratified split + SQLite + local blobs; RSS of the server process; the client RSS sampled separately',
       ours,
       references: {
         fileCopy: { mbPerSec: bytes / MB / copySeconds },
@@ -144,7 +184,7 @@ async function main() {
     const fmt = (n: number) => n.toFixed(1);
     console.log('| what | MB/s | notes |\n|---|---|---|');
     console.log(
-      `| modelyard upload | ${fmt(ours.mbPerSec)} | ${fmt(ours.mb)} MB, ${ours.rows} rows in ${fmt(seconds)} s; peak RSS ${fmt(ours.peakRssMb)} MB (before ${fmt(ours.rssBeforeMb)} MB) |`,
+      `| modelyard upload | ${fmt(ours.mbPerSec)} | ${fmt(ours.mb)} MB, ${ours.rows} rows in ${fmt(seconds)} s; peak RSS ${fmt(ours.peakRssMb)} MB (before ${fmt(ours.rssBeforeMb)} MB; peak heap ${fmt(ours.peakHeapUsedMb)} MB, buffers ${fmt(ours.peakArrayBuffersMb)} MB); CLI client peak RSS ${fmt(ours.clientPeakRssMb)} MB |`,
     );
     console.log(
       `| file copy (reference) | ${fmt(result.references.fileCopy.mbPerSec)} | same file, fs stream copy |`,
