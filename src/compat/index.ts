@@ -9,6 +9,7 @@ import { clearmlRoutes } from './clearml/clearml.routes.js';
 import { oranFeatureGroupRoutes } from './oran/oran-feature-groups.routes.js';
 import { oranModelRoutes } from './oran/oran-models.routes.js';
 import { wmlaModelRoutes } from './wmla/wmla-models.routes.js';
+import { wmlaEdiRoutes } from './wmla/wmla-edi.routes.js';
 import { deploymentsMount } from '../modules/deployments/deployments-mount.routes.js';
 
 export type CompatSurface = FastifyPluginAsync<{ services: Services; deps: Deps }>;
@@ -18,5 +19,6 @@ export const compatSurfaces: CompatSurface[] = [
   oranFeatureGroupRoutes,
   oranModelRoutes,
   wmlaModelRoutes,
+  wmlaEdiRoutes,
   deploymentsMount,
 ];

@@ -12,6 +12,8 @@ export interface DeploymentRouter {
   /** Percent 0–100 of requests the canary answers. */
   canaryWeight: number;
   handle(req: IncomingMessage, res: ServerResponse): boolean;
+  /** The pool the next request goes to (counts it in the split). */
+  pick(): ReplicaPool;
   /** Requests routed so far to the primary and the canary. */
   routed(): { primary: number; canary: number };
 }
@@ -29,6 +31,9 @@ export function createDeploymentRouter(
     canary,
     canaryWeight,
     handle(req, res) {
+      return router.pick().handle(req, res);
+    },
+    pick() {
       const c = router.canary;
       let pool = router.primary;
       total++;
@@ -40,7 +45,7 @@ export function createDeploymentRouter(
           pool = c;
         }
       }
-      return pool.handle(req, res);
+      return pool;
     },
     routed: () => ({ primary: total - toCanary, canary: toCanary }),
   };

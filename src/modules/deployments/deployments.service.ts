@@ -11,6 +11,7 @@ import { AppError, conflict } from '../../errors.js';
 import type { Deps } from '../../deps.js';
 import { isUniqueViolation, nowIso } from '../../infra/db/kysely.js';
 import type { RegistryService } from '../registry/index.js';
+import type { Table } from '../serving/serving.types.js';
 import { createDeploymentRouter } from './deployment-router.js';
 import type { DeploymentRouter } from './deployment-router.js';
 import { createDeploymentsRepository, newDeploymentId } from './deployments.repository.js';
@@ -437,8 +438,23 @@ export function createDeploymentsService(deps: DeploymentsDeps) {
     );
   }
 
+  /** Scores a parsed table on a running deployment (canary split included). */
+  async function score(name: string, table: Table) {
+    const l = live.get(name);
+    if (!l) {
+      const row = await mustGet(name);
+      throw new AppError('unavailable', `deployment '${name}' is ${row.status}`, {
+        reason: 'deployment_not_running',
+      });
+    }
+    const pool = l.router.pick();
+    const out = await pool.score(table);
+    return { ...out, model: pool.label, targetType: pool.targetType };
+  }
+
   return {
     create,
+    score,
     get: async (name: string) => view(await mustGet(name)),
     list: async () => Promise.all((await repo.list()).map(view)),
     start,

@@ -11,7 +11,7 @@ import { createPredictionServer } from '../serving/prediction-server.js';
 import type { PredictionServer } from '../serving/prediction-server.js';
 import type { LabelOptions } from '../serving/labels.js';
 import type { LoadedModel } from '../serving/model-loader.js';
-import type { TargetType } from '../serving/serving.types.js';
+import type { Scores, Table, TargetType } from '../serving/serving.types.js';
 
 export interface ServeOptions extends LabelOptions {
   targetType?: TargetType;
@@ -38,6 +38,8 @@ export interface ReplicaPool {
   readonly targetType: string;
   readonly predictor: string;
   handle(req: IncomingMessage, res: ServerResponse): boolean;
+  /** Scores a parsed table on the next replica (compat surfaces that are not HTTP passthroughs). */
+  score(table: Table): Promise<{ scores: Scores; labels: string[] | null }>;
   inflight(): number;
   /** Requests each replica has taken. */
   counts(): number[];
@@ -91,6 +93,18 @@ export async function createReplicaPool(o: ReplicaPoolOptions): Promise<ReplicaP
       taken[i]!++;
       res.setHeader('x-modelyard-model', o.label);
       return servers[i]!.handle(req, res);
+    },
+    async score(table) {
+      const i = next;
+      next = (next + 1) % servers.length;
+      taken[i]!++;
+      inflight++;
+      try {
+        const svc = servers[i]!.service!;
+        return { scores: await svc.scoreTable(table), labels: svc.labels };
+      } finally {
+        inflight--;
+      }
     },
     inflight: () => inflight,
     counts: () => taken.slice(),
