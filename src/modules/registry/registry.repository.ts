@@ -231,6 +231,23 @@ export async function getRows(ex: Executor, ids: string[]): Promise<VersionRow[]
 const parseJson = <T>(s: string | null, fallback: T): T =>
   s === null || s === '' ? fallback : (JSON.parse(s) as T);
 
+/**
+ * Project id → name. Projects are never renamed or re-used, so names are cached for the process
+ * (one query per page saved on every search); unknown ids are read and added.
+ */
+const PROJECT_NAMES = new Map<string, string>();
+const PROJECT_CACHE_LIMIT = 10_000;
+
+async function projectNames(ex: Executor, ids: string[]): Promise<Map<string, string>> {
+  const missing = ids.filter((id) => !PROJECT_NAMES.has(id));
+  if (missing.length > 0) {
+    const rows = await ex.selectFrom('projects').select(['id', 'name']).where('id', 'in', missing).execute();
+    if (PROJECT_NAMES.size + rows.length > PROJECT_CACHE_LIMIT) PROJECT_NAMES.clear();
+    for (const r of rows) PROJECT_NAMES.set(r.id, r.name);
+  }
+  return PROJECT_NAMES;
+}
+
 /** Which child tables a projection needs; everything when undefined. */
 export interface ViewNeeds {
   tags?: boolean;
@@ -267,11 +284,7 @@ export async function toViews(
     want('aliases')
       ? ex.selectFrom('model_aliases').selectAll().where('version_id', 'in', ids).orderBy('alias').execute()
       : [],
-    ex
-      .selectFrom('projects')
-      .select(['id', 'name'])
-      .where('id', 'in', [...new Set(rows.map((r) => r.project_id))])
-      .execute(),
+    projectNames(ex, [...new Set(rows.map((r) => r.project_id))]),
   ]);
   const group = <T extends { version_id: string }>(list: T[]) => {
     const m = new Map<string, T[]>();
@@ -284,7 +297,7 @@ export async function toViews(
     group(metrics),
     group(aliases),
   ];
-  const projectName = new Map(projects.map((p) => [p.id, p.name]));
+  const projectName = projects;
   return rows.map((r) => {
     const t = tagsBy.get(r.id) ?? [];
     const systemTags = t.filter((x) => x.system === 1).map((x) => x.tag);
