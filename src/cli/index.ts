@@ -12,6 +12,7 @@ import { registerDatasets } from './datasets.js';
 import { registerFeatureGroups } from './feature-groups.js';
 import { registerModels } from './models.js';
 import { registerServe } from './serve.js';
+import { registerDeployments } from './deployments.js';
 import { registerScore } from './score.js';
 import { registerPerfTest } from './perf-test.js';
 
@@ -30,6 +31,7 @@ registerDatasets(program);
 registerFeatureGroups(program);
 registerModels(program);
 registerServe(program);
+registerDeployments(program);
 registerScore(program);
 registerPerfTest(program);
 

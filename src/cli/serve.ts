@@ -4,7 +4,9 @@ import { VERSION } from '../app.js';
 import { createPredictionServer } from '../modules/serving/prediction-server.js';
 import { TARGET_TYPES } from '../modules/serving/serving.types.js';
 import type { TargetType } from '../modules/serving/serving.types.js';
-import { CliError } from './client.js';
+import { fileModelLoader } from '../modules/serving/model-loader.js';
+import { CliError, type GlobalOptions } from './client.js';
+import { cliRegistryLoader } from './deployments.js';
 
 export interface LabelFlags {
   targetType?: string;
@@ -46,7 +48,7 @@ export function registerServe(program: Command): void {
     program
       .command('serve <model>')
       .description(
-        'serve a model file (.myd/.onnx) or a custom.py/custom.mjs directory: DRUM, KServe V2/V1, MLflow routes',
+        'serve a model file (.myd/.onnx), a custom.py/custom.mjs directory, or a registry reference (name@alias, name/3): DRUM, KServe V2/V1, MLflow routes',
       )
       .requiredOption('--address <host:port>', 'where to listen, e.g. 127.0.0.1:6789')
       .option('--url-prefix <prefix>', 'path prefix of every route (DRUM URL_PREFIX)')
@@ -63,6 +65,7 @@ export function registerServe(program: Command): void {
         withErrorServer?: boolean;
         maxBodyMb?: number;
       },
+      cmd: Command,
     ) => {
       const { host, port } = parseAddress(o.address);
       let server;
@@ -74,6 +77,8 @@ export function registerServe(program: Command): void {
           withErrorServer: o.withErrorServer,
           maxBodyBytes: o.maxBodyMb ? Math.round(o.maxBodyMb * 1048576) : undefined,
           serverVersion: VERSION,
+          // A path first; otherwise `name@alias` / `name/3` from the registry of --url.
+          loaders: [fileModelLoader, cliRegistryLoader(cmd.optsWithGlobals() as GlobalOptions)],
           ...labelOptions(o),
         });
       } catch (e) {
