@@ -20,30 +20,30 @@ export function initScores(n: number, base: Float64Array): Float64Array {
   return s;
 }
 
-/** First and second derivatives of the loss at the current scores, per class. */
+/**
+ * First and second derivatives of the loss at the current scores, interleaved per row
+ * ([g0, h0, g1, h1, ...]) in gh[k] for class k, so a histogram pass reads one cache line per row.
+ */
 export function computeGradients(
   t: Target,
   y: Float64Array,
   s: Float64Array,
   K: number,
-  g: Float64Array[],
-  h: Float64Array[],
+  gh: Float64Array[],
 ): void {
   const n = y.length;
   if (t.task === 'regression') {
-    const g0 = g[0]!;
-    const h0 = h[0]!;
+    const a = gh[0]!;
     for (let i = 0; i < n; i++) {
-      g0[i] = s[i]! - y[i]!;
-      h0[i] = 1;
+      a[2 * i] = s[i]! - y[i]!;
+      a[2 * i + 1] = 1;
     }
   } else if (t.task === 'binary') {
-    const g0 = g[0]!;
-    const h0 = h[0]!;
+    const a = gh[0]!;
     for (let i = 0; i < n; i++) {
       const pr = 1 / (1 + Math.exp(-s[i]!));
-      g0[i] = pr - y[i]!;
-      h0[i] = Math.max(pr * (1 - pr), 1e-16);
+      a[2 * i] = pr - y[i]!;
+      a[2 * i + 1] = Math.max(pr * (1 - pr), 1e-16);
     }
   } else {
     for (let i = 0; i < n; i++) {
@@ -54,8 +54,8 @@ export function computeGradients(
       for (let k = 0; k < K; k++) sum += Math.exp(s[o + k]! - max);
       for (let k = 0; k < K; k++) {
         const pr = Math.exp(s[o + k]! - max) / sum;
-        g[k]![i] = pr - (y[i] === k ? 1 : 0);
-        h[k]![i] = Math.max(pr * (1 - pr), 1e-16);
+        gh[k]![2 * i] = pr - (y[i] === k ? 1 : 0);
+        gh[k]![2 * i + 1] = Math.max(pr * (1 - pr), 1e-16);
       }
     }
   }

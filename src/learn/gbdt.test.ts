@@ -148,6 +148,7 @@ test('invalid parameters fail with an error naming the parameter', () => {
     [{ subsample: 1.5 }, 'subsample'],
     [{ n_trees: 5 }, 'n_trees'],
     [{ task: 'ranking' }, 'task'],
+    [{ min_samples_leaf: 0 }, 'min_samples_leaf'],
   ];
   for (const [params, name] of cases) {
     assert.throws(
@@ -171,4 +172,24 @@ test('a second histogram thread gives a bit-identical model', () => {
   const one = train('gbdt', frame, y, { n_estimators: 4, n_threads: 1 }).model;
   const two = train('gbdt', frame, y, { n_estimators: 4, n_threads: 2 }).model;
   assert.deepEqual(two.predictor, one.predictor);
+});
+
+test('min_samples_leaf bounds the training rows of every leaf (regression: exact)', () => {
+  const data = loadFixture('diabetes');
+  const leafSizes = (minLeaf: number): number[] => {
+    const { model } = train('gbdt', data, 'target', {
+      n_estimators: 1,
+      max_depth: 8,
+      min_samples_leaf: minLeaf,
+    });
+    // One tree: every distinct training prediction is one leaf.
+    const counts = new Map<number, number>();
+    for (const v of predict(model, data).output) counts.set(v, (counts.get(v) ?? 0) + 1);
+    return [...counts.values()];
+  };
+  const free = leafSizes(1);
+  const bounded = leafSizes(25);
+  assert.ok(Math.min(...free) < 25, 'unconstrained tree has a leaf under 25 rows');
+  assert.ok(Math.min(...bounded) >= 25, `smallest leaf ${Math.min(...bounded)} < 25`);
+  assert.ok(bounded.length > 4, 'the bound still allows splits');
 });

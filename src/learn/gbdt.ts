@@ -22,6 +22,7 @@ export interface GbdtParams {
   max_depth: number;
   max_leaves: number;
   min_child_weight: number;
+  min_samples_leaf: number;
   reg_lambda: number;
   gamma: number;
   subsample: number;
@@ -87,10 +88,8 @@ export function fitGbdt(design: Design, target: Target, p: GbdtParams, opts: Fit
     trees.push(tree);
   }
 
-  const gradAll = sharedFloat64(K * n);
-  const hessAll = sharedFloat64(K * n);
-  const grad = Array.from({ length: K }, (_, k) => gradAll.subarray(k * n, (k + 1) * n));
-  const hess = Array.from({ length: K }, (_, k) => hessAll.subarray(k * n, (k + 1) * n));
+  const ghAll = sharedFloat64(2 * K * n);
+  const gh = Array.from({ length: K }, (_, k) => ghAll.subarray(2 * k * n, 2 * (k + 1) * n));
   const rows = new Uint32Array(new SharedArrayBuffer(n * 4));
   const tmp = new Uint32Array(n);
   const sample = new Uint32Array(n);
@@ -101,25 +100,22 @@ export function fitGbdt(design: Design, target: Target, p: GbdtParams, opts: Fit
     maxDepth: p.max_depth,
     maxLeaves: p.max_leaves,
     minChildWeight: p.min_child_weight,
+    minSamplesLeaf: p.min_samples_leaf,
     lambda: p.reg_lambda,
     gamma: p.gamma,
     learningRate: p.learning_rate,
   };
   const threads =
     p.n_threads > 0 ? p.n_threads : n >= AUTO_THREADS_MIN_ROWS ? Math.min(2, availableParallelism()) : 1;
-  const builders = createHistBuilders(
-    { bins, nFeatures: F, nRows: n, rows, grad: gradAll, hess: hessAll },
-    threads,
-  );
+  const builders = createHistBuilders({ bins, nFeatures: F, nRows: n, rows, gh: ghAll }, threads);
   const histPool: Float64Array[] = [];
-  const ctxs: GrowContext[] = grad.map((g, k) => ({
+  const ctxs: GrowContext[] = gh.map((a, k) => ({
     bins,
     nFeatures: F,
     nValueBins,
     rows,
     tmp,
-    grad: g,
-    hess: hess[k]!,
+    gh: a,
     buildHist: builders.forClass(k),
     histPool,
   }));
@@ -128,7 +124,7 @@ export function fitGbdt(design: Design, target: Target, p: GbdtParams, opts: Fit
   let metrics: Record<string, number> = {};
   try {
     while (iteration < p.n_estimators) {
-      computeGradients(target, yTrain, scores, K, grad, hess);
+      computeGradients(target, yTrain, scores, K, gh);
       let nSample = 0;
       if (p.subsample < 1) {
         for (let i = 0; i < n; i++) if (rng.next() < p.subsample) sample[nSample++] = i;

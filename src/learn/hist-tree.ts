@@ -11,6 +11,11 @@ export interface GrowParams {
   /** 0 = unlimited (depth-wise growth); otherwise best-first until this many leaves. */
   maxLeaves: number;
   minChildWeight: number;
+  /**
+   * Minimum rows per leaf. Split search estimates a side's rows as its hessian share of the
+   * node's rows (exact for squared error, LightGBM's approximation otherwise).
+   */
+  minSamplesLeaf: number;
   lambda: number;
   gamma: number;
   learningRate: number;
@@ -27,8 +32,8 @@ export interface GrowContext {
   /** Row indices of the tree's sample in [0, nSample); reordered so every leaf owns a range. */
   rows: Uint32Array;
   tmp: Uint32Array;
-  grad: Float64Array;
-  hess: Float64Array;
+  /** Interleaved (gradient, hessian) per row. */
+  gh: Float64Array;
   buildHist: HistBuilder;
   histPool: Float64Array[];
 }
@@ -51,7 +56,8 @@ interface Candidate {
   start: number;
   end: number;
   depth: number;
-  hist: Float64Array;
+  /** Null when the node cannot split (no histogram was built). */
+  hist: Float64Array | null;
   g: number;
   h: number;
   gain: number;
@@ -81,8 +87,8 @@ export function growTree(ctx: GrowContext, nSample: number, feats: Int32Array, p
   let g = 0;
   let h = 0;
   for (let r = 0; r < nSample; r++) {
-    g += ctx.grad[ctx.rows[r]!]!;
-    h += ctx.hess[ctx.rows[r]!]!;
+    g += ctx.gh[2 * ctx.rows[r]!]!;
+    h += ctx.gh[2 * ctx.rows[r]! + 1]!;
   }
   const rootHist = take();
   ctx.buildHist(rootHist, 0, nSample, feats);
@@ -92,12 +98,15 @@ export function growTree(ctx: GrowContext, nSample: number, feats: Int32Array, p
     t.leafStart[c.node] = c.start;
     t.leafEnd[c.node] = c.end;
   };
+  const splittable = (depth: number, h: number, rowCount: number): boolean =>
+    (p.maxDepth === 0 || depth < p.maxDepth) &&
+    h >= 2 * p.minChildWeight &&
+    rowCount >= 2 * Math.max(1, p.minSamplesLeaf);
   const consider = (c: Candidate): void => {
-    if ((p.maxDepth === 0 || c.depth < p.maxDepth) && c.h >= 2 * p.minChildWeight)
-      findSplit(ctx, c, feats, p);
+    if (c.hist && splittable(c.depth, c.h, c.end - c.start)) findSplit(ctx, c, feats, p);
     if (c.gain > 0) open.push(c);
     else {
-      pool.push(c.hist);
+      if (c.hist) pool.push(c.hist);
       finishLeaf(c);
     }
   };
@@ -117,22 +126,35 @@ export function growTree(ctx: GrowContext, nSample: number, feats: Int32Array, p
     t.defaultLeft[c.node] = c.defaultLeft ? 1 : 0;
     t.gain[c.node] = c.gain;
     const smallIsLeft = mid - c.start <= c.end - mid;
-    const small = take();
-    if (smallIsLeft) ctx.buildHist(small, c.start, mid, feats);
-    else ctx.buildHist(small, mid, c.end, feats);
-    const large = c.hist;
-    for (let j = 0; j < feats.length; j++) {
-      const o = feats[j]! << 9;
-      for (let i = o; i < o + 512; i++) large[i]! -= small[i]!;
-    }
-    const leftC = blank(l, c.start, mid, c.depth + 1, smallIsLeft ? small : large, c.gl, c.hl);
-    const rightC = blank(l + 1, mid, c.end, c.depth + 1, smallIsLeft ? large : small, c.g - c.gl, c.h - c.hl);
+    const large = c.hist!;
+    let small: Float64Array | null = null;
+    // Children that can never split need no histogram (in depth-wise growth, the whole last level).
+    if (splittable(c.depth + 1, c.hl, mid - c.start) || splittable(c.depth + 1, c.h - c.hl, c.end - mid)) {
+      small = take();
+      if (smallIsLeft) ctx.buildHist(small, c.start, mid, feats);
+      else ctx.buildHist(small, mid, c.end, feats);
+      for (let j = 0; j < feats.length; j++) {
+        const o = feats[j]! << 9;
+        for (let i = o; i < o + 512; i++) large[i]! -= small[i]!;
+      }
+    } else pool.push(large);
+    const bigHist = small ? large : null;
+    const leftC = blank(l, c.start, mid, c.depth + 1, smallIsLeft ? small : bigHist, c.gl, c.hl);
+    const rightC = blank(
+      l + 1,
+      mid,
+      c.end,
+      c.depth + 1,
+      smallIsLeft ? bigHist : small,
+      c.g - c.gl,
+      c.h - c.hl,
+    );
     consider(leftC);
     consider(rightC);
     leaves++;
   }
   for (const c of open) {
-    pool.push(c.hist);
+    if (c.hist) pool.push(c.hist);
     finishLeaf(c);
   }
   return t;
@@ -150,7 +172,7 @@ function blank(
   start: number,
   end: number,
   depth: number,
-  hist: Float64Array,
+  hist: Float64Array | null,
   g: number,
   h: number,
 ): Candidate {
@@ -173,7 +195,10 @@ function blank(
 
 function findSplit(ctx: GrowContext, c: Candidate, feats: Int32Array, p: GrowParams): void {
   const { lambda, minChildWeight: mcw } = p;
-  const hist = c.hist;
+  const hist = c.hist!;
+  // Leaf-size floor as a hessian floor: rows ≈ hessian × (node rows / node hessian).
+  const minLeafH = p.minSamplesLeaf > 1 ? (p.minSamplesLeaf * c.h) / (c.end - c.start) : 0;
+  const minH = Math.max(mcw, minLeafH);
   const G = c.g;
   const H = c.h;
   const parent = (G * G) / (H + lambda);
@@ -192,7 +217,7 @@ function findSplit(ctx: GrowContext, c: Candidate, feats: Int32Array, p: GrowPar
       gl += hist[o + (b << 1)]!;
       hl += hist[o + (b << 1) + 1]!;
       let hr = H - hl;
-      if (hl >= mcw && hr >= mcw) {
+      if (hl >= minH && hr >= minH) {
         const gr = G - gl;
         const gain = (gl * gl) / (hl + lambda) + (gr * gr) / (hr + lambda) - parent;
         if (gain > best) {
@@ -204,7 +229,7 @@ function findSplit(ctx: GrowContext, c: Candidate, feats: Int32Array, p: GrowPar
         const gl2 = gl + gm;
         const hl2 = hl + hm;
         hr = H - hl2;
-        if (hl2 >= mcw && hr >= mcw) {
+        if (hl2 >= minH && hr >= minH) {
           const gr = G - gl2;
           const gain = (gl2 * gl2) / (hl2 + lambda) + (gr * gr) / (hr + lambda) - parent;
           if (gain > best) {

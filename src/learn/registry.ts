@@ -113,6 +113,13 @@ const gbdt = define({
       min: 0,
       description: 'Minimum hessian sum in a child (≈ rows for regression).',
     },
+    min_samples_leaf: {
+      type: 'integer',
+      default: 1,
+      min: 1,
+      description:
+        'Minimum training rows per leaf (exact for regression; for classification rows are estimated from the hessian share, as LightGBM does).',
+    },
     reg_lambda: { type: 'number', default: 1, min: 0, description: 'L2 regularisation on leaf values.' },
     gamma: { type: 'number', default: 0, min: 0, description: 'Minimum loss reduction to make a split.' },
     subsample: {
