@@ -55,6 +55,7 @@ describe('BullMQ job queue (redis)', { skip: redisUrl === '' ? 'REDIS_URL is not
     const options = { url: redisUrl, prefix, lockDurationMs: 800, stalledIntervalMs: 300 };
     const producer = createBullmqJobQueue(options);
     let survivor: JobQueue | undefined;
+    let child: ReturnType<typeof spawn> | undefined;
     try {
       await producer.add('runs', { id: 'run-1', name: 'train', data: { epochs: 3 } });
       // A separate process takes the job and hangs in its handler until killed.
@@ -64,12 +65,13 @@ describe('BullMQ job queue (redis)', { skip: redisUrl === '' ? 'REDIS_URL is not
         const q = createBullmqJobQueue(${JSON.stringify(options)});
         q.process('runs', async (job) => { console.log('took ' + job.id); await new Promise(() => {}); }, { concurrency: 1 });
       `;
-      const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
         stdio: ['ignore', 'pipe', 'inherit'],
       });
       let out = '';
-      child.stdout.on('data', (b: Buffer) => (out += b.toString()));
-      await eventually(() => out.includes('took run-1'), 'child process took the job', 15_000);
+      child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+      // Generous: a cold tsx start on a loaded 2-core CI machine can take many seconds.
+      await eventually(() => out.includes('took run-1'), 'child process took the job', 60_000);
       assert.deepEqual(await producer.counts('runs'), { waiting: 0, delayed: 0, active: 1 });
       child.kill('SIGKILL');
       await once(child, 'exit');
@@ -87,6 +89,8 @@ describe('BullMQ job queue (redis)', { skip: redisUrl === '' ? 'REDIS_URL is not
       assert.deepEqual(seen, [{ id: 'run-1', data: { epochs: 3 }, attempt: 1 }]);
       await eventually(async () => (await producer.counts('runs')).active === 0, 'job finished');
     } finally {
+      // Never leave the consumer process behind: it would keep the test file alive.
+      if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await survivor?.close({ timeoutMs: 100 });
       await producer.close({ timeoutMs: 100 });
       await dropPrefix(prefix);
