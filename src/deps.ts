@@ -10,6 +10,9 @@ import { openDb, type Db, type DbDialect } from './infra/db/kysely.js';
 import { migrateToLatest } from './infra/db/migrate.js';
 import type { JobQueue } from './infra/queue/job-queue.js';
 import { createMemoryJobQueue } from './infra/queue/memory-job-queue.js';
+import type { ProcessExecutor, TaskExecutor } from './infra/executor/executor.js';
+import { createProcessExecutor } from './infra/executor/process-executor.js';
+import { createThreadExecutor } from './infra/executor/thread-executor.js';
 
 export interface Deps {
   config: Config;
@@ -62,4 +65,12 @@ async function createBullmq(config: Config, logger: Logger): Promise<JobQueue> {
   // Loaded only when configured, like the S3 SDK.
   const { createBullmqJobQueue } = await import('./infra/queue/bullmq-job-queue.js');
   return createBullmqJobQueue({ url: config.redisUrl, prefix: config.queuePrefix, logger });
+}
+
+/** Executors for run workers: user code as local processes (work dirs under dataDir), built-in work on threads. */
+export function createExecutors(config: Config): { process: ProcessExecutor; task: TaskExecutor } {
+  return {
+    process: createProcessExecutor({ workRoot: join(config.dataDir, 'work') }),
+    task: createThreadExecutor(),
+  };
 }

@@ -3,7 +3,8 @@
  */
 import { buildApp, VERSION } from './app.js';
 import type { Config } from './config.js';
-import { createDeps } from './deps.js';
+import { createDeps, createExecutors } from './deps.js';
+import { startRunWorker, type RunWorker } from './modules/runs/index.js';
 import { isLoopbackHost } from './http/auth.js';
 
 export interface RunningServer {
@@ -26,6 +27,22 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${host}:${port}`;
+  // Runs: settle what a previous process left, then execute runs here unless workers do it.
+  const recovered = await services.runs.recover();
+  let runWorker: RunWorker | null = null;
+  if (config.runWorker === 'on') {
+    runWorker = startRunWorker({
+      deps,
+      runs: services.runs,
+      datasets: services.datasets,
+      registry: services.registry,
+      tokens: services.tokens,
+      executors: createExecutors(config),
+      apiUrl: config.publicUrl || url,
+      queues: config.runQueues,
+    });
+  }
+  if (recovered.requeued + recovered.orphaned > 0) deps.logger.info(recovered, 'runs recovered after start');
   const tokenCount = await services.tokens.activeCount();
   const open = config.authMode === 'auto' && isLoopbackHost(config.host) && tokenCount === 0;
   deps.logger.info(
@@ -47,6 +64,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
     url,
     close: () => {
       closing ??= (async () => {
+        await runWorker?.close({ timeoutMs: 5000 });
+        services.runs.close();
         await app.close();
         await deps.close();
       })();

@@ -14,6 +14,8 @@ import { createRegistryService } from './registry/registry.service.js';
 import { registryRoutes } from './registry/registry.routes.js';
 import { createDeploymentsService } from './deployments/deployments.service.js';
 import { deploymentsRoutes } from './deployments/deployments.routes.js';
+import { createRunsService } from './runs/runs.service.js';
+import { runsRoutes } from './runs/runs.routes.js';
 
 export function createServices(deps: Deps) {
   const tokens = createTokensService(deps);
@@ -21,7 +23,14 @@ export function createServices(deps: Deps) {
   const featureGroups = createFeatureGroupsService({ ...deps, datasets });
   const registry = createRegistryService(deps);
   const deployments = createDeploymentsService({ ...deps, registry });
-  return { tokens, datasets, featureGroups, registry, deployments };
+  const runs = createRunsService({
+    ...deps,
+    datasets,
+    registry,
+    tokens,
+    extractFeatureGroup: (name) => featureGroups.extract(name),
+  });
+  return { tokens, datasets, featureGroups, registry, deployments, runs };
 }
 
 export type Services = ReturnType<typeof createServices>;
@@ -33,4 +42,5 @@ export const nativeRoutes: Array<FastifyPluginAsync<{ services: Services }>> = [
   featureGroupsRoutes,
   registryRoutes,
   deploymentsRoutes,
+  runsRoutes as FastifyPluginAsync<{ services: Services }>,
 ];

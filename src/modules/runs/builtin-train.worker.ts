@@ -1,0 +1,119 @@
+/**
+ * Thread task: trains a built-in learner on a dataset's stored train split, reports each
+ * iteration's metrics as progress, pauses at the learner's per-iteration checkpoint, and scores the
+ * model on the validation and test splits.
+ */
+import { serveTask } from '../../infra/executor/thread-executor.js';
+import {
+  accuracy,
+  getColumn,
+  logLoss,
+  mae,
+  parseCsv,
+  predict,
+  r2,
+  rmse,
+  rocAuc,
+  saveModel,
+  takeRows,
+  train,
+  type Frame,
+  type Model,
+} from '../../learn/index.js';
+
+export interface BuiltinTrainInput {
+  learner: string;
+  params: Record<string, unknown>;
+  target: string;
+  csv: Uint8Array;
+  /** One byte a row: 0 train, 1 validation, 2 test. */
+  assignment: Uint8Array;
+}
+
+export interface BuiltinTrainOutput {
+  model: Uint8Array;
+  metrics: Record<string, number>;
+  iterations: number;
+  task: string;
+}
+
+/** Progress values posted per iteration. */
+export interface BuiltinProgress {
+  iteration: number;
+  metrics: Record<string, number>;
+}
+
+function rowsOf(assignment: Uint8Array, split: number): Int32Array {
+  const out: number[] = [];
+  for (let i = 0; i < assignment.length; i++) if (assignment[i] === split) out.push(i);
+  return Int32Array.from(out);
+}
+
+/** Class index (or value, for regression) of each row's true target as the model encodes it. */
+function truth(model: Model, frame: Frame): Float64Array {
+  const col = getColumn(frame, model.target);
+  const n = frame.nRows;
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    if (model.task === 'regression') out[i] = col.kind === 'numeric' ? col.values[i]! : NaN;
+    else {
+      const label = col.kind === 'numeric' ? String(col.values[i]) : (col.levels[col.codes[i]!] ?? '');
+      out[i] = model.classes.indexOf(label);
+    }
+  }
+  return out;
+}
+
+/** Scores a model on a frame: accuracy/log_loss(/roc_auc) or rmse/mae/r2, prefixed by the split name. */
+export function score(model: Model, frame: Frame, prefix: string): Record<string, number> {
+  if (frame.nRows === 0) return {};
+  const y = truth(model, frame);
+  const p = predict(model, frame);
+  if (model.task === 'regression') {
+    return {
+      [`${prefix}_rmse`]: rmse(y, p.output),
+      [`${prefix}_mae`]: mae(y, p.output),
+      [`${prefix}_r2`]: r2(y, p.output),
+    };
+  }
+  const known = y.every((v) => v >= 0);
+  if (!known) return { [`${prefix}_accuracy`]: accuracy(y, p.classIndex!) };
+  const k = model.classes.length;
+  const out: Record<string, number> = {
+    [`${prefix}_accuracy`]: accuracy(y, p.classIndex!),
+    [`${prefix}_log_loss`]: logLoss(y, p.output, k),
+  };
+  if (k === 2) {
+    const positive = new Float64Array(frame.nRows);
+    for (let i = 0; i < frame.nRows; i++) positive[i] = p.output[i * 2 + 1]!;
+    out[`${prefix}_roc_auc`] = rocAuc(y, positive);
+  }
+  return out;
+}
+
+serveTask<BuiltinTrainInput, BuiltinTrainOutput>((input, ctx) => {
+  const frame = parseCsv(input.csv);
+  if (input.assignment.length !== frame.nRows)
+    throw new Error(`split assignment has ${input.assignment.length} rows, data has ${frame.nRows}`);
+  const trainFrame = takeRows(frame, rowsOf(input.assignment, 0));
+  console.log(`training ${input.learner} on ${trainFrame.nRows} rows, target ${input.target}`);
+  const result = train(input.learner, trainFrame, input.target, input.params, {
+    onIteration: (info) => {
+      ctx.progress({ iteration: info.iteration, metrics: info.metrics } satisfies BuiltinProgress);
+      ctx.checkpoint();
+    },
+  });
+  ctx.checkpoint();
+  const model = result.model;
+  const metrics = {
+    ...(model.info.metrics ?? {}),
+    ...score(model, takeRows(frame, rowsOf(input.assignment, 1)), 'validation'),
+    ...score(model, takeRows(frame, rowsOf(input.assignment, 2)), 'test'),
+  };
+  console.log(
+    `done: ${Object.entries(metrics)
+      .map(([k, v]) => `${k}=${v.toFixed(4)}`)
+      .join(' ')}`,
+  );
+  return { model: saveModel(model), metrics, iterations: model.info.iterations ?? 1, task: model.task };
+});

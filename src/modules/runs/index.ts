@@ -1,0 +1,21 @@
+/** What other modules and compat surfaces may use of runs: the service, the worker and their types. */
+export {
+  createRunsService,
+  jobIdOf,
+  type RunsService,
+  type RunListener,
+  type ControlAction,
+} from './runs.service.js';
+export { startRunWorker, type RunWorker, type RunWorkerOptions } from './run-worker.js';
+export { stepMap, PHASES, type Phase } from './run-steps.js';
+export { RUN_ENV } from './user-code.js';
+export { isTerminal, TERMINAL_STATES, RUN_STATES } from './runs.schemas.js';
+export type {
+  RunInput,
+  RunView,
+  RunEventView,
+  StepMap,
+  MetricPoint,
+  CodeView,
+  RunState,
+} from './runs.schemas.js';
