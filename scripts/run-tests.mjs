@@ -24,6 +24,9 @@ if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);
 }
+// CLI tests run the bundled command (bin/modelyard.js → dist/), so build it from the current source.
+const built = spawnSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
+if (built.status !== 0) process.exit(built.status ?? 1);
 const concurrency = process.env.TEST_CONCURRENCY ?? '2';
 const r = spawnSync(
   process.execPath,

@@ -2,6 +2,7 @@
  * Datasets over a real listening server: streamed fetch uploads (good and bad) and the
  * `modelyard datasets …` CLI run as a child process.
  */
+import { cliArgs } from './helpers/cli.js';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -33,7 +34,7 @@ function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: st
   return new Promise((resolvePromise) => {
     execFile(
       process.execPath,
-      ['--import', 'tsx', join(ROOT, 'src/cli/index.ts'), ...args],
+      cliArgs(...args),
       { cwd: ROOT, env: { ...process.env, MODELYARD_TOKEN: '' } },
       (err, stdout, stderr) => {
         const code = err ? ((err as { code?: number }).code ?? 1) : 0;

@@ -1,12 +1,12 @@
+import { CLI_BIN } from './helpers/cli.js';
 /** `modelyard deployments …` and `modelyard serve name@alias` against a live server, as child processes. */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { createTestApp, type TestApp } from './helpers/app.js';
 import { registerLinear } from './helpers/deployments.js';
 
-const CLI = join(import.meta.dirname, '..', 'src', 'cli', 'index.ts');
+const CLI = CLI_BIN;
 
 describe('deployments CLI', () => {
   let t: TestApp;
@@ -15,7 +15,7 @@ describe('deployments CLI', () => {
     new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
       execFile(
         process.execPath,
-        ['--import', 'tsx', CLI, '--url', url, ...args],
+        [CLI, '--url', url, ...args],
         { env: { PATH: process.env.PATH, HOME: process.env.HOME } },
         (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
       );
@@ -70,7 +70,7 @@ describe('deployments CLI', () => {
   test('serve name@alias loads the version from the registry of --url', async () => {
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', CLI, '--url', url, 'serve', 'lin@production', '--address', '127.0.0.1:0'],
+      [CLI, '--url', url, 'serve', 'lin@production', '--address', '127.0.0.1:0'],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
     let stderr = '';

@@ -2,13 +2,13 @@
  * `modelyard feature-groups …` against a live server: create, extract (--json), and a bad
  * input's one-line error with a non-zero exit. Few calls: each CLI start loads TypeScript.
  */
+import { CLI_BIN } from './helpers/cli.js';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { join } from 'node:path';
 import { createTestApp, type TestApp } from './helpers/app.js';
 
-const CLI = join(import.meta.dirname, '..', 'src', 'cli', 'index.ts');
+const CLI = CLI_BIN;
 
 describe('feature-groups CLI', () => {
   let t: TestApp;
@@ -18,7 +18,7 @@ describe('feature-groups CLI', () => {
     new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
       execFile(
         process.execPath,
-        ['--import', 'tsx', CLI, '--url', url, ...args],
+        [CLI, '--url', url, ...args],
         { env: { PATH: process.env.PATH, HOME: process.env.HOME } },
         (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
       );

@@ -3,6 +3,7 @@
  * delete refused in use, and one-line errors. Calls run side by side where independent: each CLI
  * start loads TypeScript.
  */
+import { CLI_BIN } from './helpers/cli.js';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -12,7 +13,7 @@ import { join } from 'node:path';
 import { createTestApp, type TestApp } from './helpers/app.js';
 import { unzip } from './helpers/unzip.js';
 
-const CLI = join(import.meta.dirname, '..', 'src', 'cli', 'index.ts');
+const CLI = CLI_BIN;
 
 describe('models CLI', () => {
   let t: TestApp;
@@ -23,7 +24,7 @@ describe('models CLI', () => {
     new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
       execFile(
         process.execPath,
-        ['--import', 'tsx', CLI, '--url', url, ...args],
+        [CLI, '--url', url, ...args],
         { env: { PATH: process.env.PATH, HOME: process.env.HOME }, encoding: 'buffer' },
         (err, stdout, stderr) =>
           resolve({

@@ -1,4 +1,5 @@
 /** `modelyard serve`, `score` and `perf-test` as real child processes. */
+import { CLI_BIN } from './helpers/cli.js';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -8,7 +9,7 @@ import { BREAST_CSV, buildFixtures } from './fixtures/serving/models.js';
 import type { ServingFixtures } from './fixtures/serving/models.js';
 
 const ROOT = join(import.meta.dirname, '..');
-const CLI = ['--import', 'tsx', join(ROOT, 'src/cli/index.ts')];
+const CLI = [CLI_BIN];
 let fx: ServingFixtures;
 
 function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {

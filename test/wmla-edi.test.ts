@@ -48,7 +48,7 @@ for (const dialect of dialectsUnderTest()) {
       const unknown = await t.app.inject({ method: 'POST', url: `${EDI}/new`, payload: ias('x', 'nope/1') });
       assert.equal(unknown.statusCode, 404);
 
-      const infer = (payload: unknown) =>
+      const infer = (payload: Record<string, unknown>) =>
         t.app.inject({ method: 'POST', url: `${EDI}/svc1/inference`, payload });
       const body = {
         action_type: 'Regression',
