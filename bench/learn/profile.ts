@@ -52,8 +52,11 @@ const rows = Array.from({ length: 20_000 }, (_, i) => Float64Array.from(cols, (c
 const out = new Float64Array(k);
 for (const r of rows) predictRowInto(model, r, out);
 t0 = performance.now();
+const r0 = process.cpuUsage();
 for (let p = 0; p < 5; p++) for (const r of rows) predictRowInto(model, r, out);
 const rowUs = ((performance.now() - t0) * 1000) / 100_000;
+const ru = process.cpuUsage(r0);
+const rowCpuUs = (ru.user + ru.system) / 100_000;
 console.log(
   JSON.stringify({
     trees,
@@ -63,6 +66,7 @@ console.log(
     predict_s: predS,
     auc,
     row_us: rowUs,
+    row_cpu_us: rowCpuUs,
   }),
 );
 if (process.argv[4]) writeFileSync(process.argv[4], saveModel(model));

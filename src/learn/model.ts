@@ -5,6 +5,7 @@
 import type { Frame } from './frame.js';
 import { transformFrame, transformRowInto } from './preprocess.js';
 import type { PreprocessSpec } from './preprocess.js';
+import { buildImplicitTrees, implicitRawInto } from './implicit-trees.js';
 import { packedRawInto, packTrees, treeRawInto } from './tree-predictor.js';
 import type { Link, MlpPredictor, Predictor, Task } from './types.js';
 
@@ -58,22 +59,20 @@ export function createRowPredictor(model: Model): RowPredictor {
     (inp, i) =>
       inp.kind === 'numeric' && spec.fill[i] === null && spec.center[i] === 0 && spec.scale[i] === 1,
   );
-  if (p.kind === 'trees') {
-    if (p.combine === 'sum' && p.valueDim === 1) {
-      const packed = packTrees(p);
-      // Trees on untransformed numeric inputs read x directly: no copy on the hot path.
-      if (identityInputs) {
-        return (x, out) => {
-          packedRawInto(packed, x, raw);
-          applyLink(link, raw, out);
-        };
-      }
+  const boosted = fastTreesRaw(p);
+  if (boosted) {
+    // Trees on untransformed numeric inputs read x directly: no copy on the hot path.
+    if (identityInputs) {
       return (x, out) => {
-        transformRowInto(spec, x, design);
-        packedRawInto(packed, design, raw);
+        boosted(x, raw);
         applyLink(link, raw, out);
       };
     }
+    return (x, out) => {
+      transformRowInto(spec, x, design);
+      boosted(design, raw);
+      applyLink(link, raw, out);
+    };
   }
   const hidden = p.kind === 'mlp' ? p.sizes.map((n) => new Float64Array(n)) : [];
   return (x, out) => {
@@ -81,6 +80,17 @@ export function createRowPredictor(model: Model): RowPredictor {
     rawInto(p, design, raw, hidden);
     applyLink(link, raw, out);
   };
+}
+
+type RawFn = (x: ArrayLike<number>, raw: Float64Array) => void;
+
+/** The fastest raw-score walk for a boosted ensemble (implicit layout, else packed); null otherwise. */
+function fastTreesRaw(p: Predictor): RawFn | null {
+  if (p.kind !== 'trees' || p.combine !== 'sum' || p.valueDim !== 1) return null;
+  const implicit = buildImplicitTrees(p);
+  if (implicit) return (x, raw) => implicitRawInto(implicit, x, raw);
+  const packed = packTrees(p);
+  return (x, raw) => packedRawInto(packed, x, raw);
 }
 
 /** Raw scores of any predictor for one design row; `hidden` is MLP scratch (one buffer per layer size). */
@@ -165,9 +175,11 @@ export function predictDesign(model: Model, columns: Float64Array[], n: number):
   const raw = new Float64Array(p.nRaw);
   const one = new Float64Array(k);
   const hidden = p.kind === 'mlp' ? p.sizes.map((m) => new Float64Array(m)) : [];
+  const boosted = fastTreesRaw(p);
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < columns.length; j++) row[j] = columns[j]![i]!;
-    rawInto(p, row, raw, hidden);
+    if (boosted) boosted(row, raw);
+    else rawInto(p, row, raw, hidden);
     applyLink(p.link, raw, one);
     output.set(one, i * k);
   }
