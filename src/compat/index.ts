@@ -8,6 +8,7 @@ import type { Services } from '../modules/index.js';
 import { clearmlRoutes } from './clearml/clearml.routes.js';
 import { oranFeatureGroupRoutes } from './oran/oran-feature-groups.routes.js';
 import { oranModelRoutes } from './oran/oran-models.routes.js';
+import { oranTrainingJobRoutes } from './oran/oran-training-jobs.routes.js';
 import { wmlaModelRoutes } from './wmla/wmla-models.routes.js';
 import { wmlaEdiRoutes } from './wmla/wmla-edi.routes.js';
 import { deploymentsMount } from '../modules/deployments/deployments-mount.routes.js';
@@ -18,6 +19,7 @@ export const compatSurfaces: CompatSurface[] = [
   clearmlRoutes,
   oranFeatureGroupRoutes,
   oranModelRoutes,
+  oranTrainingJobRoutes,
   wmlaModelRoutes,
   wmlaEdiRoutes,
   deploymentsMount,

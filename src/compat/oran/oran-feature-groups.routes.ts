@@ -3,27 +3,15 @@
  * feature-groups service. Only shapes, names, status codes and the ProblemDetails envelope are
  * translated here; every rule lives in the service.
  */
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type, type Static } from '@sinclair/typebox';
 import { invalid, type AppError, type FieldError } from '../../errors.js';
 import { installAuth } from '../../http/auth.js';
-import { logIfServerError, toAppError } from '../../http/problem.js';
 import type { FeatureGroupInput, FeatureGroupView } from '../../modules/feature-groups/index.js';
 import type { CompatSurface } from '../index.js';
+import { installOranProblemHandler } from './oran-problem.js';
 
 const V1 = '/ai-ml-model-training/v1';
-
-const TITLES: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  409: 'Conflict',
-  413: 'Payload Too Large',
-  500: 'Internal Server Error',
-  503: 'Service Unavailable',
-};
 
 /** Native field name → O-RAN field name, so error details name what the client sent. */
 const ORAN_FIELD: Record<string, string> = {
@@ -43,7 +31,6 @@ const oranField = (f: string) => f.replace(/[A-Za-z]+/g, (w) => ORAN_FIELD[w] ??
 const oranProse = (s: string) => s.replace(/\b[a-z]+[A-Z][A-Za-z]*\b/g, (w) => ORAN_FIELD[w] ?? w);
 
 function detailOf(err: AppError): string {
-  if (err.code === 'internal') return 'internal error; see the server log for the request id';
   if (err.errors.length === 0) return oranProse(err.message);
   return err.errors.map((e: FieldError) => `${oranField(e.field)} ${oranProse(e.message)}`).join('; ');
 }
@@ -127,14 +114,7 @@ export const oranFeatureGroupRoutes: CompatSurface = async (plugin, { services, 
   const app = plugin.withTypeProvider<TypeBoxTypeProvider>();
   const fg = services.featureGroups;
   installAuth(app, { tokens: services.tokens, host: deps.config.host, authMode: deps.config.authMode });
-  app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-    const err = toAppError(error);
-    logIfServerError(request, err, error);
-    void reply
-      .status(err.status)
-      .type('application/problem+json')
-      .send({ title: TITLES[err.status] ?? 'Error', status: err.status, detail: detailOf(err) });
-  });
+  installOranProblemHandler(app, { detail: detailOf });
 
   // Create: the TM serves it under the v1 prefix; the legacy root path is kept for older clients.
   for (const prefix of [V1, '']) {

@@ -6,25 +6,17 @@
  */
 import multipart from '@fastify/multipart';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { AppError, invalid } from '../../errors.js';
 import { installAuth } from '../../http/auth.js';
-import { logIfServerError, toAppError } from '../../http/problem.js';
 import type { ModelVersionView, RegistryService } from '../../modules/registry/index.js';
 import type { CompatSurface } from '../index.js';
+import { installOranProblemHandler } from './oran-problem.js';
 
 const MME = '/ai-ml-model-registration/v1';
-const PROJECT = 'oran';
-const TITLES: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  409: 'Conflict',
-  413: 'Payload Too Large',
-  500: 'Internal Server Error',
-};
+export const ORAN_PROJECT = 'oran';
+const PROJECT = ORAN_PROJECT;
 const tags = ['o-ran'];
 
 const ModelRegistration = Type.Object({
@@ -48,7 +40,7 @@ const escapeRegex = (s: string) => s.replace(/[\\^$.|?*+()[\]{}]/g, '\\$&');
 const metaValue = (v: ModelVersionView, key: string) => v.metadata.find((m) => m.key === key)?.value ?? '';
 
 /** The version registered as (name, O-RAN version), or undefined. */
-async function findOran(
+export async function findOran(
   reg: RegistryService,
   name: string,
   version: string,
@@ -94,19 +86,7 @@ export const oranModelRoutes: CompatSurface = async (plain, { services, deps }) 
   const reg = services.registry;
   installAuth(app, { tokens: services.tokens, host: deps.config.host, authMode: deps.config.authMode });
   await app.register(multipart, { limits: { files: 1, fields: 8, fileSize: deps.config.uploadLimitBytes } });
-  app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
-    const err = toAppError(error);
-    logIfServerError(request, err, error);
-    const detail =
-      err.code === 'internal' ? 'internal error; see the server log for the request id' : err.message;
-    // The TM answers a missing Model.zip with plain text; everything else is ProblemDetails.
-    if (request.url.endsWith('/Model.zip') || request.url.endsWith('/model.zip'))
-      return reply.status(err.status).type('text/plain; charset=utf-8').send(detail);
-    return reply
-      .status(err.status)
-      .type('application/problem+json')
-      .send({ title: TITLES[err.status] ?? 'Error', status: err.status, detail });
-  });
+  installOranProblemHandler(app);
 
   const sendZip = async (reply: FastifyReply, name: string, version: string, artifactVersion?: string) => {
     const v = await findOran(reg, name, version);

@@ -11,6 +11,7 @@ import type { BuiltinProgress, BuiltinTrainInput, BuiltinTrainOutput } from './b
 import type { RunRow } from './runs.repository.js';
 import type { Resources } from './runs.schemas.js';
 import type { RunWorkerOptions } from './run-worker.js';
+import { registerInto } from './run-model-target.js';
 import { frameworkOf, isModelFile, parseMetricLine, parseValDictList, userCodeSpec } from './user-code.js';
 
 export interface Attempt {
@@ -46,6 +47,11 @@ async function register(
   const { phase } = o.runs.internal;
   await phase(run.id, 'model_registration', 'started');
   try {
+    if (run.model_version_id) {
+      const id = await registerInto(o.registry, run.model_version_id, files, metrics);
+      await phase(run.id, 'model_registration', 'finished');
+      return id;
+    }
     const version = await o.registry.create(
       {
         name: run.model_name ?? run.name,

@@ -64,6 +64,12 @@ export const RunInput = Type.Object(
     modelName: Type.Optional(
       Type.String({ minLength: 1, maxLength: 255, description: 'Registry model name' }),
     ),
+    modelVersionId: Type.Optional(
+      Type.String({
+        description:
+          'Train into this existing registry version: its files are replaced (new artifact version) instead of a new version being created',
+      }),
+    ),
     labels: Type.Optional(Type.Record(Type.String(), Type.String())),
   },
   { additionalProperties: false },

@@ -152,6 +152,8 @@ export function createRunsService(deps: RunsServiceDeps) {
       throw invalid(`queue '${queue}' is invalid`, {
         errors: [{ field: 'queue', message: 'letters, digits, . _ - (1–100)' }],
       });
+    // Fails early (404) when the target registry version does not exist.
+    if (input.modelVersionId) await deps.registry.get(input.modelVersionId);
     const version = await datasetOf(input);
     const target = input.target ?? version?.target ?? null;
     if (input.learner) {
@@ -205,7 +207,7 @@ export function createRunsService(deps: RunsServiceDeps) {
       message: null,
       control: null,
       model_name: input.modelName ?? null,
-      model_version_id: null,
+      model_version_id: input.modelVersionId ?? null,
       token_id: null,
       worker_id: null,
       heartbeat_at: null,

@@ -8,6 +8,7 @@ import * as m0003 from './0003-feature-groups.js';
 import * as m0004 from './0004-registry.js';
 import * as m0005 from './0005-runs.js';
 import * as m0006 from './0006-deployments.js';
+import * as m0007 from './0007-pipelines.js';
 
 export const migrations = {
   '0001-core': m0001,
@@ -16,4 +17,5 @@ export const migrations = {
   '0004-registry': m0004,
   '0005-runs': m0005,
   '0006-deployments': m0006,
+  '0007-pipelines': m0007,
 };
