@@ -11,6 +11,7 @@ import { oranModelRoutes } from './oran/oran-models.routes.js';
 import { oranTrainingJobRoutes } from './oran/oran-training-jobs.routes.js';
 import { wmlaModelRoutes } from './wmla/wmla-models.routes.js';
 import { wmlaEdiRoutes } from './wmla/wmla-edi.routes.js';
+import { wmlaExecRoutes } from './wmla/wmla-execs.routes.js';
 import { deploymentsMount } from '../modules/deployments/deployments-mount.routes.js';
 
 export type CompatSurface = FastifyPluginAsync<{ services: Services; deps: Deps }>;
@@ -22,5 +23,6 @@ export const compatSurfaces: CompatSurface[] = [
   oranTrainingJobRoutes,
   wmlaModelRoutes,
   wmlaEdiRoutes,
+  wmlaExecRoutes,
   deploymentsMount,
 ];

@@ -1,0 +1,95 @@
+/**
+ * WMLA execs on every dialect: a multipart `file` + `args` exec runs as user code; list, get, log,
+ * result zip, stop, delete; framework lists; bad args.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { dialectsUnderTest } from './helpers/db.js';
+import { unzip } from './helpers/unzip.js';
+import { createRunsTestApp, type Json, type RunsTestApp } from './runs-helpers.js';
+
+const BASE = '/platform/rest/deeplearning/v1';
+
+function execBody(fileName: string, content: string, args?: string) {
+  const b = '----wmla' + Math.random().toString(16).slice(2);
+  let payload = '';
+  if (args !== undefined)
+    payload += `--${b}\r\nContent-Disposition: form-data; name="args"\r\n\r\n${args}\r\n`;
+  payload += `--${b}\r\nContent-Disposition: form-data; name="file"; filename="${fileName}"\r\nContent-Type: application/octet-stream\r\n\r\n${content}\r\n--${b}--\r\n`;
+  return { payload, headers: { 'content-type': `multipart/form-data; boundary=${b}` } };
+}
+
+async function until(t: RunsTestApp, id: string, states: string[]): Promise<Json> {
+  const end = Date.now() + 60_000;
+  for (;;) {
+    const r = (await t.app.inject({ url: `${BASE}/execs/${id}` })).json() as Json;
+    if (states.includes(r.state as string)) return r;
+    if (Date.now() > end) throw new Error(`exec ${id} still ${r.state} after 60 s`);
+    await sleep(50);
+  }
+}
+
+for (const dialect of dialectsUnderTest()) {
+  describe(`WMLA execs (${dialect})`, () => {
+    let t: RunsTestApp;
+    before(async () => {
+      t = await createRunsTestApp(dialect);
+    });
+    after(() => t.close());
+
+    test('exec: 201, FINISHED, log, result zip with the model; list; frameworks', async () => {
+      const script = [
+        'echo "epochs=$1"',
+        'echo \'[{"accuracy": 0.5}, {"accuracy": 0.8}]\' > "$MODELYARD_OUTPUT_DIR/val_dict_list.json"',
+        'echo weights > "$MODELYARD_OUTPUT_DIR/model.pt"',
+      ].join('\n');
+      const res = await t.app.inject({
+        method: 'POST',
+        url: `${BASE}/execs?args=${encodeURIComponent('--exec-start PyTorch --model-main main.sh 3')}`,
+        ...execBody('main.sh', script),
+      });
+      assert.equal(res.statusCode, 201, res.body);
+      const id = (res.json() as Json).id as string;
+      const done = await until(t, id, ['FINISHED', 'FAILED', 'KILLED']);
+      assert.equal(done.state, 'FINISHED', JSON.stringify(done));
+      assert.equal(done.framework, 'PyTorch');
+      const log = await t.app.inject({ url: `${BASE}/execs/${id}/log` });
+      assert.match(log.body, /epochs=3/);
+      const result = await t.app.inject({ url: `${BASE}/execs/${id}/result` });
+      assert.equal(result.statusCode, 200, result.body);
+      const files = await unzip(result.rawPayload);
+      assert.equal(files.get('model.pt')?.toString().trim(), 'weights');
+      const list = (await t.app.inject({ url: `${BASE}/execs` })).json() as Json[];
+      assert.ok(list.some((e) => e.id === id));
+      const fw = (await t.app.inject({ url: `${BASE}/execs/frameworks` })).json() as Json[];
+      assert.ok(fw.some((f) => f.name === 'PyTorch'));
+      assert.equal((await t.app.inject({ url: `${BASE}/frameworks` })).statusCode, 200);
+    });
+
+    test('stop a running exec (KILLED), delete 204, unknown 404, bad args 400', async () => {
+      const res = await t.app.inject({
+        method: 'POST',
+        url: `${BASE}/execs`,
+        ...execBody('main.sh', 'echo started\nsleep 120', '--exec-start Shell --model-main main.sh'),
+      });
+      assert.equal(res.statusCode, 201, res.body);
+      const id = (res.json() as Json).id as string;
+      await until(t, id, ['RUNNING']);
+      const stop = await t.app.inject({ method: 'POST', url: `${BASE}/execs/${id}/stop` });
+      assert.equal(stop.statusCode, 204, stop.body);
+      assert.equal((await until(t, id, ['KILLED', 'FAILED', 'FINISHED'])).state, 'KILLED');
+      assert.equal((await t.app.inject({ method: 'DELETE', url: `${BASE}/execs/${id}` })).statusCode, 204);
+      const missing = await t.app.inject({ url: `${BASE}/execs/nope` });
+      assert.equal(missing.statusCode, 404);
+      assert.ok((missing.json() as Json).message);
+      const bad = await t.app.inject({
+        method: 'POST',
+        url: `${BASE}/execs`,
+        ...execBody('main.py', 'print(1)', '--model-main main.py'),
+      });
+      assert.equal(bad.statusCode, 400);
+      assert.match((bad.json() as Json).message, /--exec-start/);
+    });
+  });
+}
