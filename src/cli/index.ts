@@ -15,6 +15,7 @@ import { registerServe } from './serve.js';
 import { registerDeployments } from './deployments.js';
 import { registerScore } from './score.js';
 import { registerPerfTest } from './perf-test.js';
+import { registerRuns } from './runs.js';
 
 const program = new Command('modelyard')
   .version(VERSION)
@@ -34,6 +35,7 @@ registerServe(program);
 registerDeployments(program);
 registerScore(program);
 registerPerfTest(program);
+registerRuns(program);
 
 try {
   await program.parseAsync(process.argv);
