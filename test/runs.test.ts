@@ -19,6 +19,20 @@ import {
   type RunsTestApp,
 } from './runs-helpers.js';
 
+/** The first interpreter that imports sklearn (Debian's /usr/bin/python3 has python3-sklearn). */
+function sklearnPython(): string | null {
+  for (const py of ['/usr/bin/python3', 'python3']) {
+    try {
+      execFileSync(py, ['-c', 'import sklearn'], { stdio: 'ignore' });
+      return py;
+    } catch {
+      // try the next one
+    }
+  }
+  return null;
+}
+const PYTHON = sklearnPython();
+
 const breast = readFileSync(join(import.meta.dirname, 'fixtures/datasets/breast_cancer.csv'));
 
 const TRAIN_MJS = `
@@ -176,6 +190,50 @@ for (const dialect of dialectsUnderTest()) {
       assert.equal(model.lineage.sourceRunId, run.id);
     });
 
+    test(
+      'python3 + scikit-learn example with the stdlib client: metrics, params, registered pickle',
+      { skip: PYTHON ? false : 'no python3 with sklearn' },
+      async () => {
+        const dir = mkdtempSync(join(tmpdir(), 'runs-py-'));
+        execFileSync('tar', [
+          '-czf',
+          join(dir, 'py.tar.gz'),
+          '-C',
+          join(import.meta.dirname, '../clients/python'),
+          'modelyard.py',
+          'examples',
+        ]);
+        const code = await uploadCode(t, 'py.tar.gz', readFileSync(join(dir, 'py.tar.gz')));
+        assert.equal(code.statusCode, 201, code.body);
+        const res = await submit(t, {
+          codeId: (code.json() as Json).id,
+          command: `${PYTHON} examples/train_sklearn.py`,
+          dataset: 'breast-cancer',
+          params: { n_estimators: 20 },
+          modelName: 'bc-sklearn',
+        });
+        const run = await waitRun(t, (res.json() as Json).id, undefined, 60_000);
+        const logs = ((await t.app.inject({ url: `/api/v1/runs/${run.id}/logs` })).json() as Json)
+          .lines as Json[];
+        assert.equal(run.state, 'succeeded', logs.map((l) => l.text).join('\n'));
+        const metrics = (await t.app.inject({ url: `/api/v1/runs/${run.id}/metrics` })).json() as Json[];
+        const acc = metrics.find((m) => m.name === 'validation_accuracy');
+        assert.ok(acc && acc.value > 0.85 && acc.step === 20, JSON.stringify(acc));
+        assert.ok(metrics.some((m) => m.name === 'validation_accuracy_http' && m.source === 'http'));
+        assert.deepEqual(
+          metrics.filter((m) => m.name === 'validation_log_loss').map((m) => m.step),
+          [10, 20],
+        );
+        const params = (await t.app.inject({ url: `/api/v1/runs/${run.id}/params` })).json() as Json;
+        assert.equal(params.n_estimators, '20');
+        const model = (await t.app.inject({ url: `/api/v1/models/${run.modelVersionId}` })).json() as Json;
+        assert.equal(model.name, 'bc-sklearn');
+        assert.ok(['scikit-learn', 'onnx'].includes(model.framework), model.framework);
+        const arts = (await t.app.inject({ url: `/api/v1/runs/${run.id}/artifacts` })).json() as Json[];
+        assert.ok(arts.some((a) => a.path === 'model.pkl'));
+      },
+    );
+
     test('user code without model files registers nothing; a single file upload works', async () => {
       const code = await uploadCode(t, 'hello.sh', 'echo hello from $MODELYARD_RUN_ID\n');
       const res = await submit(t, { codeId: (code.json() as Json).id, command: 'sh hello.sh' });
@@ -188,6 +246,30 @@ for (const dialect of dialectsUnderTest()) {
       const steps = (await t.app.inject({ url: `/api/v1/runs/${run.id}/steps` })).json() as Json;
       assert.equal(steps.TRAINING, 'FINISHED');
       assert.equal(steps.TRAINED_MODEL, 'NOT_STARTED');
+    });
+
+    test('logs stream live as Server-Sent Events until the run ends', async () => {
+      const code = await uploadCode(t, 's.sh', 'for i in 1 2 3; do echo "line $i"; sleep 0.1; done\n');
+      const id = ((await submit(t, { codeId: (code.json() as Json).id, command: 'sh s.sh' })).json() as Json)
+        .id;
+      const res = await fetch(`${t.url}/api/v1/runs/${id}/logs?follow=1`);
+      assert.equal(res.headers.get('content-type'), 'text/event-stream');
+      const text = await res.text(); // the server ends the stream when the run ends
+      const events = text
+        .split('\n\n')
+        .filter((f) => f.trim() !== '')
+        .map((f) => ({
+          event: /^event: (.*)$/m.exec(f)![1],
+          data: JSON.parse(/^data: (.*)$/m.exec(f)![1]!) as Json,
+        }));
+      const lines = events
+        .filter((e) => e.event === 'log' && e.data.stream === 'stdout')
+        .map((e) => e.data.text);
+      assert.deepEqual(lines, ['line 1', 'line 2', 'line 3']);
+      assert.deepEqual(events.at(-1), {
+        event: 'end',
+        data: { state: 'succeeded', reason: 'completed', message: null },
+      });
     });
 
     test('notifications: every state change and phase reaches onChange', async () => {

@@ -136,14 +136,19 @@ export const runsRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = asy
         querystring: Type.Object({
           after: Type.Optional(Type.Integer({ minimum: 0, description: 'Only lines with a higher seq' })),
           limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
-          follow: Type.Optional(Type.Boolean()),
+          follow: Type.Optional(
+            Type.Union([Type.Boolean(), Type.Literal('1'), Type.Literal('0')], {
+              description: '1/true: stream live',
+            }),
+          ),
         }),
       },
     },
     async (req, reply) => {
       const { id } = req.params;
       let after = req.query.after ?? 0;
-      if (!req.query.follow) return { lines: await runs.logs(id, after, req.query.limit ?? 1000) };
+      const follow = req.query.follow === true || req.query.follow === '1';
+      if (!follow) return { lines: await runs.logs(id, after, req.query.limit ?? 1000) };
       await runs.get(id);
       reply.hijack();
       const res = reply.raw;
