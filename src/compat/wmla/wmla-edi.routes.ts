@@ -1,3 +1,4 @@
+import { installWmlaErrors } from './wmla-errors.js';
 /**
  * IBM WMLA elastic distributed inference (EDI) on the deployments service:
  * `/platform/rest/deeplearning/v1/edimodels` and `/inferences`. An EDI model (inference service)
@@ -8,11 +9,10 @@
  * a header; image data types answer 400. WMLA answers `{message}` on errors.
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { AppError, conflict, invalid } from '../../errors.js';
 import { installAuth } from '../../http/auth.js';
-import { logIfServerError, toAppError } from '../../http/problem.js';
 import { MAX_REPLICAS, type DeploymentView } from '../../modules/deployments/index.js';
 import { parseCsvTable } from '../../modules/serving/csv-payload.js';
 import type { CompatSurface } from '../index.js';
@@ -64,13 +64,7 @@ export const wmlaEdiRoutes: CompatSurface = async (plain, { services, deps }) =>
   const app = plain.withTypeProvider<TypeBoxTypeProvider>();
   const dep = services.deployments;
   installAuth(app, { tokens: services.tokens, host: deps.config.host, authMode: deps.config.authMode });
-  app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
-    const err = toAppError(error);
-    logIfServerError(request, err, error);
-    const message =
-      err.code === 'internal' ? 'internal error; see the server log for the request id' : err.message;
-    return reply.status(err.status).send({ message });
-  });
+  installWmlaErrors(app);
 
   const describe = (d: DeploymentView) => {
     const extra = d.profile.extra as { ias?: IaSParamT };

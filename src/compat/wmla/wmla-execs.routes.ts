@@ -1,3 +1,4 @@
+import { installWmlaErrors } from './wmla-errors.js';
 /**
  * IBM WMLA "bring your own framework" execs (`/execs`) and the framework lists, on the runs
  * service: an exec is a user-code run whose code is the uploaded `file` (a single file or a
@@ -6,13 +7,12 @@
  */
 import multipart from '@fastify/multipart';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { AppError, invalid, notFound } from '../../errors.js';
 import { installAuth } from '../../http/auth.js';
-import { logIfServerError, toAppError } from '../../http/problem.js';
 import type { RunView } from '../../modules/runs/index.js';
-import { zipStream } from '../../modules/registry/zip-writer.js';
+import { zipStream } from '../../modules/registry/index.js';
 import type { CompatSurface } from '../index.js';
 
 const BASE = '/platform/rest/deeplearning/v1';
@@ -64,13 +64,7 @@ export const wmlaExecRoutes: CompatSurface = async (plain, { services, deps }) =
   const { runs } = services;
   installAuth(app, { tokens: services.tokens, host: deps.config.host, authMode: deps.config.authMode });
   await app.register(multipart, { limits: { files: 1, fields: 8, fileSize: deps.config.uploadLimitBytes } });
-  app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
-    const err = toAppError(error);
-    logIfServerError(request, err, error);
-    const message =
-      err.code === 'internal' ? 'internal error; see the server log for the request id' : err.message;
-    return reply.status(err.status).send({ message });
-  });
+  installWmlaErrors(app);
 
   async function exec(id: string): Promise<RunView> {
     const r = await runs.get(id).catch((e: unknown) => {

@@ -1,3 +1,4 @@
+import { installWmlaErrors } from './wmla-errors.js';
 /**
  * IBM WMLA deep-learning REST `models` and `modeltemplates` on the registry service. Names are the
  * ids: a WMLA model is the registered model of that name in project `wmla`, a template the one in
@@ -6,11 +7,10 @@
  */
 import multipart from '@fastify/multipart';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { AppError, invalid } from '../../errors.js';
 import { installAuth } from '../../http/auth.js';
-import { logIfServerError, toAppError } from '../../http/problem.js';
 import type { ModelVersionView, RegistryService } from '../../modules/registry/index.js';
 import type { CompatSurface } from '../index.js';
 
@@ -93,14 +93,7 @@ export const wmlaModelRoutes: CompatSurface = async (plain, { services, deps }) 
   const reg = services.registry;
   installAuth(app, { tokens: services.tokens, host: deps.config.host, authMode: deps.config.authMode });
   await app.register(multipart, { limits: { files: 1, fields: 8, fileSize: deps.config.uploadLimitBytes } });
-  app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
-    const err = toAppError(error);
-    logIfServerError(request, err, error);
-    const message =
-      err.code === 'internal' ? 'internal error; see the server log for the request id' : err.message;
-    // WMLA defines no error body; a {message} object is what its clients print.
-    return reply.status(err.status).send({ message });
-  });
+  installWmlaErrors(app);
 
   const listOf = async (project: string, extra: Record<string, unknown> = {}) => {
     const all: ModelVersionView[] = [];

@@ -25,3 +25,4 @@ export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './registry-search.js';
 export type { EditOptions } from './registry-edit.js';
 export type { PutArtifactOptions } from './registry-artifacts.js';
 export { md5 as metricKeyHash } from './registry.repository.js';
+export { zipStream } from './zip-writer.js';

@@ -5,7 +5,7 @@
  */
 import { Readable } from 'node:stream';
 import type { RegistryService } from '../registry/index.js';
-import { zipStream } from '../registry/zip-writer.js';
+import { zipStream } from '../registry/index.js';
 
 /** Stores `files` as one `Model.zip` on version `versionId` and reports the metrics; returns the id. */
 export async function registerInto(
