@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'web/dist/', 'bench/results/', '.modelyard/', 'coverage/'] },
+  { ignores: ['dist/', 'dist.tmp-*/', 'dist.old-*/', 'node_modules/', 'web/dist/', 'bench/results/', '.modelyard/', 'coverage/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

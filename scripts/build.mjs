@@ -3,7 +3,7 @@
 // from node_modules cuts `modelyard` start-up by ~400 ms (docs/decisions/0001-bundle-the-cli.md).
 // Type checking is `npm run check` (tsc --noEmit); this step only transpiles.
 import { build } from 'esbuild';
-import { readdirSync, rmSync, statSync } from 'node:fs';
+import { readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 function workers(dir, out = []) {
@@ -15,11 +15,14 @@ function workers(dir, out = []) {
   return out;
 }
 
-rmSync('dist', { recursive: true, force: true });
+// Build beside dist/ and swap it in, so a CLI that is running (e.g. in another test run) never
+// sees a half-written or missing bundle.
+const tmp = `dist.tmp-${process.pid}`;
+const old = `dist.old-${process.pid}`;
 await build({
   // Worker-thread entry files are separate outputs: they are loaded by path at run time.
   entryPoints: ['src/cli/index.ts', ...workers('src')],
-  outdir: 'dist',
+  outdir: tmp,
   outbase: 'src',
   bundle: true,
   splitting: true,
@@ -43,3 +46,10 @@ await build({
     js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
   },
 });
+try {
+  renameSync('dist', old);
+} catch {
+  // no previous build
+}
+renameSync(tmp, 'dist');
+rmSync(old, { recursive: true, force: true });
