@@ -1,6 +1,6 @@
 /**
  * npm run bench:hpo [-- --seeds 20 --budgets 50,100,200 --algos random,tpe,tpe-indep,gp --problems a,b
- *                      --workers 2 --no-optuna --install-optuna --no-fidelity --gp-tabular --gp-budget 100
+ *                      --workers 2 --no-optuna --install-optuna --no-fidelity --gp-budget 100
  *                      --optuna-seeds 20 --optuna-samplers tpe,random,cmaes
  *                      --variant name='{"algorithm":"tpe","algorithmOptions":{…}}' --out file]
  * Runs our samplers on the synthetic suite and HPOLib tables, Optuna 3.1 live on the same problems,
