@@ -129,9 +129,13 @@ export async function runBuiltin(o: Ctx, a: Attempt): Promise<AttemptResult> {
   await phase(run.id, 'training', 'finished');
   const out = result.value as BuiltinTrainOutput;
   const model = new Uint8Array(out.model);
+  // Final scores; per-iteration series (train_loss, …) already hold their last value.
+  const series = new Set((await o.runs.internal.repo.nextSteps(run.id)).keys());
   await o.runs.reportMetrics(
     run.id,
-    Object.entries(out.metrics).map(([name, value]) => ({ name, value, step: out.iterations })),
+    Object.entries(out.metrics)
+      .filter(([name]) => !series.has(name))
+      .map(([name, value]) => ({ name, value, step: out.iterations })),
     'builtin',
   );
   await storeArtifact(o, run, 'model.myd', model);
