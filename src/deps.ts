@@ -38,6 +38,7 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
   const handle = await openDb({
     databaseUrl: config.databaseUrl,
     sqlitePath: join(config.dataDir, 'modelyard.db'),
+    onIdleError: (err) => logger.warn({ err }, 'PostgreSQL dropped an idle connection'),
   });
   try {
     if (!options.skipMigrations) await migrateToLatest(handle.db);

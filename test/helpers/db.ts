@@ -49,7 +49,8 @@ export async function freshStore(dialect: DbDialect): Promise<TestStore> {
   await admin.end();
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
-  const handle = await openDb({ databaseUrl: url.toString(), sqlitePath: '' });
+  // The throwaway database is dropped WITH (FORCE) at close; its idle connections may see that.
+  const handle = await openDb({ databaseUrl: url.toString(), sqlitePath: '', onIdleError: () => {} });
   await migrateToLatest(handle.db);
   return {
     ...handle,

@@ -19,6 +19,8 @@ export interface DbOptions {
   databaseUrl: string;
   /** SQLite file, or `:memory:`. */
   sqlitePath: string;
+  /** Told when PostgreSQL drops an idle pooled connection (the pool recovers by itself). */
+  onIdleError?: (error: Error) => void;
 }
 
 /** Opens SQLite (default) or PostgreSQL. Drivers load lazily so an embedded start never pays for pg. */
@@ -30,6 +32,9 @@ export async function openDb(options: DbOptions): Promise<DbHandle> {
     // SUM over integers and AVG answer NUMERIC, also a string by default; SQLite answers numbers.
     pg.types.setTypeParser(1700, (v: string) => Number(v));
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 10 });
+    // An idle connection dropped by the server (restart, failover, admin kill) must not crash the
+    // process: the pool discards it and the next query opens a new one.
+    pool.on('error', (e) => options.onIdleError?.(e));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return { db, dialect: 'postgres', close: () => db.destroy() };
   }
