@@ -331,4 +331,11 @@ export interface Database {
   model_aliases: ModelAliasesTable;
   model_artifacts: ModelArtifactsTable;
   deployments: DeploymentsTable;
+  runs: RunsTable;
+  run_code: RunCodeTable;
+  run_events: RunEventsTable;
+  run_logs: RunLogsTable;
+  run_metrics: RunMetricsTable;
+  run_params: RunParamsTable;
+  run_artifacts: RunArtifactsTable;
 }
