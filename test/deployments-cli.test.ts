@@ -1,8 +1,8 @@
-import { CLI_BIN } from './helpers/cli.js';
 /** `modelyard deployments …` and `modelyard serve name@alias` against a live server, as child processes. */
+import { CLI_BIN, runCli } from './helpers/cli.js';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createTestApp, type TestApp } from './helpers/app.js';
 import { registerLinear } from './helpers/deployments.js';
 
@@ -11,15 +11,7 @@ const CLI = CLI_BIN;
 describe('deployments CLI', () => {
   let t: TestApp;
   let url: string;
-  const run = (...args: string[]) =>
-    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      execFile(
-        process.execPath,
-        [CLI, '--url', url, ...args],
-        { env: { PATH: process.env.PATH, HOME: process.env.HOME } },
-        (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
-      );
-    });
+  const run = (...args: string[]) => runCli(url, ...args);
 
   before(async () => {
     t = await createTestApp('sqlite');

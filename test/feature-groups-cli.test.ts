@@ -1,28 +1,17 @@
 /**
  * `modelyard feature-groups …` against a live server: create, extract (--json), and a bad
- * input's one-line error with a non-zero exit. Few calls: each CLI start loads TypeScript.
+ * input's one-line error with a non-zero exit. Few calls: each one starts a process.
  */
-import { CLI_BIN } from './helpers/cli.js';
+import { runCli } from './helpers/cli.js';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { createTestApp, type TestApp } from './helpers/app.js';
-
-const CLI = CLI_BIN;
 
 describe('feature-groups CLI', () => {
   let t: TestApp;
   let url: string;
 
-  const run = (...args: string[]) =>
-    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      execFile(
-        process.execPath,
-        [CLI, '--url', url, ...args],
-        { env: { PATH: process.env.PATH, HOME: process.env.HOME } },
-        (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
-      );
-    });
+  const run = (...args: string[]) => runCli(url, ...args);
 
   before(async () => {
     t = await createTestApp('sqlite');
