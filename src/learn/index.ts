@@ -1,5 +1,5 @@
 /** Public API of the built-in learning library (the only module other code imports). */
-export { parseCsv } from './csv.js';
+export { parseCsv, parseNumberBytes } from './csv.js';
 export type { ParseCsvOptions } from './csv.js';
 export {
   createFrame,

@@ -4,6 +4,7 @@
  * matrix in the model's input order (the 1-row hot path; returns null when it cannot decide,
  * e.g. quoted fields or text cells), and `parseCsvTable`, the general path (csv-parse for quotes).
  */
+import { parseNumberBytes } from '../../learn/index.js';
 import { parse as csvParse } from 'csv-parse/sync';
 import { invalid } from '../../errors.js';
 import type { Table, TableColumn } from './serving.types.js';
@@ -23,67 +24,7 @@ const MISSING = new Set([
   'n/a',
 ]);
 const NUMERIC_RE = /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$|^\s*[+-]?(inf|Infinity)\s*$/i;
-const P10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
-
-/** Parses a number from ASCII bytes [s, e); undefined when the field is not a plain decimal. */
-export function parseNumberAt(b: Uint8Array, s: number, e: number): number | undefined {
-  let i = s;
-  let neg = false;
-  const c0 = b[i];
-  if (c0 === 0x2d || c0 === 0x2b) {
-    neg = c0 === 0x2d;
-    i++;
-  }
-  let mant = 0;
-  let digits = 0;
-  let exp = 0;
-  let any = false;
-  while (i < e) {
-    const d = b[i]! - 48;
-    if (d < 0 || d > 9) break;
-    mant = mant * 10 + d;
-    digits++;
-    any = true;
-    i++;
-  }
-  if (i < e && b[i] === 0x2e) {
-    i++;
-    while (i < e) {
-      const d = b[i]! - 48;
-      if (d < 0 || d > 9) break;
-      mant = mant * 10 + d;
-      digits++;
-      exp--;
-      any = true;
-      i++;
-    }
-  }
-  if (!any) return undefined;
-  if (i < e && (b[i] === 0x65 || b[i] === 0x45)) {
-    i++;
-    let eneg = false;
-    if (b[i] === 0x2d || b[i] === 0x2b) eneg = b[i++] === 0x2d;
-    let ev = 0;
-    let edigits = 0;
-    while (i < e) {
-      const d = b[i]! - 48;
-      if (d < 0 || d > 9) break;
-      ev = ev * 10 + d;
-      edigits++;
-      i++;
-    }
-    if (edigits === 0) return undefined;
-    exp += eneg ? -ev : ev;
-  }
-  if (i !== e) return undefined;
-  // Exact when the mantissa fits 2^53 and one power-of-ten operation suffices; else defer to Number().
-  if (digits <= 15 && exp >= -22 && exp <= 22) {
-    const v = exp < 0 ? mant / P10[-exp]! : mant * P10[exp]!;
-    return neg ? -v : v;
-  }
-  return Number(Buffer.from(b.buffer, b.byteOffset + s, e - s).toString('latin1'));
-}
 
 /** Input alignment of a CSV header: file column j feeds model input map[j] (-1 = ignored). */
 interface CsvPlan {
@@ -168,7 +109,7 @@ export function createCsvAligner(names: string[] | null, k: number): CsvAligner 
                 throw invalid(`CSV line ${line}: more than ${nc} fields`, { reason: 'csv_ragged_row' });
               const m = map[field]!;
               if (m >= 0) {
-                let v = parseNumberAt(b, s, i);
+                let v = parseNumberBytes(b, s, i);
                 if (v === undefined) {
                   if (!MISSING.has(Buffer.from(b.buffer, b.byteOffset + s, i - s).toString('latin1')))
                     return -1;
