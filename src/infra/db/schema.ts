@@ -216,6 +216,36 @@ export interface DeploymentsTable {
   updated_at: string;
 }
 
+/** One event of a deployment's log; (deployment_name, seq) orders it. */
+export interface DeploymentEventsTable {
+  deployment_name: string;
+  seq: number;
+  at: string;
+  level: string;
+  message: string;
+}
+
+/** A batch prediction job: inputs (JSON list of blobs) scored with one registry version. */
+export interface PredictJobsTable {
+  id: string;
+  name: string;
+  /** The model as the caller named it. */
+  model_ref: string;
+  version_id: string;
+  threshold: number | null;
+  /** queued | running | succeeded | failed | cancelled */
+  state: string;
+  error: string | null;
+  inputs: string;
+  result_key: string | null;
+  samples: number;
+  labels: string;
+  created_by: string | null;
+  created_at: string;
+  started_at: string | null;
+  ended_at: string | null;
+}
+
 /** A training run; `state` is the state machine (see src/modules/runs). JSON columns are text. */
 export interface RunsTable {
   id: string;
@@ -331,6 +361,8 @@ export interface Database {
   model_aliases: ModelAliasesTable;
   model_artifacts: ModelArtifactsTable;
   deployments: DeploymentsTable;
+  deployment_events: DeploymentEventsTable;
+  predict_jobs: PredictJobsTable;
   runs: RunsTable;
   run_code: RunCodeTable;
   run_events: RunEventsTable;
