@@ -12,6 +12,9 @@ import { oranTrainingJobRoutes } from './oran/oran-training-jobs.routes.js';
 import { wmlaModelRoutes } from './wmla/wmla-models.routes.js';
 import { wmlaEdiRoutes } from './wmla/wmla-edi.routes.js';
 import { wmlaExecRoutes } from './wmla/wmla-execs.routes.js';
+import { wmlaTrainingRoutes } from './wmla/wmla-trainings.routes.js';
+import { wmlaValidationRoutes } from './wmla/wmla-validations.routes.js';
+import { wmlaDatasetRoutes } from './wmla/wmla-datasets.routes.js';
 import { deploymentsMount } from '../modules/deployments/deployments-mount.routes.js';
 
 export type CompatSurface = FastifyPluginAsync<{ services: Services; deps: Deps }>;
@@ -24,5 +27,8 @@ export const compatSurfaces: CompatSurface[] = [
   wmlaModelRoutes,
   wmlaEdiRoutes,
   wmlaExecRoutes,
+  wmlaTrainingRoutes,
+  wmlaValidationRoutes,
+  wmlaDatasetRoutes,
   deploymentsMount,
 ];

@@ -11,23 +11,17 @@ import type { FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { AppError, invalid, notFound } from '../../errors.js';
 import { installAuth } from '../../http/auth.js';
-import type { RunView } from '../../modules/runs/index.js';
+import { listRunsByLabels, type RunView } from '../../modules/runs/index.js';
 import { zipStream } from '../../modules/registry/index.js';
 import type { CompatSurface } from '../index.js';
+import { WMLA_BASE, WMLA_RUN_STATE } from './wmla-common.js';
 
-const BASE = '/platform/rest/deeplearning/v1';
+const BASE = WMLA_BASE;
 const LABEL = 'wmla_exec';
 const tags = ['wmla'];
 /** Framework → how its `--model-main` is started (by file extension when not Python). */
 export const WMLA_FRAMEWORKS = ['PyTorch', 'TensorFlow', 'Caffe', 'PyTorchOnElastic', 'Python', 'Shell'];
-const STATE: Record<RunView['state'], string> = {
-  queued: 'SUBMITTED',
-  running: 'RUNNING',
-  paused: 'SUSPENDED',
-  succeeded: 'FINISHED',
-  failed: 'FAILED',
-  cancelled: 'KILLED',
-};
+const STATE = WMLA_RUN_STATE;
 
 const quote = (s: string) => (/^[A-Za-z0-9_./=:,+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
 
@@ -89,14 +83,8 @@ export const wmlaExecRoutes: CompatSurface = async (plain, { services, deps }) =
     modelVersionId: r.modelVersionId ?? '',
   });
 
-  async function mine(req: FastifyRequest): Promise<RunView[]> {
-    const all: RunView[] = [];
-    for (let offset = 0; ; offset += 500) {
-      const page = await runs.list({ limit: 500, offset });
-      all.push(...page.filter((r) => r.labels[LABEL] !== undefined && r.createdBy === req.principal.name));
-      if (page.length < 500) return all;
-    }
-  }
+  const mine = async (req: FastifyRequest): Promise<RunView[]> =>
+    (await listRunsByLabels(runs, { [LABEL]: undefined })).filter((r) => r.createdBy === req.principal.name);
 
   const ExecQuery = Type.Object({
     args: Type.Optional(Type.String()),

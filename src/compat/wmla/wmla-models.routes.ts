@@ -11,12 +11,19 @@ import type { FastifyReply } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { AppError, invalid } from '../../errors.js';
 import { installAuth } from '../../http/auth.js';
-import type { ModelVersionView, RegistryService } from '../../modules/registry/index.js';
+import type { ModelVersionView } from '../../modules/registry/index.js';
 import type { CompatSurface } from '../index.js';
+import {
+  findWmla,
+  mustFindWmla,
+  WMLA_BASE,
+  WMLA_MODELS_PROJECT,
+  WMLA_TEMPLATES_PROJECT,
+} from './wmla-common.js';
 
-const BASE = '/platform/rest/deeplearning/v1';
-const MODELS = 'wmla';
-const TEMPLATES = 'wmla-templates';
+const BASE = WMLA_BASE;
+const MODELS = WMLA_MODELS_PROJECT;
+const TEMPLATES = WMLA_TEMPLATES_PROJECT;
 const REFERRER = 'wmla_model';
 const tags = ['wmla'];
 const FRAMEWORKS = ['Caffe', 'TensorFlow', 'PyTorch'];
@@ -43,25 +50,8 @@ const FileBody = Type.Object({
   content: Type.String(),
 });
 
-/** The current version of a WMLA name, or undefined. */
-async function find(
-  reg: RegistryService,
-  project: string,
-  name: string,
-): Promise<ModelVersionView | undefined> {
-  try {
-    return await reg.resolve(`${name}/latest`, { project });
-  } catch (e) {
-    if (e instanceof AppError && e.code === 'not_found') return undefined;
-    throw e;
-  }
-}
-
-async function mustFind(reg: RegistryService, project: string, name: string, what: string) {
-  const v = await find(reg, project, name);
-  if (!v) throw new AppError('not_found', `${what} '${name}' was not found`);
-  return v;
-}
+const find = findWmla;
+const mustFind = mustFindWmla;
 
 function toModel(v: ModelVersionView) {
   const design = (v.design ?? {}) as Record<string, unknown>;

@@ -19,3 +19,14 @@ export type {
   CodeView,
   RunState,
 } from './runs.schemas.js';
+export { listRunsByLabels, setRunLabels } from './run-labels.js';
+export {
+  createRunEvaluations,
+  scoreModel,
+  EVAL_METRICS,
+  type RunEvaluations,
+  type EvaluationRecord,
+  type EvaluateInput,
+  type ConfusionMatrixValue,
+} from './run-evaluate.js';
+export { BUILTIN_PREFIX } from './pipelines.js';

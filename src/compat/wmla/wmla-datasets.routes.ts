@@ -1,0 +1,212 @@
+import { installWmlaErrors } from './wmla-errors.js';
+/**
+ * IBM WMLA `/datasets` on the datasets module. A WMLA CSV dataset is a dataset registered from the
+ * server file `trainpath` (read where it is, as the native server-path import does), split into
+ * train/validation/test by `valpercentage`/`testpercentage`; `sigid` is kept as a tag. Only CSV
+ * datasources are supported: the image and record formats (LMDB, TFRecords, …) are Spark jobs in
+ * WMLA with no counterpart here.
+ */
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { AppError, conflict, invalid } from '../../errors.js';
+import { installAuth } from '../../http/auth.js';
+import type { DatasetVersionView, DatasetView, SplitName } from '../../modules/datasets/index.js';
+import type { CompatSurface } from '../index.js';
+import { WMLA_BASE } from './wmla-common.js';
+
+const BASE = `${WMLA_BASE}/datasets`;
+const tags = ['wmla'];
+const TAG = 'wmla';
+const SIG_PREFIX = 'sigid:';
+const SIG_RULE = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,57}$/;
+const TYPES: Record<string, SplitName> = {
+  train: 'train',
+  validation: 'validation',
+  val: 'validation',
+  test: 'test',
+};
+
+const Percent = Type.Number({ minimum: 0, maximum: 100 });
+const DatasetBody = Type.Object(
+  {
+    name: Type.String({ minLength: 1 }),
+    dbbackend: Type.String({ minLength: 1 }),
+    sigid: Type.String({ minLength: 1 }),
+    datasourcetype: Type.String({ minLength: 1 }),
+    trainpath: Type.Optional(Type.String()),
+    valpath: Type.Optional(Type.String()),
+    testpath: Type.Optional(Type.String()),
+    valpercentage: Type.Optional(Percent),
+    testpercentage: Type.Optional(Percent),
+    imagedetail: Type.Optional(
+      Type.Object(
+        { valpercentage: Type.Optional(Percent), testpercentage: Type.Optional(Percent) },
+        { additionalProperties: true },
+      ),
+    ),
+    target: Type.Optional(Type.String({ minLength: 1, description: 'Label column (default: none)' })),
+    seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 4294967295 })),
+    description: Type.Optional(Type.String()),
+  },
+  { additionalProperties: true },
+);
+
+function toDetail(d: DatasetView, v: DatasetVersionView | null) {
+  const sig = d.tags.find((t) => t.startsWith(SIG_PREFIX));
+  const path = v?.sourcePath ?? '';
+  return {
+    name: d.name,
+    dbbackend: 'CSV',
+    datasourcetype: 'CSV',
+    sigid: sig ? sig.slice(SIG_PREFIX.length) : '',
+    trainpath: path,
+    valpath: path,
+    testpath: path,
+    status: v ? 'FINISHED' : 'FAILED',
+    size: v?.sizeBytes ?? 0,
+    rows: v?.rowCount ?? 0,
+    train: v?.splitCounts.train ?? 0,
+    validation: v?.splitCounts.validation ?? 0,
+    test: v?.splitCounts.test ?? 0,
+    target: v?.target ?? '',
+    columns: v?.columns.map((c) => c.name) ?? [],
+    createUser: v?.createdBy ?? '',
+    submittedtime: d.createdAt,
+    description: d.description,
+  };
+}
+
+export const wmlaDatasetRoutes: CompatSurface = async (plain, { services, deps }) => {
+  const app = plain.withTypeProvider<TypeBoxTypeProvider>();
+  const { datasets } = services;
+  installAuth(app, { tokens: services.tokens, host: deps.config.host, authMode: deps.config.authMode });
+  installWmlaErrors(app);
+
+  async function detail(name: string) {
+    const d = await datasets.get(name).catch((e: unknown) => {
+      throw e instanceof AppError && e.code === 'not_found'
+        ? new AppError('not_found', `dataset '${name}' was not found`)
+        : e;
+    });
+    return toDetail(d, d.latest);
+  }
+
+  app.get(BASE, { schema: { tags } }, async () => {
+    const out = [];
+    for (let offset = 0; ; offset += 200) {
+      const page = await datasets.list({ tag: TAG, offset, limit: 200 });
+      for (const d of page.items) out.push(await detail(d.name));
+      if (offset + page.items.length >= page.total || page.items.length === 0) return out;
+    }
+  });
+
+  app.post(BASE, { schema: { tags, body: DatasetBody } }, async (req, reply) => {
+    const b = req.body;
+    if (b.datasourcetype.toUpperCase() !== 'CSV')
+      throw invalid(
+        `datasourcetype '${b.datasourcetype}' is not supported: only CSV datasets can be imported here (datasourcetype CSV, dbbackend CSV, trainpath a CSV file on the server)`,
+        { errors: [{ field: 'datasourcetype', message: 'must be CSV' }] },
+      );
+    if (b.dbbackend.toUpperCase() !== 'CSV')
+      throw invalid(`dbbackend '${b.dbbackend}' is not supported with CSV data: use CSV`, {
+        errors: [{ field: 'dbbackend', message: 'must be CSV' }],
+      });
+    if (!b.trainpath)
+      throw invalid('trainpath is required: the CSV file on the server', {
+        errors: [{ field: 'trainpath', message: 'required for CSV' }],
+      });
+    for (const [field, p] of [
+      ['valpath', b.valpath],
+      ['testpath', b.testpath],
+    ] as const)
+      if (p && p !== b.trainpath)
+        throw invalid(
+          `${field} must be empty or equal to trainpath: one CSV file is split by valpercentage and testpercentage`,
+          { errors: [{ field, message: 'separate split files are not supported' }] },
+        );
+    if (!SIG_RULE.test(b.sigid))
+      throw invalid('sigid must be 1 to 58 letters, digits, _ . : or -', {
+        errors: [{ field: 'sigid', message: `must match ${SIG_RULE.source}` }],
+      });
+    if (req.principal.role !== 'admin')
+      throw new AppError('forbidden', 'importing a server-side path needs the admin role', {
+        reason: 'role_too_low',
+      });
+    if (
+      await datasets.get(b.name).then(
+        () => true,
+        (e: unknown) => (e instanceof AppError && e.code === 'not_found' ? false : Promise.reject(e)),
+      )
+    )
+      throw conflict(`dataset '${b.name}' already exists`);
+    const validation = b.valpercentage ?? b.imagedetail?.valpercentage ?? 10;
+    const test = b.testpercentage ?? b.imagedetail?.testpercentage ?? 10;
+    if (validation + test >= 100)
+      throw invalid('valpercentage + testpercentage must be below 100', {
+        errors: [{ field: 'valpercentage', message: 'leaves no training rows' }],
+      });
+    await datasets.registerPath({
+      name: b.name,
+      path: b.trainpath,
+      target: b.target ?? null,
+      split: {
+        train: 100 - validation - test,
+        validation,
+        test,
+        ...(b.seed !== undefined ? { seed: b.seed } : {}),
+      },
+      ...(b.description !== undefined ? { description: b.description } : {}),
+      tags: [TAG, `${SIG_PREFIX}${b.sigid}`],
+      createdBy: req.principal.name,
+    });
+    void reply.status(201);
+    return detail(b.name);
+  });
+
+  const NameParams = Type.Object({ name: Type.String() });
+  app.get(`${BASE}/:name`, { schema: { tags, params: NameParams } }, async (req) => detail(req.params.name));
+
+  app.delete(`${BASE}/:name`, { schema: { tags, params: NameParams } }, async (req) => {
+    await detail(req.params.name);
+    await datasets.deleteDataset(req.params.name); // 409 while a run uses it
+    return { message: `dataset '${req.params.name}' deleted` };
+  });
+
+  const CsvQuery = Type.Object({
+    type: Type.Optional(Type.String({ description: 'train | validation | test (default train)' })),
+    start: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
+    length: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 10 })),
+  });
+  app.get(
+    `${BASE}/:name/csvs`,
+    { schema: { tags, params: NameParams, querystring: CsvQuery } },
+    async (req) => {
+      const split = TYPES[req.query.type ?? 'train'];
+      if (!split)
+        throw invalid(`type '${req.query.type}' is unknown: use train, validation or test`, {
+          errors: [{ field: 'type', message: 'must be train, validation or test' }],
+        });
+      await detail(req.params.name);
+      const start = req.query.start ?? 0;
+      const page = await datasets.rows(req.params.name, 'latest', {
+        split,
+        start,
+        length: req.query.length ?? 10,
+      });
+      return {
+        type: split,
+        start,
+        length: page.rows.length,
+        total: page.total,
+        header: page.columns,
+        rows: page.rows,
+      };
+    },
+  );
+
+  // Imports finish within their POST: there is never a running import to stop.
+  app.put(`${BASE}/:name/stop`, { schema: { tags, params: NameParams } }, async (req) => {
+    const d = await detail(req.params.name);
+    return { ...d, message: `dataset '${d.name}' is ${d.status}; nothing to stop` };
+  });
+};
