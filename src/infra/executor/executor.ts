@@ -222,7 +222,7 @@ export class PausableTimer {
  * file that calls `serveTask` (see thread-executor.ts for the protocol).
  */
 export interface TaskSpec<I = unknown> extends ExecutionSpecBase {
-  /** The task module; build it with workerModuleUrl() so it resolves under tsx and in dist. */
+  /** The task module; get it from TaskExecutor.moduleUrl() so it resolves under tsx and in dist. */
   module: URL;
   /** Passed to the task function (structured-cloned). */
   input: I;
@@ -236,6 +236,11 @@ export interface TaskSpec<I = unknown> extends ExecutionSpecBase {
 export interface TaskExecutor {
   /** A task module that cannot be loaded ends with `failed_to_start`. */
   start(spec: TaskSpec): Promise<Execution>;
+  /**
+   * Where this executor loads the task module at `pathFromSrc` (its path under src/ without
+   * extension, e.g. `modules/runs/builtin-train.worker`) from, so callers never locate files.
+   */
+  moduleUrl(pathFromSrc: string): URL;
   describe(): string;
 }
 

@@ -142,6 +142,7 @@ export function createThreadExecutor(options: ThreadExecutorOptions = {}): TaskE
   const maxLineChars = options.maxLineChars ?? 8192;
   return {
     describe: () => 'thread',
+    moduleUrl: workerModuleUrl,
     async start(spec: TaskSpec): Promise<Execution> {
       return launchTask(spec, maxLineChars);
     },

@@ -4,7 +4,6 @@
  * worker settles the run's state from that.
  */
 import type { Execution, ExecutionResult, LogLine } from '../../infra/executor/executor.js';
-import { workerModuleUrl } from '../../infra/executor/thread-executor.js';
 import type { DatasetVersionView } from '../datasets/index.js';
 import { unpackCode } from './archive.js';
 import type { BuiltinProgress, BuiltinTrainInput, BuiltinTrainOutput } from './builtin-train.worker.js';
@@ -108,7 +107,7 @@ export async function runBuiltin(o: Ctx, a: Attempt): Promise<AttemptResult> {
   };
   const timer = setInterval(() => void flushPoints(), 250);
   const execution = await o.executors.task.start({
-    module: workerModuleUrl('modules/runs/builtin-train.worker'),
+    module: o.executors.task.moduleUrl('modules/runs/builtin-train.worker'),
     input,
     ...(run.timeout_ms ? { timeoutMs: Number(run.timeout_ms) } : {}),
     ...(resources.memoryBytes ? { maxHeapBytes: resources.memoryBytes } : {}),
