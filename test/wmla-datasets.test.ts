@@ -1,6 +1,6 @@
 /**
  * WMLA `/datasets` on every dialect: a CSV import from a server path (201, detail, split counts),
- * paged CSV rows per split, stop, delete, and every 400/404/409.
+ * paged CSV rows per split, stop, delete, and every 400/403/404/409.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -118,6 +118,19 @@ for (const dialect of dialectsUnderTest()) {
       const missing = await post(body({ trainpath: join(t.deps.config.dataDir, 'missing.csv') }));
       assert.ok(missing.statusCode >= 400 && missing.statusCode < 500, missing.body);
       assert.equal((await get('/datasets/nope')).statusCode, 404);
+    });
+
+    // Last: creating a token turns authentication on for this app.
+    test('importing a server path needs the admin role: an editor token is 403', async () => {
+      const editor = await t.services.tokens.create({ name: 'we', role: 'editor' });
+      const res = await t.app.inject({
+        method: 'POST',
+        url: `${BASE}/datasets`,
+        headers: { authorization: `Bearer ${editor.token}` },
+        payload: body({ name: 'by-editor' }),
+      });
+      assert.equal(res.statusCode, 403, res.body);
+      assert.match((res.json() as Json).message, /admin/);
     });
   });
 }

@@ -229,6 +229,48 @@ for (const dialect of dialectsUnderTest()) {
       assert.equal(((await get('/models/clf/validations')).json() as Json[]).length, 2);
     });
 
+    test('regression: least squares on an exact line validates to RMSE 0 and R2 1', async () => {
+      const path = join(t.deps.config.dataDir, 'line.csv');
+      const lines = ['x,y'];
+      for (let i = 0; i < 60; i++) lines.push(`${i / 10},${(3 * i) / 10 + 1}`);
+      writeFileSync(path, `${lines.join('\n')}\n`);
+      const ds = await post('/datasets', {
+        name: 'line',
+        dbbackend: 'CSV',
+        datasourcetype: 'CSV',
+        sigid: 'sig1',
+        trainpath: path,
+        target: 'y',
+        seed: 1,
+      });
+      assert.equal(ds.statusCode, 201, ds.body);
+      await model('reg', { dataset: 'line', hyperparameter: { alpha: 0 } });
+      const res = await post('/models/reg/trainings', {
+        trainName: 'r1',
+        dlFramework: 'builtin.linear_regression',
+        clusterSize: 1,
+      });
+      assert.equal(res.statusCode, 201, res.body);
+      assert.equal((await until(t, 'reg', 'r1', ['FINISHED', 'FAILED', 'KILLED'])).status, 'FINISHED');
+      const v = await post('/models/reg/validations', {
+        valName: 'v',
+        trainName: 'r1',
+        metrics: ['RMSE', 'MAE', 'R2'],
+        split: 'test',
+      });
+      assert.equal(v.statusCode, 201, v.body);
+      const r = (v.json() as Json).result as Json;
+      assert.ok(r.RMSE < 1e-9 && r.MAE < 1e-9, JSON.stringify(r));
+      assert.ok(Math.abs(r.R2 - 1) < 1e-12, JSON.stringify(r));
+      const wrong = await post('/models/reg/validations', {
+        valName: 'w',
+        trainName: 'r1',
+        metrics: ['Top1'],
+      });
+      assert.equal(wrong.statusCode, 400);
+      assert.match((wrong.json() as Json).message, /need a classifier/);
+    });
+
     test('user-code training gets config.json; its weight file; validation needs a built-in model', async () => {
       const script = [
         "const fs = require('fs');",
