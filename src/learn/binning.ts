@@ -4,6 +4,8 @@
  * record per row. Bin b holds values v with upper[b-1] < v <= upper[b], so a split "bin <= b"
  * equals "v <= upper[b]" on raw values at predict time.
  */
+import { sortedOrder } from './radix-sort.js';
+
 export const MISSING_BIN = 255;
 
 export interface BinMapper {
@@ -20,19 +22,47 @@ export interface BinnedMatrix {
 
 /** Chooses bin bounds per column from the (non-missing) values; maxBins ≤ 256 includes the missing bin. */
 export function fitBinMapper(columns: Float64Array[], maxBins = 256): BinMapper {
-  const valueBins = Math.max(2, Math.min(255, maxBins - 1));
-  return { upper: columns.map((c) => columnBounds(c, valueBins)) };
+  return fitAndBin(columns, maxBins).mapper;
 }
 
-function columnBounds(col: Float64Array, valueBins: number): Float64Array {
-  // Manual copy: TypedArray.prototype.filter with a callback is slow in V8.
-  const buf = new Float64Array(col.length);
-  let n = 0;
-  for (let i = 0; i < col.length; i++) {
-    const v = col[i]!;
-    if (v === v) buf[n++] = v;
+/**
+ * fitBinMapper + applyBinMapper on the same columns in one sort per column: the sorted order that
+ * yields the bounds also assigns the bins (a merge walk instead of a binary search per value).
+ */
+export function fitAndBin(
+  columns: Float64Array[],
+  maxBins = 256,
+): { mapper: BinMapper; binned: BinnedMatrix } {
+  const valueBins = Math.max(2, Math.min(255, maxBins - 1));
+  const nFeatures = columns.length;
+  const nRows = nFeatures === 0 ? 0 : columns[0]!.length;
+  const bins = new Uint8Array(nRows * nFeatures).fill(MISSING_BIN);
+  const upper: Float64Array[] = [];
+  const vals = new Float64Array(nRows);
+  const idx = new Uint32Array(nRows);
+  for (let f = 0; f < nFeatures; f++) {
+    const col = columns[f]!;
+    let n = 0;
+    for (let i = 0; i < nRows; i++) {
+      const v = col[i]!;
+      if (v === v) idx[n++] = i;
+    }
+    const order = sortedOrder(col, idx.subarray(0, n));
+    for (let i = 0; i < n; i++) vals[i] = col[order[i]!]!;
+    const u = columnBounds(vals.subarray(0, n), valueBins);
+    upper.push(u);
+    let b = 0;
+    for (let i = 0; i < n; i++) {
+      const v = vals[i]!;
+      while (b < u.length && v > u[b]!) b++;
+      bins[order[i]! * nFeatures + f] = b;
+    }
   }
-  const sorted = buf.subarray(0, n).sort();
+  return { mapper: { upper }, binned: { nRows, nFeatures, bins } };
+}
+
+function columnBounds(sorted: Float64Array, valueBins: number): Float64Array {
+  const n = sorted.length;
   const distinct: number[] = [];
   for (let i = 0; i < n && distinct.length <= valueBins; i++) {
     if (i === 0 || sorted[i] !== sorted[i - 1]) distinct.push(sorted[i]!);
@@ -53,7 +83,6 @@ function columnBounds(col: Float64Array, valueBins: number): Float64Array {
   }
   return Float64Array.from(bounds);
 }
-
 function midpoint(a: number, b: number): number {
   const m = a + (b - a) / 2;
   // Rounding can land on b; the bound must stay strictly below it.

@@ -1,5 +1,5 @@
 /** Decision tree (CART) and random forest (bootstrap + per-split feature sampling) learners. */
-import { applyBinMapper, fitBinMapper } from './binning.js';
+import { fitAndBin } from './binning.js';
 import { growCart } from './cart.js';
 import type { CartData, CartParams } from './cart.js';
 import { createRng } from './random.js';
@@ -23,9 +23,9 @@ export interface ForestParams extends TreeParams {
 }
 
 function prepare(design: Design, target: Target, maxBins: number): CartData {
-  const mapper = fitBinMapper(design.columns, maxBins);
+  const { mapper, binned } = fitAndBin(design.columns, maxBins);
   return {
-    binned: applyBinMapper(mapper, design.columns),
+    binned,
     nValueBins: Int32Array.from(mapper.upper, (u) => u.length + 1),
     upper: mapper.upper,
     y: target.y,

@@ -3,7 +3,7 @@
  * round) and squared-error regression, with row/column subsampling, early stopping on a seeded
  * validation split, gain importance, per-round callbacks and exact checkpoint/resume.
  */
-import { applyBinMapper, fitBinMapper, MISSING_BIN } from './binning.js';
+import { applyBinMapper, fitAndBin, MISSING_BIN } from './binning.js';
 import type { BinnedMatrix } from './binning.js';
 import { availableParallelism } from 'node:os';
 import { createHistBuilders, sharedFloat64 } from './hist-parallel.js';
@@ -60,8 +60,7 @@ export function fitGbdt(design: Design, target: Target, p: GbdtParams, opts: Fit
     rows ? Float64Array.from(rows, (r) => col[r]!) : col;
   const trainCols = design.columns.map((c) => pick(c, split?.train));
   const yTrain = pick(target.y, split?.train);
-  const mapper = fitBinMapper(trainCols, p.max_bins);
-  const binned = applyBinMapper(mapper, trainCols);
+  const { mapper, binned } = fitAndBin(trainCols, p.max_bins);
   const valid = split
     ? applyBinMapper(
         mapper,
@@ -109,8 +108,13 @@ export function fitGbdt(design: Design, target: Target, p: GbdtParams, opts: Fit
     p.n_threads > 0 ? p.n_threads : n >= AUTO_THREADS_MIN_ROWS ? Math.min(2, availableParallelism()) : 1;
   const builders = createHistBuilders({ bins, nFeatures: F, nRows: n, rows, gh: ghAll }, threads);
   const histPool: Float64Array[] = [];
+  const colBins = transpose(binned);
+  const goLeft = new Uint8Array(256);
   const ctxs: GrowContext[] = gh.map((a, k) => ({
     bins,
+    colBins,
+    nRows: n,
+    goLeft,
     nFeatures: F,
     nValueBins,
     rows,
@@ -211,6 +215,17 @@ function flatten(t: GrownTree, upper: Float64Array[], output: number): FlatTree 
     value: t.value.slice(0, n),
     gain: t.gain.slice(0, n),
   };
+}
+
+/** Feature-major copy of row-major bin codes. */
+function transpose(m: BinnedMatrix): Uint8Array {
+  const { bins, nRows: n, nFeatures: nf } = m;
+  const out = new Uint8Array(bins.length);
+  for (let f = 0; f < nf; f++) {
+    const o = f * n;
+    for (let i = 0; i < n; i++) out[o + i] = bins[i * nf + f]!;
+  }
+  return out;
 }
 
 function addLeafRanges(t: GrownTree, rows: Uint32Array, s: Float64Array, K: number, k: number): void {

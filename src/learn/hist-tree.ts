@@ -26,6 +26,9 @@ export type HistBuilder = (hist: Float64Array, start: number, end: number, feats
 
 export interface GrowContext {
   bins: Uint8Array;
+  /** The same bin codes feature-major (nFeatures × nRows): a partition reads one feature's column. */
+  colBins: Uint8Array;
+  nRows: number;
   nFeatures: number;
   /** Value bins per feature (upper.length + 1). */
   nValueBins: Int32Array;
@@ -36,6 +39,8 @@ export interface GrowContext {
   gh: Float64Array;
   buildHist: HistBuilder;
   histPool: Float64Array[];
+  /** Scratch: 256 entries, 1 where a bin goes left under the split being applied. */
+  goLeft: Uint8Array;
 }
 
 export interface GrownTree {
@@ -251,19 +256,26 @@ function set(c: Candidate, f: number, b: number, dl: boolean, gl: number, hl: nu
   c.hl = hl;
 }
 
-/** Stable partition of the candidate's rows by its split; returns the first right-hand index. */
+/**
+ * Stable partition of the candidate's rows by its split; returns the first right-hand index.
+ * Branch-free (a split sends rows left or right unpredictably): every row is written to both
+ * sides and only the cursor of its side advances.
+ */
 function partition(ctx: GrowContext, c: Candidate): number {
-  const { bins, nFeatures: nf, rows, tmp } = ctx;
-  const f = c.feature;
-  const bin = c.bin;
-  const dl = c.defaultLeft;
+  const { colBins, nRows, rows, tmp } = ctx;
+  const lut = ctx.goLeft;
+  for (let b = 0; b < MISSING_BIN; b++) lut[b] = b <= c.bin ? 1 : 0;
+  lut[MISSING_BIN] = c.defaultLeft ? 1 : 0;
+  const col = c.feature * nRows;
   let l = c.start;
   let r = 0;
   for (let i = c.start; i < c.end; i++) {
     const row = rows[i]!;
-    const b = bins[row * nf + f]!;
-    if (b === MISSING_BIN ? dl : b <= bin) rows[l++] = row;
-    else tmp[r++] = row;
+    const left = lut[colBins[col + row]!]!;
+    rows[l] = row;
+    tmp[r] = row;
+    l += left;
+    r += 1 - left;
   }
   rows.set(tmp.subarray(0, r), l);
   return l;
