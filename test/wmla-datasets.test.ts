@@ -97,12 +97,55 @@ for (const dialect of dialectsUnderTest()) {
       assert.equal((await t.app.inject({ method: 'DELETE', url: `${BASE}/datasets/nums` })).statusCode, 404);
     });
 
+    test('separate train/val/test files: the split is exactly the files; headers must match', async () => {
+      const dir = t.deps.config.dataDir;
+      const file = (name: string, from: number, n: number, header = 'i,x,y') => {
+        const lines = [header];
+        for (let i = from; i < from + n; i++) lines.push(`${i},${i * 2},${i % 2}`);
+        // The validation file has no final newline: the files must still join row by row.
+        writeFileSync(join(dir, name), lines.join('\n') + (name === 'val.csv' ? '' : '\n'));
+        return join(dir, name);
+      };
+      const train = file('train.csv', 0, 30);
+      const val = file('val.csv', 100, 10);
+      const testFile = file('test.csv', 200, 5);
+      const res = await post(body({ name: 'parts', trainpath: train, valpath: val, testpath: testFile }));
+      assert.equal(res.statusCode, 201, res.body);
+      const d = res.json() as Json;
+      assert.deepEqual([d.train, d.validation, d.test, d.rows], [30, 10, 5, 45]);
+      const ids = async (type: string) =>
+        (
+          ((await get(`/datasets/parts/csvs?type=${type}&length=1000`)).json() as Json).rows as string[][]
+        ).map((r) => Number(r[0]));
+      assert.deepEqual(
+        await ids('train'),
+        Array.from({ length: 30 }, (_, i) => i),
+      );
+      assert.deepEqual(
+        await ids('validation'),
+        Array.from({ length: 10 }, (_, i) => 100 + i),
+      );
+      assert.deepEqual(
+        await ids('test'),
+        Array.from({ length: 5 }, (_, i) => 200 + i),
+      );
+
+      const other = file('other.csv', 0, 3, 'i,x,z');
+      const mismatch = await post(body({ name: 'parts2', trainpath: train, valpath: other }));
+      assert.equal(mismatch.statusCode, 400);
+      assert.match((mismatch.json() as Json).message, /valpath has the header i,x,z/);
+      const missing = await post(body({ name: 'parts2', trainpath: train, testpath: join(dir, 'nope.csv') }));
+      assert.equal(missing.statusCode, 400);
+      assert.match((missing.json() as Json).message, /testpath/);
+      assert.equal((await get('/datasets/parts2')).statusCode, 404);
+    });
+
     test('bad input: 400 naming the field; non-CSV datasources say what is supported', async () => {
       const cases: Array<[Json, RegExp]> = [
         [body({ datasourcetype: 'LMDB' }), /datasourcetype 'LMDB' is not supported: only CSV/],
         [body({ dbbackend: 'TFRecords' }), /dbbackend/],
         [body({ trainpath: undefined }), /trainpath is required/],
-        [body({ valpath: '/elsewhere/val.csv' }), /valpath must be empty or equal to trainpath/],
+        [body({ valpath: '/elsewhere/val.csv' }), /valpath '\/elsewhere\/val.csv' does not exist/],
         [body({ sigid: undefined }), /sigid/],
         [body({ sigid: 'a b' }), /sigid/],
         [body({ name: undefined }), /name/],

@@ -2,7 +2,8 @@ import { installWmlaErrors } from './wmla-errors.js';
 /**
  * IBM WMLA `/datasets` on the datasets module. A WMLA CSV dataset is a dataset registered from the
  * server file `trainpath` (read where it is, as the native server-path import does), split into
- * train/validation/test by `valpercentage`/`testpercentage`; `sigid` is kept as a tag. Only CSV
+ * train/validation/test by `valpercentage`/`testpercentage`; or, when `valpath`/`testpath` name
+ * other files, from those files with their rows as the split. `sigid` is kept as a tag. Only CSV
  * datasources are supported: the image and record formats (LMDB, TFRecords, …) are Spark jobs in
  * WMLA with no counterpart here.
  */
@@ -10,7 +11,12 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { AppError, conflict, invalid } from '../../errors.js';
 import { installAuth } from '../../http/auth.js';
-import type { DatasetVersionView, DatasetView, SplitName } from '../../modules/datasets/index.js';
+import {
+  registerSplitFiles,
+  type DatasetVersionView,
+  type DatasetView,
+  type SplitName,
+} from '../../modules/datasets/index.js';
 import type { CompatSurface } from '../index.js';
 import { WMLA_BASE } from './wmla-common.js';
 
@@ -53,6 +59,7 @@ const DatasetBody = Type.Object(
 
 function toDetail(d: DatasetView, v: DatasetVersionView | null) {
   const sig = d.tags.find((t) => t.startsWith(SIG_PREFIX));
+  // Separate split files were copied into storage: their paths are in the description only.
   const path = v?.sourcePath ?? '';
   return {
     name: d.name,
@@ -115,15 +122,6 @@ export const wmlaDatasetRoutes: CompatSurface = async (plain, { services, deps }
       throw invalid('trainpath is required: the CSV file on the server', {
         errors: [{ field: 'trainpath', message: 'required for CSV' }],
       });
-    for (const [field, p] of [
-      ['valpath', b.valpath],
-      ['testpath', b.testpath],
-    ] as const)
-      if (p && p !== b.trainpath)
-        throw invalid(
-          `${field} must be empty or equal to trainpath: one CSV file is split by valpercentage and testpercentage`,
-          { errors: [{ field, message: 'separate split files are not supported' }] },
-        );
     if (!SIG_RULE.test(b.sigid))
       throw invalid('sigid must be 1 to 58 letters, digits, _ . : or -', {
         errors: [{ field: 'sigid', message: `must match ${SIG_RULE.source}` }],
@@ -139,26 +137,46 @@ export const wmlaDatasetRoutes: CompatSurface = async (plain, { services, deps }
       )
     )
       throw conflict(`dataset '${b.name}' already exists`);
-    const validation = b.valpercentage ?? b.imagedetail?.valpercentage ?? 10;
-    const test = b.testpercentage ?? b.imagedetail?.testpercentage ?? 10;
-    if (validation + test >= 100)
-      throw invalid('valpercentage + testpercentage must be below 100', {
-        errors: [{ field: 'valpercentage', message: 'leaves no training rows' }],
-      });
-    await datasets.registerPath({
+    const common = {
       name: b.name,
-      path: b.trainpath,
       target: b.target ?? null,
-      split: {
-        train: 100 - validation - test,
-        validation,
-        test,
-        ...(b.seed !== undefined ? { seed: b.seed } : {}),
-      },
       ...(b.description !== undefined ? { description: b.description } : {}),
       tags: [TAG, `${SIG_PREFIX}${b.sigid}`],
       createdBy: req.principal.name,
-    });
+    };
+    const separate = (p: string | undefined) => (p && p !== b.trainpath ? p : undefined);
+    const valpath = separate(b.valpath);
+    const testpath = separate(b.testpath);
+    if (valpath || testpath) {
+      // Separate split files: the version's split is exactly the files' rows.
+      await registerSplitFiles(datasets, {
+        ...common,
+        description:
+          b.description ?? `WMLA import of ${[b.trainpath, valpath, testpath].filter(Boolean).join(', ')}`,
+        paths: {
+          train: { path: b.trainpath, field: 'trainpath' },
+          ...(valpath ? { validation: { path: valpath, field: 'valpath' } } : {}),
+          ...(testpath ? { test: { path: testpath, field: 'testpath' } } : {}),
+        },
+      });
+    } else {
+      const validation = b.valpercentage ?? b.imagedetail?.valpercentage ?? 10;
+      const test = b.testpercentage ?? b.imagedetail?.testpercentage ?? 10;
+      if (validation + test >= 100)
+        throw invalid('valpercentage + testpercentage must be below 100', {
+          errors: [{ field: 'valpercentage', message: 'leaves no training rows' }],
+        });
+      await datasets.registerPath({
+        ...common,
+        path: b.trainpath,
+        split: {
+          train: 100 - validation - test,
+          validation,
+          test,
+          ...(b.seed !== undefined ? { seed: b.seed } : {}),
+        },
+      });
+    }
     void reply.status(201);
     return detail(b.name);
   });

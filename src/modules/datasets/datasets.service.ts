@@ -20,7 +20,14 @@ import { NAME_RULE, TAG_RULE, type DatasetVersionView, type DatasetView } from '
 import type { ZipSource } from './images.js';
 import { drain, ingestCsvStream, ingestPath, ingestZipStream, type Ingested } from './ingest.js';
 import { previewCsv, previewZip, splitCsvStream, splitZipCsv, type SplitFilter } from './reader.js';
-import { assignSplits, parseSplitSpec, type SplitInput, type SplitName } from './splits.js';
+import {
+  assignSplits,
+  contiguousSplits,
+  parseSplitSpec,
+  type SplitCounts,
+  type SplitInput,
+  type SplitName,
+} from './splits.js';
 
 export type { DatasetVersionView, DatasetView } from './datasets.schemas.js';
 
@@ -32,6 +39,11 @@ export interface CreateVersionInput {
   format?: 'csv' | 'zip';
   target?: string | null;
   split?: SplitInput;
+  /**
+   * Instead of `split`: the rows are already in split order (separate split files concatenated),
+   * these many train rows first, then validation, then test.
+   */
+  splitRows?: SplitCounts;
   /** Where the data came from: `upload`, `feature_group`, … */
   source: string;
   description?: string;
@@ -114,7 +126,9 @@ export function createDatasetsService(deps: Deps) {
     const ingested = await ingest(keys);
     try {
       const p = ingested.profile;
-      const { assignment, counts } = assignSplits(p.rowCount, spec, spec.stratified ? p.targetCodes : null);
+      const explicit = input.splitRows ? contiguousSplits(p.rowCount, input.splitRows) : null;
+      const { assignment, counts } =
+        explicit ?? assignSplits(p.rowCount, spec, spec.stratified ? p.targetCodes : null);
       await blobs.put(keys.split, assignment);
       const { dataset, version } = await repo.insertVersion(
         { name: input.name, kind, description: input.description, tags, newId: datasetId },
@@ -131,7 +145,7 @@ export function createDatasetsService(deps: Deps) {
           target: p.target,
           task: p.task,
           label_counts: p.labelCounts ? JSON.stringify(p.labelCounts) : null,
-          split_spec: JSON.stringify(spec),
+          split_spec: JSON.stringify(explicit?.spec ?? spec),
           split_counts: JSON.stringify(counts),
           split_blob_key: keys.split,
           warnings: JSON.stringify(ingested.warnings),

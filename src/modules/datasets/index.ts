@@ -16,3 +16,4 @@ export type { ColumnProfile, ColumnType, TaskKind } from './csv-profile.js';
 export { SPLIT_NAMES, type SplitName, type SplitSpec, type SplitCounts, type SplitInput } from './splits.js';
 export type { Referrer } from './datasets.repository.js';
 export { readCsvRecords, toCsvLine } from './csv-reader.js';
+export { registerSplitFiles, type SplitPaths, type SplitFile } from './split-files.js';

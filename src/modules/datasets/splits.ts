@@ -133,3 +133,31 @@ export function countSplits(assignment: Uint8Array): SplitCounts {
   for (let i = 0; i < assignment.length; i++) counts[SPLIT_NAMES[assignment[i]!]!]++;
   return counts;
 }
+
+/**
+ * Rows already in split order (data imported as separate train/validation/test files): the first
+ * `rows.train` rows are train, then validation, then test. The spec records the percentages.
+ */
+export function contiguousSplits(
+  n: number,
+  rows: SplitCounts,
+): { spec: SplitSpec; assignment: Uint8Array; counts: SplitCounts } {
+  if (rows.train + rows.validation + rows.test !== n)
+    throw invalid(
+      `the split files hold ${rows.train} + ${rows.validation} + ${rows.test} rows but the data has ${n}`,
+      { reason: 'invalid_split' },
+    );
+  if (rows.train <= 0) throw invalid('the train file has no rows', { reason: 'invalid_split' });
+  const assignment = new Uint8Array(n);
+  assignment.fill(1, rows.train, rows.train + rows.validation);
+  assignment.fill(2, rows.train + rows.validation);
+  const pct = (k: number) => (100 * k) / n;
+  const spec: SplitSpec = {
+    train: pct(rows.train),
+    validation: pct(rows.validation),
+    test: pct(rows.test),
+    seed: 0,
+    stratified: false,
+  };
+  return { spec, assignment, counts: { ...rows } };
+}
