@@ -159,19 +159,21 @@ test('invalid parameters fail with an error naming the parameter', () => {
   assert.throws(() => train('nope', data, 'target'), /unknown learner "nope" \(available: gbdt/);
 });
 
-test('a second histogram thread gives a bit-identical model', () => {
+test('a second histogram thread gives a bit-identical model (all features and column samples)', () => {
   const rng = createRng(11);
   const n = 20_000;
-  const cols = Array.from({ length: 4 }, (_, j) => ({
+  const cols = Array.from({ length: 5 }, (_, j) => ({
     kind: 'numeric' as const,
     name: `x${j}`,
     values: Float64Array.from({ length: n }, () => (rng.next() < 0.05 ? NaN : rng.next())),
   }));
   const y = Array.from({ length: n }, (_, i) => (cols[0]!.values[i]! > 0.5 !== rng.next() < 0.1 ? 'a' : 'b'));
   const frame = createFrame(cols);
-  const one = train('gbdt', frame, y, { n_estimators: 4, n_threads: 1 }).model;
-  const two = train('gbdt', frame, y, { n_estimators: 4, n_threads: 2 }).model;
-  assert.deepEqual(two.predictor, one.predictor);
+  for (const colsample of [1, 0.6]) {
+    const one = train('gbdt', frame, y, { n_estimators: 4, n_threads: 1, colsample }).model;
+    const two = train('gbdt', frame, y, { n_estimators: 4, n_threads: 2, colsample }).model;
+    assert.deepEqual(two.predictor, one.predictor);
+  }
 });
 
 test('min_samples_leaf bounds the training rows of every leaf (regression: exact)', () => {

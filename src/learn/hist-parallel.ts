@@ -1,9 +1,10 @@
 /**
- * Two-way histogram building for large nodes. A node with at least PARALLEL_MIN_ROWS rows is
- * summed as two halves (first into the target, second into a partner buffer) and then added,
- * whether or not a worker thread computes the second half — so results are bit-identical for
- * any thread count. With a worker, the halves run concurrently; synchronisation is Atomics on
- * shared memory (no event loop), so training stays synchronous. The worker is plain JS evaluated
+ * Two-way histogram building for large nodes. With a worker thread, a node with at least
+ * PARALLEL_MIN_ROWS rows is split by features: the main thread sums the first half of the
+ * features, the worker the second half into a partner buffer that is then copied over. Each bin
+ * is the same sum in the same row order as on one thread, so results are bit-identical for any
+ * thread count, and each thread's histograms are half the size (better cache use).
+ * Synchronisation is Atomics on shared memory (no event loop), so training stays synchronous. The worker is plain JS evaluated
  * from a string built from sumHistRows' own source, so both threads run the same kernel under
  * tsx, compiled output and bundles.
  */
@@ -18,15 +19,18 @@ const DONE = 1;
 const START = 2;
 const END = 3;
 const CLASS = 4;
-const NFEATS = 5;
-const EXIT = 6;
+const J0 = 5;
+const J1 = 6;
+const ALL = 7;
+const EXIT = 8;
 
 /**
- * Zeroes the histograms of the first nFeats entries of feats, then adds the (g, h) pair of every
- * row in rows[start..end) to its bin per feature. gh is interleaved [g0, h0, g1, h1, ...] from
- * offset ghOff. Self-contained (no outer references): its source text is also the worker's kernel.
- * The all-features case is unrolled by four: independent read-modify-writes overlap in the CPU,
- * about 2.5× faster than the indirect loop in V8 (bench/learn/profile.ts).
+ * Zeroes the histograms of features feats[j0..j1), then adds the (g, h) pair of every row in
+ * rows[start..end) to its bin per feature. gh is interleaved [g0, h0, g1, h1, ...] from offset
+ * ghOff. allFeats says feats is 0..nf-1, so feats[j] = j. Self-contained (no outer references):
+ * its source text is also the worker's kernel. The all-features case is unrolled by four:
+ * independent read-modify-writes overlap in the CPU, about 2.5× faster than the indirect loop in
+ * V8 (bench/learn/profile.ts).
  */
 export function sumHistRows(
   hist: Float64Array,
@@ -38,18 +42,20 @@ export function sumHistRows(
   start: number,
   end: number,
   feats: Int32Array,
-  nFeats: number,
+  j0: number,
+  j1: number,
+  allFeats: boolean,
 ): void {
-  if (nFeats === nf) {
-    hist.fill(0, 0, nf << 9);
+  if (allFeats) {
+    hist.fill(0, j0 << 9, j1 << 9);
     for (let r = start; r < end; r++) {
       const row = rows[r]!;
       const i = ghOff + 2 * row;
       const g = gh[i]!;
       const h = gh[i + 1]!;
       const base = row * nf;
-      let f = 0;
-      for (; f + 4 <= nf; f += 4) {
+      let f = j0;
+      for (; f + 4 <= j1; f += 4) {
         const o0 = (f << 9) | (bins[base + f]! << 1);
         const o1 = ((f + 1) << 9) | (bins[base + f + 1]! << 1);
         const o2 = ((f + 2) << 9) | (bins[base + f + 2]! << 1);
@@ -63,7 +69,7 @@ export function sumHistRows(
         hist[o3]! += g;
         hist[o3 + 1]! += h;
       }
-      for (; f < nf; f++) {
+      for (; f < j1; f++) {
         const o = (f << 9) | (bins[base + f]! << 1);
         hist[o]! += g;
         hist[o + 1]! += h;
@@ -71,14 +77,14 @@ export function sumHistRows(
     }
     return;
   }
-  for (let j = 0; j < nFeats; j++) hist.fill(0, feats[j]! << 9, (feats[j]! + 1) << 9);
+  for (let j = j0; j < j1; j++) hist.fill(0, feats[j]! << 9, (feats[j]! + 1) << 9);
   for (let r = start; r < end; r++) {
     const row = rows[r]!;
     const i = ghOff + 2 * row;
     const g = gh[i]!;
     const h = gh[i + 1]!;
     const base = row * nf;
-    for (let j = 0; j < nFeats; j++) {
+    for (let j = j0; j < j1; j++) {
       const f = feats[j]!;
       const o = (f << 9) | (bins[base + f]! << 1);
       hist[o]! += g;
@@ -96,7 +102,7 @@ for (;;) {
   Atomics.wait(ctrl, ${SEQ}, seen);
   seen = Atomics.load(ctrl, ${SEQ});
   if (ctrl[${EXIT}] === 1) break;
-  sumHistRows(hist, bins, rows, gh, ctrl[${CLASS}] * 2 * n, nf, ctrl[${START}], ctrl[${END}], feats, ctrl[${NFEATS}]);
+  sumHistRows(hist, bins, rows, gh, ctrl[${CLASS}] * 2 * n, nf, ctrl[${START}], ctrl[${END}], feats, ctrl[${J0}], ctrl[${J1}], ctrl[${ALL}] === 1);
   Atomics.store(ctrl, ${DONE}, seen);
   Atomics.notify(ctrl, ${DONE});
 }
@@ -127,7 +133,7 @@ export function createHistBuilders(inp: SharedHistInputs, threads: number): Hist
   const { bins, nFeatures: nf, rows, gh, nRows: n } = inp;
   const partner = new Float64Array(new SharedArrayBuffer(nf * 512 * 8));
   const feats = new Int32Array(new SharedArrayBuffer(Math.max(1, nf) * 4));
-  const ctrl = new Int32Array(new SharedArrayBuffer(8 * 4));
+  const ctrl = new Int32Array(new SharedArrayBuffer(16 * 4));
   let worker: Worker | undefined;
   if (threads > 1) {
     worker = new Worker(WORKER_SOURCE, {
@@ -141,30 +147,30 @@ export function createHistBuilders(inp: SharedHistInputs, threads: number): Hist
     const off = cls * 2 * n;
     return (hist, start, end, fs) => {
       const k = fs.length;
-      if (end - start < PARALLEL_MIN_ROWS) {
-        sumHistRows(hist, bins, rows, gh, off, nf, start, end, fs, k);
+      const all = k === nf;
+      if (!worker || end - start < PARALLEL_MIN_ROWS) {
+        sumHistRows(hist, bins, rows, gh, off, nf, start, end, fs, 0, k, all);
         return;
       }
-      const mid = (start + end) >>> 1;
-      if (worker) {
-        feats.set(fs);
-        ctrl[START] = mid;
-        ctrl[END] = end;
-        ctrl[CLASS] = cls;
-        ctrl[NFEATS] = k;
-        seq++;
-        Atomics.store(ctrl, SEQ, seq);
-        Atomics.notify(ctrl, SEQ);
-        sumHistRows(hist, bins, rows, gh, off, nf, start, mid, fs, k);
-        let done: number;
-        while ((done = Atomics.load(ctrl, DONE)) !== seq) Atomics.wait(ctrl, DONE, done);
-      } else {
-        sumHistRows(hist, bins, rows, gh, off, nf, start, mid, fs, k);
-        sumHistRows(partner, bins, rows, gh, off, nf, mid, end, fs, k);
-      }
-      for (let j = 0; j < k; j++) {
+      // The worker sums the second half of the features into the partner buffer, which is then
+      // copied over: every bin is the same sum in the same row order as on one thread.
+      const half = k >>> 1;
+      feats.set(fs);
+      ctrl[START] = start;
+      ctrl[END] = end;
+      ctrl[CLASS] = cls;
+      ctrl[J0] = half;
+      ctrl[J1] = k;
+      ctrl[ALL] = all ? 1 : 0;
+      seq++;
+      Atomics.store(ctrl, SEQ, seq);
+      Atomics.notify(ctrl, SEQ);
+      sumHistRows(hist, bins, rows, gh, off, nf, start, end, fs, 0, half, all);
+      let done: number;
+      while ((done = Atomics.load(ctrl, DONE)) !== seq) Atomics.wait(ctrl, DONE, done);
+      for (let j = half; j < k; j++) {
         const o = fs[j]! << 9;
-        for (let i = o; i < o + 512; i++) hist[i]! += partner[i]!;
+        hist.set(partner.subarray(o, o + 512), o);
       }
     };
   };
