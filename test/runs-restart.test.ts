@@ -2,11 +2,14 @@
  * Restart safety with a real server process: kill -9 it while runs are queued and running, start it
  * again on the same data, and every run ends in a true state — queued runs still run, running runs
  * are re-queued when retries remain or fail with reason server_restarted — with nothing lost.
+ * A built-in run paused when the server dies stays paused, and resume continues it from the
+ * checkpoint saved at the pause rather than from iteration 1.
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { dialectsUnderTest, freshStore, type TestStore } from './helpers/db.js';
@@ -81,9 +84,116 @@ describe('runs survive kill -9 of the server', { concurrency: 2 }, () => {
     describe(`${dialect}`, () => {
       const leftovers: number[] = [];
       let store: TestStore;
+      let pausedStore: TestStore;
       after(async () => {
         for (const pid of leftovers) if (alive(pid)) process.kill(pid, 'SIGKILL');
         await store?.close();
+        await pausedStore?.close();
+      });
+
+      test('a paused built-in run stays paused over kill -9 and resumes from its checkpoint', async () => {
+        pausedStore = await freshStore(dialect);
+        let server = await startServer(pausedStore);
+        const N = 300;
+        let id = '';
+        let checkpointAt = 0;
+        try {
+          await api(server.url, '/api/v1/datasets?name=bc&target=target&seed=1', {
+            method: 'POST',
+            headers: { 'content-type': 'text/csv' },
+            body: readFileSync(join(ROOT, 'test/fixtures/datasets/breast_cancer.csv')),
+          });
+          const run = await api(server.url, '/api/v1/runs', {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({
+              learner: 'gbdt',
+              dataset: 'bc',
+              params: { n_estimators: N, max_depth: 2, learning_rate: 0.01 },
+            }),
+          });
+          id = run.id as string;
+          await waitState(server.url, id, (r) => r.state === 'running');
+          for (let i = 0; i < 600; i++) {
+            if (
+              ((await api(server.url, `/api/v1/runs/${id}/metrics?name=train_loss`)) as unknown as Json[])
+                .length
+            )
+              break;
+            await sleep(25);
+          }
+          await api(server.url, `/api/v1/runs/${id}/pause`, { method: 'POST' });
+          await waitState(server.url, id, (r) => r.state === 'paused');
+          for (let i = 0; i < 600 && !checkpointAt; i++) {
+            const lines = (await api(server.url, `/api/v1/runs/${id}/logs`)).lines as Json[];
+            const saved = lines.find((l) => /^checkpoint saved at iteration \d+$/.test(l.text));
+            if (saved) checkpointAt = Number(/\d+$/.exec(saved.text)![0]);
+            else await sleep(50);
+          }
+          assert.ok(checkpointAt > 0 && checkpointAt < N, `checkpoint at ${checkpointAt}`);
+        } finally {
+          server.child.kill('SIGKILL');
+          await new Promise((r) => server.child.once('exit', r));
+        }
+        const killedAt = new Date().toISOString();
+
+        server = await startServer(pausedStore);
+        try {
+          const paused = await api(server.url, `/api/v1/runs/${id}`);
+          assert.equal(paused.state, 'paused', 'a paused run stays paused over a restart');
+          assert.equal(paused.reason, 'server_restarted');
+          const before = (await api(
+            server.url,
+            `/api/v1/runs/${id}/metrics?name=train_loss`,
+          )) as unknown as Json[];
+          assert.deepEqual(
+            before.map((m) => m.step),
+            Array.from({ length: checkpointAt }, (_, i) => i + 1),
+            'the points up to the checkpoint are kept',
+          );
+          await api(server.url, `/api/v1/runs/${id}/resume`, { method: 'POST' });
+          const done = await waitState(
+            server.url,
+            id,
+            (r) => !['queued', 'running', 'paused'].includes(r.state),
+          );
+          assert.equal(done.state, 'succeeded', `${done.reason}: ${done.message}`);
+          assert.equal(done.attempt, 1, 'resuming continues the attempt, it is not a retry');
+          const loss = (await api(
+            server.url,
+            `/api/v1/runs/${id}/metrics?name=train_loss`,
+          )) as unknown as Json[];
+          assert.deepEqual(
+            loss.map((m) => m.step),
+            Array.from({ length: N }, (_, i) => i + 1),
+            'each iteration once, 1 to N',
+          );
+          // Iterations up to the checkpoint were computed before the kill, the rest after: training
+          // continued from the checkpoint instead of starting over.
+          for (const m of loss) {
+            if (m.step <= checkpointAt) assert.ok(m.at < killedAt, `step ${m.step} before the kill`);
+            else assert.ok(m.at > killedAt, `step ${m.step} after the restart`);
+          }
+          const lines = ((await api(server.url, `/api/v1/runs/${id}/logs`)).lines as Json[]).map(
+            (l) => l.text,
+          );
+          assert.ok(lines.includes(`resuming from the checkpoint at iteration ${checkpointAt}`));
+          const states = ((await api(server.url, `/api/v1/runs/${id}/events`)) as unknown as Json[])
+            .filter((e) => e.kind === 'state')
+            .map((e) => `${e.name}/${e.reason}`);
+          assert.deepEqual(states, [
+            'queued/submitted',
+            'running/started',
+            'paused/paused_by_user',
+            'paused/server_restarted',
+            'queued/resumed_by_user',
+            'running/resumed',
+            'succeeded/completed',
+          ]);
+        } finally {
+          server.child.kill('SIGTERM');
+          await new Promise((r) => server.child.once('exit', r));
+        }
       });
 
       test('queued runs still run; running runs are re-queued or failed with server_restarted', async () => {

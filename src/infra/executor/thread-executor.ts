@@ -37,6 +37,11 @@ export interface TaskContext {
   progress(value: unknown): void;
   /** Call often (e.g. once per boosting round): blocks here while the execution is paused. */
   checkpoint(): void;
+  /**
+   * True once a pause was requested and the task has not yet blocked in checkpoint(): a task
+   * that can save its state does so first, so the state outlives the process if it dies paused.
+   */
+  pauseRequested(): boolean;
 }
 
 export type TaskFunction<I, O> = (input: I, ctx: TaskContext) => O | Promise<O>;
@@ -75,6 +80,7 @@ export function serveTask<I, O>(fn: TaskFunction<I, O>): void {
       while (Atomics.load(control, 0) === PAUSED) Atomics.wait(control, 0, PAUSED);
       if (Atomics.load(control, 0) === CANCELLED) throw new Error('task cancelled');
     },
+    pauseRequested: () => Atomics.load(control, 0) === PAUSED,
   };
   post({ t: 'started' });
   Promise.resolve()

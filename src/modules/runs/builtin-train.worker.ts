@@ -2,8 +2,13 @@
  * Thread task: trains a built-in learner on a dataset's stored train split, reports each
  * iteration's metrics as progress, pauses at the learner's per-iteration checkpoint, and scores the
  * model on the validation and test splits.
+ *
+ * Iterative learners also hand out their training state (a learn Checkpoint) as progress: when a
+ * pause is requested, and every `checkpointEveryMs` of training. Getting the state means stopping
+ * training (onIteration 'stop') and continuing with `resumeFrom`, which the learners guarantee
+ * gives the model an uninterrupted run gives. A later attempt starts from `resumeFrom`.
  */
-import { serveTask } from '../../infra/executor/thread-executor.js';
+import { serveTask, type TaskContext } from '../../infra/executor/thread-executor.js';
 import {
   accuracy,
   getColumn,
@@ -16,7 +21,9 @@ import {
   rocAuc,
   saveModel,
   takeRows,
+  getLearner,
   train,
+  type Checkpoint,
   type Frame,
   type Model,
 } from '../../learn/index.js';
@@ -28,6 +35,10 @@ export interface BuiltinTrainInput {
   csv: Uint8Array;
   /** One byte a row: 0 train, 1 validation, 2 test. */
   assignment: Uint8Array;
+  /** Continue from this state (saved by an earlier attempt) instead of from scratch. */
+  resumeFrom?: Checkpoint;
+  /** Hand out the training state this often while training (iterative learners; default never). */
+  checkpointEveryMs?: number;
 }
 
 export interface BuiltinTrainOutput {
@@ -37,11 +48,10 @@ export interface BuiltinTrainOutput {
   task: string;
 }
 
-/** Progress values posted per iteration. */
-export interface BuiltinProgress {
-  iteration: number;
-  metrics: Record<string, number>;
-}
+/** Progress values posted per iteration, and the training state when it is handed out. */
+export type BuiltinProgress =
+  | { iteration: number; metrics: Record<string, number> }
+  | { checkpoint: Checkpoint; why: 'pause' | 'periodic' };
 
 function rowsOf(assignment: Uint8Array, split: number): Int32Array {
   const out: number[] = [];
@@ -91,20 +101,44 @@ export function score(model: Model, frame: Frame, prefix: string): Record<string
   return out;
 }
 
+/** Trains, stopping to hand out the state on pause / every checkpointEveryMs and continuing from it. */
+function trainResumable(input: BuiltinTrainInput, trainFrame: Frame, ctx: TaskContext): Model {
+  const iterative = getLearner(input.learner).iterative;
+  const everyMs = input.checkpointEveryMs ?? Infinity;
+  let resumeFrom = input.resumeFrom;
+  if (resumeFrom) console.log(`resuming from the checkpoint at iteration ${resumeFrom.iteration}`);
+  let savedAt = Date.now();
+  for (;;) {
+    const stop: { why: 'pause' | 'periodic' | null } = { why: null };
+    const result = train(input.learner, trainFrame, input.target, input.params, {
+      ...(resumeFrom ? { resumeFrom } : {}),
+      onIteration: (info) => {
+        ctx.progress({ iteration: info.iteration, metrics: info.metrics } satisfies BuiltinProgress);
+        if (iterative && ctx.pauseRequested()) stop.why = 'pause';
+        else if (iterative && Date.now() - savedAt >= everyMs) stop.why = 'periodic';
+        if (stop.why) return 'stop';
+        ctx.checkpoint();
+      },
+    });
+    if (!stop.why || !result.checkpoint) {
+      ctx.checkpoint();
+      return result.model;
+    }
+    ctx.progress({ checkpoint: result.checkpoint, why: stop.why } satisfies BuiltinProgress);
+    savedAt = Date.now();
+    // Blocks here while paused; the saved state is what a later attempt resumes from.
+    ctx.checkpoint();
+    resumeFrom = result.checkpoint;
+  }
+}
+
 serveTask<BuiltinTrainInput, BuiltinTrainOutput>((input, ctx) => {
   const frame = parseCsv(input.csv);
   if (input.assignment.length !== frame.nRows)
     throw new Error(`split assignment has ${input.assignment.length} rows, data has ${frame.nRows}`);
   const trainFrame = takeRows(frame, rowsOf(input.assignment, 0));
   console.log(`training ${input.learner} on ${trainFrame.nRows} rows, target ${input.target}`);
-  const result = train(input.learner, trainFrame, input.target, input.params, {
-    onIteration: (info) => {
-      ctx.progress({ iteration: info.iteration, metrics: info.metrics } satisfies BuiltinProgress);
-      ctx.checkpoint();
-    },
-  });
-  ctx.checkpoint();
-  const model = result.model;
+  const model = trainResumable(input, trainFrame, ctx);
   const metrics = {
     ...(model.info.metrics ?? {}),
     ...score(model, takeRows(frame, rowsOf(input.assignment, 1)), 'validation'),

@@ -27,6 +27,8 @@ export const HEARTBEAT_MS = 2000;
 export const HEARTBEAT_STALE_MS = 15_000;
 
 export const jobIdOf = (runId: string, attempt: number) => `${runId}-a${attempt}`;
+/** Where a built-in run's training state lives between attempts (JSON of a learn Checkpoint). */
+export const checkpointKey = (runId: string) => `runs/${runId}/checkpoint.json`;
 
 export function createRunCore(deps: RunsServiceDeps) {
   const { db, logger, datasets } = deps;

@@ -4,12 +4,14 @@
  * worker settles the run's state from that.
  */
 import type { Execution, ExecutionResult, LogLine } from '../../infra/executor/executor.js';
+import type { Checkpoint } from '../../learn/index.js';
 import type { DatasetVersionView } from '../datasets/index.js';
 import { unpackCode } from './archive.js';
 import type { BuiltinProgress, BuiltinTrainInput, BuiltinTrainOutput } from './builtin-train.worker.js';
 import type { RunRow } from './runs.repository.js';
 import type { Resources } from './runs.schemas.js';
 import type { RunWorkerOptions } from './run-worker.js';
+import { checkpointKey } from './run-core.js';
 import { registerInto } from './run-model-target.js';
 import { frameworkOf, isModelFile, parseMetricLine, parseValDictList, userCodeSpec } from './user-code.js';
 
@@ -82,6 +84,20 @@ async function storeArtifact(o: Ctx, run: RunRow, path: string, content: Uint8Ar
   await o.runs.internal.repo.addArtifact(run.id, path, key, content.length);
 }
 
+/** A running built-in learner hands out its state this often, so a crash loses at most this much. */
+const CHECKPOINT_EVERY_MS = 30_000;
+
+/** The saved training state of an earlier attempt, if any; metrics it does not cover are dropped. */
+async function loadCheckpoint(o: Ctx, run: RunRow): Promise<Checkpoint | undefined> {
+  const key = checkpointKey(run.id);
+  const saved = (await o.deps.blobs.stat(key))
+    ? (JSON.parse((await o.deps.blobs.getBuffer(key)).toString('utf8')) as Checkpoint)
+    : undefined;
+  // This attempt reports the iterations after the checkpoint (or all of them) again.
+  await o.runs.internal.repo.dropMetricsAfter(run.id, 'builtin', saved?.iteration ?? 0);
+  return saved;
+}
+
 export async function runBuiltin(o: Ctx, a: Attempt): Promise<AttemptResult> {
   const { run } = a;
   const { phase } = o.runs.internal;
@@ -91,7 +107,17 @@ export async function runBuiltin(o: Ctx, a: Attempt): Promise<AttemptResult> {
     const v = (await versionOf(o, run))!;
     const csv = await streamBytes(await o.datasets.openVersionData(v));
     const assignment = await o.datasets.readSplitAssignment(v);
-    input = { learner: run.learner!, params: JSON.parse(run.params), target: run.target!, csv, assignment };
+    const resumeFrom = await loadCheckpoint(o, run);
+    input = {
+      learner: run.learner!,
+      params: JSON.parse(run.params),
+      target: run.target!,
+      csv,
+      assignment,
+      checkpointEveryMs: CHECKPOINT_EVERY_MS,
+      ...(resumeFrom ? { resumeFrom } : {}),
+    };
+    if (resumeFrom) a.systemLog(`resuming from the checkpoint at iteration ${resumeFrom.iteration}`);
   } catch (e) {
     await phase(run.id, 'data_extraction', 'failed', (e as Error).message);
     throw e;
@@ -105,6 +131,15 @@ export async function runBuiltin(o: Ctx, a: Attempt): Promise<AttemptResult> {
     points = [];
     return batch.length ? o.runs.reportMetrics(run.id, batch, 'builtin').catch(() => 0) : Promise.resolve(0);
   };
+  // Saves run one after another, each after the metrics it covers, so the stored state is the latest.
+  let saving = Promise.resolve();
+  const save = (cp: Checkpoint) => {
+    saving = saving
+      .then(() => flushPoints())
+      .then(() => o.deps.blobs.put(checkpointKey(run.id), JSON.stringify(cp)))
+      .then(() => a.systemLog(`checkpoint saved at iteration ${cp.iteration}`))
+      .catch((e: unknown) => a.systemLog(`checkpoint not saved: ${(e as Error).message}`));
+  };
   const timer = setInterval(() => void flushPoints(), 250);
   const execution = await o.executors.task.start({
     module: o.executors.task.moduleUrl('modules/runs/builtin-train.worker'),
@@ -113,13 +148,16 @@ export async function runBuiltin(o: Ctx, a: Attempt): Promise<AttemptResult> {
     ...(resources.memoryBytes ? { maxHeapBytes: resources.memoryBytes } : {}),
     onLog: a.onLog,
     onProgress: (p) => {
-      const { iteration, metrics } = p as BuiltinProgress;
-      for (const [name, value] of Object.entries(metrics)) points.push({ name, value, step: iteration });
+      const progress = p as BuiltinProgress;
+      if ('checkpoint' in progress) return save(progress.checkpoint);
+      for (const [name, value] of Object.entries(progress.metrics))
+        points.push({ name, value, step: progress.iteration });
     },
   });
   a.started(execution);
   const result = await execution.wait();
   clearInterval(timer);
+  await saving;
   await flushPoints();
   if (result.reason !== 'exited' || result.exitCode !== 0) {
     await phase(run.id, 'training', 'failed', result.error ?? result.reason);
@@ -139,6 +177,7 @@ export async function runBuiltin(o: Ctx, a: Attempt): Promise<AttemptResult> {
   );
   await storeArtifact(o, run, 'model.myd', model);
   const id = await register(o, run, 'modelyard', [{ path: 'model.myd', content: model }], out.metrics);
+  await o.deps.blobs.delete(checkpointKey(run.id));
   return { result, outcome: { modelVersionId: id } };
 }
 

@@ -5,6 +5,7 @@
 import { conflict } from '../../errors.js';
 import { nowIso } from '../../infra/db/kysely.js';
 import {
+  checkpointKey,
   HEARTBEAT_STALE_MS,
   jobIdOf,
   type ControlAction,
@@ -43,14 +44,55 @@ export function createRunLifecycle(deps: RunsServiceDeps, core: RunCore) {
         reason: `run_${r.state}`,
         details: { state: r.state },
       });
+    if (r.state === 'paused' && r.worker_id === null)
+      return detachedControl(r, action as 'cancel' | 'resume');
     await repo.update(id, { control: action });
     core.localControl.get(id)?.(action);
     return toRunView(await row(id));
   }
 
-  /** Moves an orphaned run (its executor died with a process) back to queued, or fails it. */
+  /**
+   * A paused run no process holds (its executor died while it was paused, see orphan): resume puts
+   * it back on the queue for the same attempt, which continues from the saved checkpoint; cancel
+   * ends it here.
+   */
+  async function detachedControl(r: RunRow, action: 'cancel' | 'resume'): Promise<RunView> {
+    if (action === 'resume') {
+      const back = await transition(r.id, ['paused'], 'queued', {
+        reason: 'resumed_by_user',
+        // The worker's claim counts the attempt again: this continues it rather than retrying.
+        set: { attempt: r.attempt - 1, control: null, not_before: null },
+      });
+      if (!back) return control(r.id, action);
+      await enqueue(back);
+      return toRunView(back);
+    }
+    const done = await transition(r.id, ['paused'], 'cancelled', {
+      reason: 'cancelled_by_user',
+      set: { ended_at: nowIso(), control: null },
+    });
+    if (!done) return control(r.id, action);
+    await deps.blobs.delete(checkpointKey(r.id)).catch(() => undefined);
+    await datasetsRelease(done);
+    return toRunView(done);
+  }
+
+  /**
+   * Settles a run whose executor died with a process: a paused built-in run with a saved
+   * checkpoint stays paused (detached: resume continues it from the checkpoint); any other goes
+   * back to the queue when attempts remain, or fails.
+   */
   async function orphan(r: RunRow, reason: string): Promise<void> {
+    if (r.state === 'paused' && r.worker_id === null) return; // already detached
     if (r.token_id) await deps.tokens.revoke(r.token_id).catch(() => undefined);
+    if (r.state === 'paused' && r.kind === 'builtin' && (await deps.blobs.stat(checkpointKey(r.id)))) {
+      await transition(r.id, ['paused'], 'paused', {
+        reason,
+        message: 'the process executing the run ended; resume continues from the saved checkpoint',
+        set: { worker_id: null, heartbeat_at: null, control: null, token_id: null },
+      });
+      return;
+    }
     const from: RunState[] = ['running', 'paused'];
     if (r.attempt < r.max_attempts) {
       const back = await transition(r.id, from, 'queued', {

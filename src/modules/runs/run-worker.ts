@@ -73,7 +73,7 @@ export function startRunWorker(o: RunWorkerOptions): RunWorker {
     const now = nowIso();
     const claimed = await transition(runId, ['queued'], 'running', {
       attempt: attempt - 1,
-      reason: attempt > 1 ? 'retry' : 'started',
+      reason: current.reason === 'resumed_by_user' ? 'resumed' : attempt > 1 ? 'retry' : 'started',
       set: {
         attempt,
         started_at: current.started_at ?? now,

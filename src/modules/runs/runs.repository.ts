@@ -234,6 +234,16 @@ export function createRunsRepository(db: Db) {
         .execute();
     },
 
+    /** Deletes the points of `source` past `step` (an attempt resuming from a checkpoint redoes them). */
+    async dropMetricsAfter(runId: string, source: string, step: number): Promise<void> {
+      await db
+        .deleteFrom('run_metrics')
+        .where('run_id', '=', runId)
+        .where('source', '=', source)
+        .where('step', '>', step)
+        .execute();
+    },
+
     /** Next step number per metric name (one past the highest stored). */
     async nextSteps(runId: string): Promise<Map<string, number>> {
       const rows = await db
