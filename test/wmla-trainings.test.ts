@@ -335,6 +335,35 @@ for (const dialect of dialectsUnderTest()) {
       assert.equal((await del('/models/slow/trainings/s1')).statusCode, 404);
     });
 
+    test('progress while running: last reported step over maxiteration', async () => {
+      const script = [
+        "console.log(JSON.stringify({ metric: 'loss', value: 0.9, step: 0 }));",
+        "console.log(JSON.stringify({ metric: 'loss', value: 0.5, step: 1 }));",
+        'setTimeout(() => {}, 120000);',
+      ].join('\n');
+      await model('prog', { hyperparameter: { maxiteration: 4 } }, { 'main.js': script });
+      const res = await post('/models/prog/trainings', {
+        trainName: 'p1',
+        dlFramework: 'PyTorch',
+        clusterSize: 1,
+      });
+      assert.equal(res.statusCode, 201, res.body);
+      assert.equal((res.json() as Json).progress, '0%');
+      const end = Date.now() + 90_000;
+      let r: Json;
+      do {
+        r = (await get('/models/prog/trainings/p1')).json() as Json;
+        if (r.progress === '50%') break;
+        await sleep(50);
+      } while (Date.now() < end);
+      assert.equal(r.progress, '50%', JSON.stringify(r));
+      assert.equal(r.status, 'RUNNING');
+      assert.equal((await put('/models/prog/trainings/p1/stop')).statusCode, 200);
+      const killed = await until(t, 'prog', 'p1', ['KILLED', 'FAILED', 'FINISHED']);
+      assert.equal(killed.status, 'KILLED');
+      assert.equal(killed.progress, '50%'); // what it reached
+    });
+
     test('bad requests: 400 naming the field, 404 for unknown model or training', async () => {
       await model('empty');
       const ok = { trainName: 'x', dlFramework: 'PyTorch', clusterSize: 1 };

@@ -121,7 +121,7 @@ function commandFor(cmd: string | undefined, files: string[]): string {
 
 async function progressOf(runs: RunsService, r: RunView): Promise<string> {
   if (r.state === 'succeeded') return '100%';
-  if (r.state !== 'running' && r.state !== 'paused') return '0%';
+  if (r.state === 'queued') return '0%'; // a stopped or failed training keeps what it reached
   const key = TOTAL_KEYS.find((k) => typeof r.params[k] === 'number');
   if (!key) return '0%';
   const steps = (await runs.metrics(r.id)).map((p) => p.step + 1);
