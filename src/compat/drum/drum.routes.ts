@@ -42,8 +42,8 @@ function predict(req: ServingRequest, svc: ServingService): MaybeAsync<ServingRe
   try {
     const p = readStructured(req);
     if (p.kind === 'csv') {
-      const fast = svc.scoreCsvSync(p.bytes);
-      if (fast) return render(svc, fast);
+      const fast = svc.scoreCsv(p.bytes);
+      if (fast) return fast.then((s) => render(svc, s), drumError);
       return svc.scoreTable(parseCsvTable(p.bytes)).then((s) => render(svc, s), drumError);
     }
     return structuredTable(p)

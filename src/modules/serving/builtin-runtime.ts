@@ -16,6 +16,16 @@ export function createBuiltinRuntime(bytes: Uint8Array, source: string): ModelRu
   const levels = model.preprocess.inputs.map((i) => (i.kind === 'categorical' ? i.levels : null));
   const xRow = new Float64Array(nIn);
   const outRow = new Float64Array(k);
+  function predictMatrix(x: Float64Array, nRows: number): Float64Array {
+    const out = new Float64Array(nRows * k);
+    for (let i = 0; i < nRows; i++) {
+      // Copy into one reused row buffer: no per-row view objects.
+      for (let j = 0; j < nIn; j++) xRow[j] = x[i * nIn + j]!;
+      row(xRow, outRow);
+      for (let c = 0; c < k; c++) out[i * k + c] = outRow[c]!;
+    }
+    return out;
+  }
   return {
     predictor: `modelyard:${model.learner}`,
     language: 'javascript',
@@ -26,16 +36,8 @@ export function createBuiltinRuntime(bytes: Uint8Array, source: string): ModelRu
     outputSize: k,
     impliedTargetType: model.task as TargetType,
     predictRowInto: row,
-    predictMatrix(x, nRows) {
-      const out = new Float64Array(nRows * k);
-      for (let i = 0; i < nRows; i++) {
-        // Copy into one reused row buffer: no per-row view objects.
-        for (let j = 0; j < nIn; j++) xRow[j] = x[i * nIn + j]!;
-        row(xRow, outRow);
-        for (let c = 0; c < k; c++) out[i * k + c] = outRow[c]!;
-      }
-      return out;
-    },
+    predictMatrix,
+    predictMatrixSync: predictMatrix,
     async close() {},
   };
 }

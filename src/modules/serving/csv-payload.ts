@@ -25,6 +25,8 @@ const MISSING = new Set([
 ]);
 const NUMERIC_RE = /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$|^\s*[+-]?(inf|Infinity)\s*$/i;
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+/** Exact powers of ten for the fast decimal path (10^22 is the largest exactly representable). */
+const P10 = Float64Array.from({ length: 23 }, (_, i) => 10 ** i);
 
 /** Input alignment of a CSV header: file column j feeds model input map[j] (-1 = ignored). */
 interface CsvPlan {
@@ -101,25 +103,59 @@ export function createCsvAligner(names: string[] | null, k: number): CsvAligner 
         const stop = end > pos && b[end - 1] === 0x0d ? end - 1 : end;
         if (stop > pos) {
           const base = row * k;
-          let s = pos;
           let field = 0;
-          for (let i = pos; i <= stop; i++) {
-            if (i === stop || b[i] === 0x2c) {
-              if (field >= nc)
-                throw invalid(`CSV line ${line}: more than ${nc} fields`, { reason: 'csv_ragged_row' });
-              const m = map[field]!;
-              if (m >= 0) {
-                let v = parseNumberBytes(b, s, i);
+          let i = pos;
+          // One pass per field: plain decimals (sign, ≤ 15 significant digits, no exponent) are
+          // read while scanning for the comma; anything else goes to parseNumberBytes.
+          for (;;) {
+            if (field >= nc)
+              throw invalid(`CSV line ${line}: more than ${nc} fields`, { reason: 'csv_ragged_row' });
+            const s = i;
+            const m = map[field]!;
+            if (m < 0) {
+              while (i < stop && b[i] !== 0x2c) i++;
+            } else {
+              let c = i < stop ? b[i]! : 0x2c;
+              const neg = c === 0x2d;
+              if (neg || c === 0x2b) c = ++i < stop ? b[i]! : 0x2c;
+              let mant = 0;
+              let digits = 0;
+              let scale = 0;
+              let any = false;
+              while (c >= 0x30 && c <= 0x39) {
+                mant = mant * 10 + (c - 0x30);
+                if (mant > 0) digits++;
+                any = true;
+                c = ++i < stop ? b[i]! : 0x2c;
+              }
+              if (c === 0x2e) {
+                c = ++i < stop ? b[i]! : 0x2c;
+                while (c >= 0x30 && c <= 0x39) {
+                  mant = mant * 10 + (c - 0x30);
+                  if (mant > 0) digits++;
+                  scale++;
+                  any = true;
+                  c = ++i < stop ? b[i]! : 0x2c;
+                }
+              }
+              let v: number | undefined;
+              if (c === 0x2c && any && digits <= 15 && scale <= 22) {
+                v = scale === 0 ? mant : mant / P10[scale]!;
+                if (neg) v = -v;
+              } else {
+                while (i < stop && b[i] !== 0x2c) i++;
+                v = parseNumberBytes(b, s, i);
                 if (v === undefined) {
                   if (!MISSING.has(Buffer.from(b.buffer, b.byteOffset + s, i - s).toString('latin1')))
                     return -1;
                   v = NaN;
                 }
-                out[base + m] = v;
               }
-              field++;
-              s = i + 1;
+              out[base + m] = v;
             }
+            field++;
+            if (i >= stop) break;
+            i++; // past the comma
           }
           if (field !== nc)
             throw invalid(`CSV line ${line}: ${field} fields, expected ${nc}`, { reason: 'csv_ragged_row' });

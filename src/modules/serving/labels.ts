@@ -62,6 +62,20 @@ export function labelPermutation(requested: string[], modelColumns: string[]): n
 
 const TOLERANCE = 1e-5;
 
+// A server asks with the same two arrays on every request: remember the last answer.
+let lastRequested: string[] | null = null;
+let lastColumns: string[] | null = null;
+let lastPerm: number[] | null = null;
+
+function cachedPermutation(requested: string[], modelColumns: string[]): number[] | null {
+  if (requested !== lastRequested || modelColumns !== lastColumns) {
+    lastPerm = labelPermutation(requested, modelColumns);
+    lastRequested = requested;
+    lastColumns = modelColumns;
+  }
+  return lastPerm;
+}
+
 /**
  * Turns raw model output (n × modelColumns.length) into the answer's columns: label order for
  * classification (a single binary column is P(positive)), one "Predictions" column otherwise.
@@ -96,7 +110,7 @@ export function finishScores(
       `the model returned ${width} columns for ${k} class labels (${labels.join(', ')})`,
     );
   } else if (modelColumns) {
-    const perm = labelPermutation(labels, modelColumns);
+    const perm = cachedPermutation(labels, modelColumns);
     if (!perm)
       throw new AppError(
         'internal',

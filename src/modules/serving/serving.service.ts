@@ -44,6 +44,11 @@ export interface ServingService {
    * call, so render it at once; null when the general path must handle the payload.
    */
   scoreCsvSync(body: Uint8Array): Scores | null;
+  /**
+   * The same fast path through the micro-batcher (requests that arrive in one event-loop turn
+   * share one model call); throws bad input at once, null when the general path must handle it.
+   */
+  scoreCsv(body: Uint8Array): Promise<Scores> | null;
   scoreTable(t: Table): Promise<Scores>;
   scoreUnstructured(req: UnstructuredRequest): Promise<UnstructuredResponse>;
   transform(t: Table): Promise<Table>;
@@ -89,10 +94,12 @@ export function createServingService(rt: ModelRuntime, o: ServingOptions): Servi
   const k = rt.outputSize ?? 1;
   const nIn = rt.inputs.count ?? 0;
   const fast: CsvAligner | null =
-    rt.predictRowInto && rt.predictMatrix && rt.inputs.count !== null && !rt.inputs.levels
+    rt.predictRowInto && rt.predictMatrixSync && rt.inputs.count !== null && !rt.inputs.levels
       ? createCsvAligner(rt.inputs.names, nIn)
       : null;
   const scratch = { buf: new Float64Array(nIn * 16) };
+  // Parse buffers of requests waiting in the batcher, reused once their answer is out.
+  const pool: { buf: Float64Array }[] = [];
   const rowOut = new Float64Array(k);
   const predictRow = rt.predictRowInto;
   const batcher: Batcher | null = rt.predictMatrix
@@ -123,9 +130,39 @@ export function createServingService(rt: ModelRuntime, o: ServingOptions): Servi
       if (n === 1) {
         predictRow!(scratch.buf, rowOut);
         values = rowOut;
-      } else values = rt.predictMatrix!(scratch.buf, n) as Float64Array;
+      } else values = rt.predictMatrixSync!(scratch.buf, n);
       stats.record(performance.now() - t0);
       return finishScores(targetType, labels, values, n, modelColumns);
+    },
+    scoreCsv(body) {
+      if (!fast) return null;
+      structured();
+      const buf = pool.pop() ?? { buf: new Float64Array(nIn * 16) };
+      let n: number;
+      try {
+        n = fast.parse(body, buf);
+      } catch (e) {
+        pool.push(buf);
+        throw e;
+      }
+      if (n <= 0) pool.push(buf);
+      if (n < 0) return null;
+      if (n === 0) throw invalid('the CSV payload has a header but no data rows', { reason: 'no_rows' });
+      const t0 = performance.now();
+      const done = () => {
+        if (pool.length < 64) pool.push(buf);
+        stats.record(performance.now() - t0);
+      };
+      return batcher!.submit(buf.buf, n).then(
+        (values) => {
+          done();
+          return finishScores(targetType, labels, values, n, modelColumns);
+        },
+        (e: unknown) => {
+          done();
+          throw e;
+        },
+      );
     },
     async scoreTable(t) {
       structured();

@@ -76,6 +76,8 @@ export interface ModelRuntime {
   readonly impliedTargetType: TargetType | null;
   /** Numeric batch path: x is nRows × inputs.count, row-major. */
   predictMatrix?(x: Float64Array, nRows: number): Float64Array | Promise<Float64Array>;
+  /** Synchronous batch path (built-in models), for callers that cannot wait (CLI score). */
+  predictMatrixSync?(x: Float64Array, nRows: number): Float64Array;
   /** Allocation-free single-row path (synchronous runtimes only). */
   predictRowInto?(x: Float64Array, out: Float64Array): void;
   /** Frame path (custom code): returns named score columns. */
