@@ -276,11 +276,24 @@ for (const dialect of dialectsUnderTest()) {
         "const fs = require('fs');",
         "const cfg = JSON.parse(fs.readFileSync('config.json', 'utf8'));",
         "console.log(JSON.stringify({ metric: 'loss', value: 0.25 }));",
+        "cfg.shared = fs.readFileSync('shared.txt', 'utf8');",
         "fs.writeFileSync(process.env.MODELYARD_OUTPUT_DIR + '/model.pt', JSON.stringify(cfg));",
       ].join('\n');
+      // The template's files come first; the model's own files replace those of the same path.
+      const tpl = await post('/modeltemplates', {
+        name: 'tpl-code',
+        path: '/templates/code',
+        framework: 'PyTorch',
+      });
+      assert.equal(tpl.statusCode, 201, tpl.body);
+      for (const [filename, content] of Object.entries({
+        'shared.txt': 'from the template',
+        'main.js': 'process.exit(3)',
+      }))
+        assert.equal((await put('/modeltemplates/tpl-code/files', { filename, content })).statusCode, 200);
       await model(
         'coder',
-        { hyperparameter: { learningrate: 0.01, maxiteration: 5 } },
+        { templatename: 'tpl-code', hyperparameter: { learningrate: 0.01, maxiteration: 5 } },
         { 'main.js': script },
       );
       const res = await post('/models/coder/trainings', {
@@ -303,6 +316,7 @@ for (const dialect of dialectsUnderTest()) {
       assert.equal(cfg.testIteration, 10);
       assert.equal(cfg.syncMode, 'ASYNC');
       assert.equal(cfg.clusterSize, 1);
+      assert.equal(cfg.shared, 'from the template');
       const v = await post('/models/coder/validations', { valName: 'v', trainName: 'u1', metrics: ['Top1'] });
       assert.equal(v.statusCode, 400, v.body);
       assert.match((v.json() as Json).message, /built-in/);
