@@ -12,7 +12,9 @@ import { pingDb } from './infra/db/kysely.js';
 import { createServices, nativeRoutes, type Services } from './modules/index.js';
 import { compatSurfaces } from './compat/index.js';
 
-export const VERSION = '0.1.0';
+import { VERSION } from './version.js';
+
+export { VERSION };
 
 export interface BuiltApp {
   app: FastifyInstance;

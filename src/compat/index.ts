@@ -12,6 +12,7 @@ import { oranTrainingJobRoutes } from './oran/oran-training-jobs.routes.js';
 import { wmlaModelRoutes } from './wmla/wmla-models.routes.js';
 import { wmlaEdiRoutes } from './wmla/wmla-edi.routes.js';
 import { wmlaExecRoutes } from './wmla/wmla-execs.routes.js';
+import { wmlaInferenceRoutes } from './wmla/wmla-inferences.routes.js';
 import { wmlaTrainingRoutes } from './wmla/wmla-trainings.routes.js';
 import { wmlaValidationRoutes } from './wmla/wmla-validations.routes.js';
 import { wmlaDatasetRoutes } from './wmla/wmla-datasets.routes.js';
@@ -27,6 +28,7 @@ export const compatSurfaces: CompatSurface[] = [
   wmlaModelRoutes,
   wmlaEdiRoutes,
   wmlaExecRoutes,
+  wmlaInferenceRoutes,
   wmlaTrainingRoutes,
   wmlaValidationRoutes,
   wmlaDatasetRoutes,

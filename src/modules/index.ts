@@ -14,6 +14,7 @@ import { createRegistryService } from './registry/registry.service.js';
 import { registryRoutes } from './registry/registry.routes.js';
 import { createDeploymentsService } from './deployments/deployments.service.js';
 import { deploymentsRoutes } from './deployments/deployments.routes.js';
+import { createPredictJobsService } from './deployments/predict-jobs.service.js';
 import { createRunsService } from './runs/runs.service.js';
 import { runsRoutes } from './runs/runs.routes.js';
 
@@ -23,6 +24,7 @@ export function createServices(deps: Deps) {
   const featureGroups = createFeatureGroupsService({ ...deps, datasets });
   const registry = createRegistryService(deps);
   const deployments = createDeploymentsService({ ...deps, registry });
+  const predictJobs = createPredictJobsService({ ...deps, registry });
   const runs = createRunsService({
     ...deps,
     datasets,
@@ -30,7 +32,7 @@ export function createServices(deps: Deps) {
     tokens,
     extractFeatureGroup: (name) => featureGroups.extract(name),
   });
-  return { tokens, datasets, featureGroups, registry, deployments, runs };
+  return { tokens, datasets, featureGroups, registry, deployments, predictJobs, runs };
 }
 
 export type Services = ReturnType<typeof createServices>;

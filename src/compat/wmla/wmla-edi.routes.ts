@@ -1,64 +1,40 @@
-import { installWmlaErrors } from './wmla-errors.js';
 /**
  * IBM WMLA elastic distributed inference (EDI) on the deployments service:
- * `/platform/rest/deeplearning/v1/edimodels` and `/inferences`. An EDI model (inference service)
+ * `/platform/rest/deeplearning/v1/edimodels`. An EDI model (inference service)
  * is a deployment of the same name; `modelPath` is a registry reference (`name@alias`, `name/3`)
  * and publish serves the WMLA model of that name (project `wmla`). Kernels map to replicas:
  * kernel_min/kernel_max are the profile's instances, and the service starts kernel_min replicas.
  * Inputs are tabular here: `data_type` `text:csv` (or `csv`), each `data_value` item a CSV with
- * a header; image data types answer 400. WMLA answers `{message}` on errors.
+ * a header; image data types answer 400. WMLA answers `{message}` on errors. The rules (profile
+ * bounds, edits only while stopped, no delete while started) are the deployments service's; this
+ * file renames fields and shapes.
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { AppError, conflict, invalid } from '../../errors.js';
+import { AppError, invalid } from '../../errors.js';
 import { installAuth } from '../../http/auth.js';
-import { MAX_REPLICAS, type DeploymentView } from '../../modules/deployments/index.js';
 import { parseCsvTable } from '../../modules/serving/csv-payload.js';
 import type { CompatSurface } from '../index.js';
+import { installWmlaErrors } from './wmla-errors.js';
+import {
+  describe,
+  IaSParam,
+  iasExtra,
+  profileOf,
+  num,
+  requireFields,
+  stateOf,
+  withWmlaFields,
+  type IaSParamT,
+} from './wmla-edi-shapes.js';
 
 const BASE = '/platform/rest/deeplearning/v1';
 const WMLA_PROJECT = 'wmla';
 const tags = ['wmla'];
 const CSV_TYPES = new Set(['text:csv', 'csv', 'table:csv']);
 
-const IaSParam = Type.Object(
-  {
-    name: Type.Optional(Type.String()),
-    edi_py: Type.Optional(Type.String()),
-    modelPath: Type.Optional(Type.String()),
-    weightPath: Type.Optional(Type.String()),
-    runtime: Type.Optional(Type.String()),
-    type: Type.Optional(Type.String()),
-    attribute: Type.Optional(Type.Unknown()),
-    mcenv: Type.Optional(Type.Unknown()),
-  },
-  { additionalProperties: true },
-);
-type IaSParamT = {
-  name?: string;
-  edi_py?: string;
-  modelPath?: string;
-  weightPath?: string;
-  runtime?: string;
-  type?: string;
-  attribute?: unknown;
-  mcenv?: unknown;
-};
 const NameParams = Type.Object({ modelname: Type.String() });
-
-/** WMLA state names for our statuses (WMLA never enumerated them; these are what its UI shows). */
-function stateOf(d: DeploymentView): string {
-  return (
-    { running: 'Started', stopped: 'Stopped', starting: 'Starting', failed: 'Error' }[d.status] ?? d.status
-  );
-}
-
-function requireFields(body: IaSParamT, fields: Array<keyof IaSParamT>) {
-  for (const f of fields)
-    if (typeof body[f] !== 'string' || body[f] === '')
-      throw invalid(`${f} is required`, { errors: [{ field: f, message: 'is required' }] });
-}
 
 export const wmlaEdiRoutes: CompatSurface = async (plain, { services, deps }) => {
   const app = plain.withTypeProvider<TypeBoxTypeProvider>();
@@ -66,43 +42,6 @@ export const wmlaEdiRoutes: CompatSurface = async (plain, { services, deps }) =>
   installAuth(app, { tokens: services.tokens, host: deps.config.host, authMode: deps.config.authMode });
   installWmlaErrors(app);
 
-  const describe = (d: DeploymentView) => {
-    const extra = d.profile.extra as { ias?: IaSParamT };
-    const ias = extra.ias ?? {};
-    const attrs = Array.isArray(ias.attribute) ? (ias.attribute as unknown[]) : [];
-    return {
-      schema_version: '1',
-      name: d.name,
-      tag: d.version ? `${d.version.name}/${d.version.version}` : '',
-      weight_path: ias.weightPath ?? '',
-      model_path: d.model,
-      creator: d.createdBy ?? '',
-      runtime: ias.runtime ?? 'modelyard',
-      kernel_path: ias.edi_py ?? '',
-      mk_resource_req: '',
-      mk_umask: '',
-      attributes: attrs,
-      mk_environments: Array.isArray(ias.mcenv) ? ias.mcenv : [],
-      service_uri: d.url,
-      size: 0,
-      mk_instance_min: d.profile.minInstances,
-      mk_instance_max: d.profile.maxInstances,
-      create_time: d.createdAt,
-      last_update_time: d.updatedAt,
-      state: stateOf(d),
-    };
-  };
-
-  const iasExtra = (body: IaSParamT) => ({
-    ias: {
-      edi_py: body.edi_py,
-      weightPath: body.weightPath,
-      runtime: body.runtime,
-      type: body.type,
-      attribute: body.attribute,
-      mcenv: body.mcenv,
-    },
-  });
   const user = (req: FastifyRequest) => req.principal?.name;
 
   app.get(`${BASE}/edimodels`, { schema: { tags } }, async () => (await dep.list()).map(describe));
@@ -158,39 +97,9 @@ export const wmlaEdiRoutes: CompatSurface = async (plain, { services, deps }) =>
   );
 
   app.delete(`${BASE}/edimodels/:modelname`, { schema: { tags, params: NameParams } }, async (req) => {
-    const d = await dep.get(req.params.modelname);
-    if (d.status === 'running' || d.status === 'starting')
-      throw conflict(`inference service '${d.name}' is in use (${stateOf(d)}); stop it before deleting`);
-    await dep.delete(d.name);
-    return { message: `inference service '${d.name}' deleted` };
+    const { name } = await dep.delete(req.params.modelname, { refuseWhileRunning: true });
+    return { message: `inference service '${name}' deleted` };
   });
-
-  const profileOf = (d: DeploymentView) => {
-    const p = (d.profile.extra as { appprofile?: Record<string, unknown> }).appprofile ?? {};
-    const policy = (p.policy ?? {}) as Record<string, unknown>;
-    return {
-      schema_version: '1',
-      type: 'inference',
-      ...p,
-      name: d.name,
-      create_time: d.createdAt,
-      update_time: d.updatedAt,
-      replica: d.replicas,
-      policy: {
-        name: 'default',
-        schedule_intervel: 1,
-        kernel_delay_release_time: 60,
-        task_execution_timeout: -1,
-        task_batch_size: 1,
-        stream_number_per_group: 1,
-        stream_discard_slow_tasks: false,
-        ...policy,
-        kernel_min: d.profile.minInstances,
-        kernel_max: d.profile.maxInstances,
-      },
-      kernel: { gpu: 'no', ...((p.kernel ?? {}) as object) },
-    };
-  };
 
   app.get(`${BASE}/edimodels/:modelname/appprofile`, { schema: { tags, params: NameParams } }, async (req) =>
     profileOf(await dep.get(req.params.modelname)),
@@ -201,32 +110,28 @@ export const wmlaEdiRoutes: CompatSurface = async (plain, { services, deps }) =>
     { schema: { tags, params: NameParams, body: Type.Record(Type.String(), Type.Unknown()) } },
     async (req) => {
       const d = await dep.get(req.params.modelname);
-      if (d.status === 'running' || d.status === 'starting')
-        throw invalid(`stop inference service '${d.name}' before editing its profile`, {
-          reason: 'service_running',
-        });
       const policy = (req.body.policy ?? {}) as Record<string, unknown>;
+      const kernel = (req.body.kernel ?? {}) as Record<string, unknown>;
       const curPolicy = profileOf(d).policy;
-      const kmin = policy.kernel_min ?? curPolicy.kernel_min;
-      const kmax = policy.kernel_max ?? curPolicy.kernel_max;
-      const delay = policy.kernel_delay_release_time ?? curPolicy.kernel_delay_release_time;
-      const field = (name: string, rule: string) =>
-        invalid(`policy.${name} ${rule}`, { errors: [{ field: `policy.${name}`, message: rule }] });
-      if (typeof delay !== 'number' || !(delay > 0)) throw field('kernel_delay_release_time', 'must be > 0');
-      if (!Number.isInteger(kmin) || (kmin as number) <= 0 || (kmin as number) > MAX_REPLICAS)
-        throw field('kernel_min', `must be an integer > 0 and ≤ the ${MAX_REPLICAS} available slots`);
-      if (!Number.isInteger(kmax) || ((kmax as number) !== -1 && (kmax as number) < (kmin as number)))
-        throw field('kernel_max', 'must be -1 (unlimited) or ≥ kernel_min');
-      const gpu = (req.body.kernel as { gpu?: unknown } | undefined)?.gpu;
-      if (gpu !== undefined && !['no', 'shared', 'exclusive'].includes(String(gpu)))
-        throw field('kernel.gpu', "must be 'no', 'shared' or 'exclusive'");
+      const kmin = num(policy.kernel_min ?? curPolicy.kernel_min);
       const { name: _n, create_time: _c, update_time: _u, ...kept } = req.body;
-      const updated = await dep.update(d.name, {
-        minInstances: kmin as number,
-        maxInstances: kmax as number,
-        replicas: kmin as number,
-        profile: { ...d.profile.extra, appprofile: { ...kept, policy: { ...curPolicy, ...policy } } },
-      });
+      // kernel_min kernels are started: the profile's least instances is also the replica count.
+      const updated = await withWmlaFields(() =>
+        dep.update(
+          d.name,
+          {
+            minInstances: kmin,
+            maxInstances: num(policy.kernel_max ?? curPolicy.kernel_max),
+            replicas: kmin,
+            scaleDownDelaySeconds: num(
+              policy.kernel_delay_release_time ?? curPolicy.kernel_delay_release_time,
+            ),
+            ...(kernel.gpu !== undefined ? { gpu: String(kernel.gpu) } : {}),
+            profile: { ...d.profile.extra, appprofile: { ...kept, policy: { ...curPolicy, ...policy } } },
+          },
+          { requireStopped: true },
+        ),
+      );
       return profileOf(updated);
     },
   );

@@ -2,7 +2,7 @@
  * Mounts every deployment on the main server at /deployments/{name}/…: the request is handed,
  * unparsed, to the deployment's router and its prediction servers (DRUM, KServe V2/V1, MLflow
  * routes), so the main server speaks exactly what `modelyard serve` speaks. Also ties the
- * deployments' lifecycle to the server's: resume on ready, stop serving on close.
+ * deployments' lifecycle (and batch prediction jobs') to the server's: resume on ready, stop on close.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { installAuth } from '../../http/auth.js';
@@ -22,8 +22,14 @@ export async function deploymentsMount(
     // DRUM's error body, which every prediction client prints.
     return reply.status(err.status).send({ message: `ERROR: ${err.message}` });
   });
-  app.addHook('onReady', async () => svc.resume());
-  app.addHook('onClose', async () => svc.close());
+  app.addHook('onReady', async () => {
+    await svc.resume();
+    await services.predictJobs.resume();
+  });
+  app.addHook('onClose', async () => {
+    await services.predictJobs.close();
+    await svc.close();
+  });
 
   const handoff = async (request: FastifyRequest<{ Params: { name: string } }>, reply: FastifyReply) => {
     // Hijacked before body parsing: the raw stream goes to the prediction server untouched.

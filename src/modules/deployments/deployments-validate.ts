@@ -51,6 +51,32 @@ export function checkScaling(s: Scaling): Scaling {
   return s;
 }
 
+/** GPU modes a profile may ask for (WMLA's CPU / GPU exclusive / GPU packing). */
+export const GPU_MODES = ['no', 'shared', 'exclusive'] as const;
+export type GpuMode = (typeof GPU_MODES)[number];
+
+/** Profile settings beyond the instance bounds; each optional, absent keeps the current value. */
+export interface ProfileSettings {
+  scaleDownDelaySeconds?: number;
+  gpu?: string;
+}
+
+/** scaleDownDelaySeconds > 0 (seconds an idle instance is kept); gpu one of GPU_MODES. */
+export function checkProfileSettings(s: ProfileSettings): { scaleDownDelaySeconds?: number; gpu?: GpuMode } {
+  const out: { scaleDownDelaySeconds?: number; gpu?: GpuMode } = {};
+  if (s.scaleDownDelaySeconds !== undefined) {
+    if (!Number.isFinite(s.scaleDownDelaySeconds) || !(s.scaleDownDelaySeconds > 0))
+      throw fieldError('scaleDownDelaySeconds', `must be a number > 0 (got ${s.scaleDownDelaySeconds})`);
+    out.scaleDownDelaySeconds = s.scaleDownDelaySeconds;
+  }
+  if (s.gpu !== undefined) {
+    if (!(GPU_MODES as readonly string[]).includes(s.gpu))
+      throw fieldError('gpu', `must be one of ${GPU_MODES.join(', ')} (got '${s.gpu}')`);
+    out.gpu = s.gpu as GpuMode;
+  }
+  return out;
+}
+
 export function checkCanaryWeight(weight: number): number {
   if (!Number.isInteger(weight) || weight < 0 || weight > 100)
     throw fieldError('canary.weight', `must be an integer percent between 0 and 100 (got ${weight})`);

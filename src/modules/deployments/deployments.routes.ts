@@ -85,11 +85,14 @@ export const deploymentsRoutes: FastifyPluginAsyncTypebox<{ services: Services }
     {
       schema: {
         tags,
-        summary: 'Recent events of this server: loads, swaps, failures',
+        summary: 'Events, oldest first: loads, swaps, alias moves, failures (kept in the database, last 500)',
         params: NameParams,
+        querystring: Type.Object({
+          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, description: 'Only the newest N' })),
+        }),
         response: { 200: Type.Object({ items: Type.Array(DeploymentEvent) }) },
       },
     },
-    async (req) => ({ items: await svc.logs(req.params.name) }),
+    async (req) => ({ items: await svc.logs(req.params.name, req.query.limit) }),
   );
 };

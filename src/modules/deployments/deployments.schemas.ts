@@ -12,6 +12,18 @@ export const CanaryInput = Type.Object(
   { additionalProperties: false },
 );
 
+const ProfileFields = {
+  scaleDownDelaySeconds: Type.Optional(
+    Type.Number({
+      description:
+        'Profile: seconds an idle instance is kept before scaling down (> 0, default 60; recorded — replicas are not scaled by load yet)',
+    }),
+  ),
+  gpu: Type.Optional(
+    Type.String({ description: 'Profile: GPU mode no | shared | exclusive (default no; recorded only)' }),
+  ),
+};
+
 const ServeFields = {
   targetType: Type.Optional(Type.Union(TARGET_TYPES.map((t) => Type.Literal(t)))),
   positiveClassLabel: Type.Optional(Type.String()),
@@ -37,6 +49,7 @@ export const CreateDeploymentBody = Type.Object(
     ),
     readme: Type.Optional(Type.String()),
     profile: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    ...ProfileFields,
     start: Type.Optional(Type.Boolean({ description: 'Start serving at once (default true)' })),
     ...ServeFields,
   },
@@ -53,6 +66,7 @@ export const UpdateDeploymentBody = Type.Object(
     maxInstances: Type.Optional(Type.Integer()),
     readme: Type.Optional(Type.String()),
     profile: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    ...ProfileFields,
   },
   { additionalProperties: false },
 );
@@ -83,6 +97,8 @@ export const DeploymentView = Type.Object({
   profile: Type.Object({
     minInstances: Type.Integer(),
     maxInstances: Type.Integer(),
+    scaleDownDelaySeconds: Type.Number(),
+    gpu: Type.String(),
     extra: Type.Record(Type.String(), Type.Unknown()),
   }),
   desiredState: Type.String(),

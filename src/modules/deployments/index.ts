@@ -5,7 +5,7 @@ export {
   REFERRER_KIND,
   type DeploymentsService,
 } from './deployments.service.js';
-export { MAX_REPLICAS } from './deployments-validate.js';
+export { GPU_MODES, MAX_REPLICAS } from './deployments-validate.js';
 export type { CreateDeploymentInput, DeploymentView, UpdateDeploymentInput } from './deployments.schemas.js';
 export type { DeploymentEvent } from './event-log.js';
 export {
@@ -15,5 +15,14 @@ export {
   type RegistrySource,
   type RegistryVersionRef,
 } from './registry-model-loader.js';
+export {
+  createPredictJobsService,
+  type PredictJobInputFile,
+  type PredictJobResult,
+  type PredictJobsService,
+  type PredictJobView,
+  type SubmitPredictJob,
+} from './predict-jobs.service.js';
+export type { PredictSample } from './predict-samples.js';
 export { deploymentsMount } from './deployments-mount.routes.js';
 export { deploymentsRoutes } from './deployments.routes.js';

@@ -12,8 +12,33 @@ import { checkAlias } from './registry-validate.js';
 
 const ID = /^[0-9a-f]{32}$/;
 
+/** An alias was set, moved or deleted by this process (`versionId` null when deleted). */
+export interface AliasChange {
+  modelId: string;
+  alias: string;
+  versionId: string | null;
+}
+
 export function createAliases(base: RegistryBase) {
   const { db } = base;
+  const listeners = new Set<(change: AliasChange) => void>();
+
+  /** Tells in-process listeners (deployments following an alias) at once; a listener never fails the write. */
+  function emit(change: AliasChange) {
+    for (const fn of listeners) {
+      try {
+        fn(change);
+      } catch (e) {
+        base.logger.warn({ err: e }, 'alias listener failed');
+      }
+    }
+  }
+
+  /** Subscribes to alias changes made through this process; returns the unsubscribe function. */
+  function onAliasChange(fn: (change: AliasChange) => void): () => void {
+    listeners.add(fn);
+    return () => void listeners.delete(fn);
+  }
 
   /** The registered model named `ref` (or `project/name`); ambiguous names across projects are refused. */
   async function findModel(ref: string, project?: string): Promise<ModelRow | undefined> {
@@ -96,6 +121,7 @@ export function createAliases(base: RegistryBase) {
         oc.columns(['model_id', 'alias']).doUpdateSet({ version_id: r.id, updated_at: now }),
       )
       .execute();
+    emit({ modelId: r.model_id, alias: name, versionId: r.id });
     return base.view(r);
   }
 
@@ -116,6 +142,7 @@ export function createAliases(base: RegistryBase) {
       throw new AppError('not_found', `alias '${alias}' of model '${modelRef}' was not found`, {
         reason: 'alias_not_found',
       });
+    emit({ modelId: model!.id, alias, versionId: null });
   }
 
   async function listAliases(modelRef: string, opts: { project?: string } = {}) {
@@ -137,5 +164,5 @@ export function createAliases(base: RegistryBase) {
     }));
   }
 
-  return { resolve, setAlias, deleteAlias, listAliases, findModel };
+  return { resolve, setAlias, deleteAlias, listAliases, findModel, onAliasChange };
 }

@@ -316,6 +316,7 @@ export function createRegistryService(deps: RegistryDeps) {
     setAlias: aliases.setAlias,
     deleteAlias: aliases.deleteAlias,
     listAliases: aliases.listAliases,
+    onAliasChange: aliases.onAliasChange,
     ...artifacts,
   };
 }
