@@ -4,8 +4,8 @@
  * Writes bench/results/runs.json. Needs REDIS_URL for the BullMQ figures (skipped otherwise).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import pino from 'pino';
@@ -23,7 +23,7 @@ import { startRunWorker } from '../../src/modules/runs/index.js';
 const ROOT = join(import.meta.dirname, '../..');
 const LATENCY_RUNS = Number(process.env.BENCH_RUNS_LATENCY_N ?? 60);
 const JOBS = Number(process.env.BENCH_RUNS_JOBS ?? 1000);
-const CONCURRENCY = 8;
+const CONCURRENCY = Number(process.env.BENCH_RUNS_CONCURRENCY ?? 8);
 
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -114,11 +114,63 @@ async function memoryDrain(): Promise<number> {
   return JOBS / s;
 }
 
-async function bullmqDrain(workers: number): Promise<number> {
+/** CPU seconds a process has used (Linux /proc; null elsewhere). */
+function cpuSeconds(pid: number): number | null {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks of 10 ms
+  } catch {
+    return null;
+  }
+}
+
+/** Redis server CPU seconds (user + sys) from INFO. */
+async function redisCpuSeconds(url: string): Promise<number> {
+  const { Redis } = await import('ioredis');
+  const r = new Redis(url);
+  try {
+    const info = await r.info('cpu');
+    const get = (k: string) => Number(new RegExp(`${k}:([\\d.]+)`).exec(info)?.[1] ?? NaN);
+    return get('used_cpu_user') + get('used_cpu_sys');
+  } finally {
+    r.disconnect();
+  }
+}
+
+interface DrainResult {
+  jobsPerS: number;
+  /** Share of one core each process used during the drain: what is (not) the bottleneck. */
+  redisCpuShare: number;
+  workerCpuShare: Array<number | null>;
+  workerCpuMsPerJob: number | null;
+  loadavg1m: number;
+}
+
+/**
+ * `live`: every worker is up, then the clock runs from the first add (pipelined through the port)
+ * to the last job done, so the adds are part of it. `backlog`: the jobs are added while the queue
+ * is paused, the workers start, and the clock runs from resume to the last job done: the
+ * consumers' own drain rate.
+ */
+async function bullmqDrain(workers: number, mode: 'live' | 'backlog'): Promise<DrainResult> {
   const url = process.env.REDIS_URL!;
   const { createBullmqJobQueue } = await import('../../src/infra/queue/bullmq-job-queue.js');
+  const { Queue } = await import('bullmq');
+  const { Redis } = await import('ioredis');
   const prefix = `bench-runs-${process.pid}-${workers}-${Date.now()}`;
   const producer = await createBullmqJobQueue({ url, prefix, logger: pino({ level: 'silent' }) });
+  const adds = () =>
+    Promise.all(
+      Array.from({ length: JOBS }, (_, n) =>
+        producer.add('bench', { id: `job-${n}`, name: 'tiny', data: { n } }),
+      ),
+    );
+  const control = new Redis(url, { maxRetriesPerRequest: null });
+  const raw = new Queue('bench', { connection: control, prefix });
+  if (mode === 'backlog') {
+    await raw.pause();
+    await adds();
+  }
   const children: ChildProcess[] = [];
   const ready: Promise<void>[] = [];
   let done = 0;
@@ -153,19 +205,32 @@ async function bullmqDrain(workers: number): Promise<number> {
       if (done >= JOBS) finish();
     });
   }
-  // Every worker is up first; the clock runs from the first add (pipelined) to the last job done.
   await Promise.all(ready);
+  const redis0 = await redisCpuSeconds(url);
+  const cpu0 = children.map((c) => cpuSeconds(c.pid!));
   const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: JOBS }, (_, n) =>
-      producer.add('bench', { id: `job-${n}`, name: 'tiny', data: { n } }),
-    ),
-  );
+  if (mode === 'backlog') await raw.resume();
+  else await adds();
   await finished;
   const s = (performance.now() - t0) / 1000;
+  const redisShare = ((await redisCpuSeconds(url)) - redis0) / s;
+  const used = children.map((c, i) => {
+    const now = cpuSeconds(c.pid!);
+    return now === null || cpu0[i] === null ? null : now - cpu0[i]!;
+  });
   for (const c of children) c.kill('SIGTERM');
   await producer.close();
-  return JOBS / s;
+  await raw.obliterate({ force: true }).catch(() => undefined);
+  await raw.close();
+  control.disconnect();
+  const known = used.every((u) => u !== null);
+  return {
+    jobsPerS: JOBS / s,
+    redisCpuShare: +redisShare.toFixed(2),
+    workerCpuShare: used.map((u) => (u === null ? null : +(u / s).toFixed(2))),
+    workerCpuMsPerJob: known ? +((used.reduce((a, u) => a! + u!, 0)! / JOBS) * 1000).toFixed(3) : null,
+    loadavg1m: +loadavg()[0]!.toFixed(1),
+  };
 }
 
 const { times, spawned } = await latency();
@@ -178,21 +243,35 @@ const result: Record<string, unknown> = {
   jobs_per_s_bullmq_1: null as number | null,
   jobs_per_s_bullmq_2: null as number | null,
 };
+let bullmqDetail: Record<string, DrainResult> | null = null;
 if (process.env.REDIS_URL) {
-  result.jobs_per_s_bullmq_1 = Math.round(await bullmqDrain(1));
-  result.jobs_per_s_bullmq_2 = Math.round(await bullmqDrain(2));
-  result.bullmq_2_over_1 = +(
-    (result.jobs_per_s_bullmq_2 as number) / (result.jobs_per_s_bullmq_1 as number)
-  ).toFixed(2);
+  const one = await bullmqDrain(1, 'live');
+  const two = await bullmqDrain(2, 'live');
+  const backlogOne = await bullmqDrain(1, 'backlog');
+  const backlogTwo = await bullmqDrain(2, 'backlog');
+  bullmqDetail = { live_1: one, live_2: two, backlog_1: backlogOne, backlog_2: backlogTwo };
+  result.jobs_per_s_bullmq_1 = Math.round(one.jobsPerS);
+  result.jobs_per_s_bullmq_2 = Math.round(two.jobsPerS);
+  result.bullmq_2_over_1 = +(two.jobsPerS / one.jobsPerS).toFixed(2);
+  result.jobs_per_s_bullmq_backlog_1 = Math.round(backlogOne.jobsPerS);
+  result.jobs_per_s_bullmq_backlog_2 = Math.round(backlogTwo.jobsPerS);
+  result.bullmq_backlog_2_over_1 = +(backlogTwo.jobsPerS / backlogOne.jobsPerS).toFixed(2);
 }
 const out = {
   ...result,
+  bullmq_detail: bullmqDetail,
   protocol: {
     latency: `${LATENCY_RUNS} user-code runs ('true' via sh) submitted one at a time through the runs service on SQLite; time from submit() to the 'running' state event (the worker claimed it), and to the 'training started' phase (the process was spawned with its inputs written); first 5 dropped as warm-up`,
-    drain: `${JOBS} tiny jobs (handler serialises its data) added (pipelined) once every consumer is up, then drained by consumers of concurrency ${CONCURRENCY}; BullMQ consumers are separate node processes`,
+    drain: `${JOBS} tiny jobs (handler serialises its data) drained by consumers of concurrency ${CONCURRENCY}; BullMQ consumers are separate node processes. jobs_per_s_bullmq_*: jobs added (pipelined, through the port) once every consumer is up, clock from the first add; *_backlog_*: jobs added while the queue is paused, clock from resume`,
+    cpu: 'bullmq_detail: share of one core used by Redis and by each consumer process during the drain (/proc and INFO cpu), consumer CPU per job, and the 1-minute load average: when nothing is near 1.0 the drain waits on scheduling and round trips, not on Redis or consumer CPU',
   },
   goals: { submit_to_running_p50_ms: '≤ 50', jobs_per_s: '≥ 200', scaling: '~linear (2/1 ≈ 2)' },
-  machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version },
+  machine: {
+    cpus: cpus().length,
+    model: cpus()[0]?.model,
+    node: process.version,
+    loadavg_at_end: loadavg().map((x) => +x.toFixed(1)),
+  },
   measuredAt: new Date().toISOString(),
 };
 mkdirSync(join(ROOT, 'bench/results'), { recursive: true });

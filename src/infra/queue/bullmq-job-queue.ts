@@ -75,8 +75,9 @@ export function createBullmqJobQueue(options: BullmqJobQueueOptions): JobQueue {
       if (closed) throw new Error('job queue is closed');
       const q = queueOf(queue);
       // BullMQ ignores an add whose id it holds; the lookup tells the caller. Two processes adding
-      // the same id at once may both see true, but only one job exists.
-      if (await q.getJob(spec.id)) return false;
+      // the same id at once may both see true, but only one job exists. EXISTS on the job's hash
+      // rather than getJob(): same answer without reading and parsing the whole job.
+      if ((await connection.exists(q.toKey(spec.id))) === 1) return false;
       const attempts = spec.attempts ?? 1;
       await q.add(spec.name, spec.data ?? null, {
         jobId: spec.id,
