@@ -378,6 +378,37 @@ for (const dialect of dialectsUnderTest()) {
       assert.equal(killed.progress, '50%'); // what it reached
     });
 
+    test('a WMLA model keeps its dataset in use: delete 409 until the model moves or goes', async () => {
+      const csv = join(t.deps.config.dataDir, 'small.csv');
+      writeFileSync(csv, 'a,b\n1,0\n2,1\n3,0\n4,1\n');
+      for (const name of ['small1', 'small2']) {
+        const res = await post('/datasets', {
+          name,
+          dbbackend: 'CSV',
+          datasourcetype: 'CSV',
+          sigid: 's',
+          trainpath: csv,
+        });
+        assert.equal(res.statusCode, 201, res.body);
+      }
+      const missing = await post('/models', { name: 'user0', templatename: 'tpl', dataset: 'nope' });
+      assert.equal(missing.statusCode, 400);
+      assert.match((missing.json() as Json).message, /dataset 'nope' was not found/);
+      assert.equal((await get('/models/user0')).statusCode, 404);
+      await model('user1', { dataset: 'small1' });
+      await model('user2', { dataset: 'small2' });
+      const busy = await del('/datasets/small1');
+      assert.equal(busy.statusCode, 409, busy.body);
+      assert.match((busy.json() as Json).message, /wmla_model/);
+      assert.equal((await put('/models/user1', { dataset: 'small2' })).statusCode, 200);
+      assert.equal((await del('/datasets/small1')).statusCode, 200);
+      assert.equal((await del('/datasets/small2')).statusCode, 409);
+      assert.equal((await del('/models/user1')).statusCode, 200);
+      assert.equal((await del('/datasets/small2')).statusCode, 409); // user2 still uses it
+      assert.equal((await del('/models/user2')).statusCode, 200);
+      assert.equal((await del('/datasets/small2')).statusCode, 200);
+    });
+
     test('bad requests: 400 naming the field, 404 for unknown model or training', async () => {
       await model('empty');
       const ok = { trainName: 'x', dlFramework: 'PyTorch', clusterSize: 1 };

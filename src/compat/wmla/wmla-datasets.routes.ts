@@ -13,6 +13,7 @@ import { AppError, conflict, invalid } from '../../errors.js';
 import { installAuth } from '../../http/auth.js';
 import {
   registerSplitFiles,
+  type DatasetsService,
   type DatasetVersionView,
   type DatasetView,
   type SplitName,
@@ -56,6 +57,36 @@ const DatasetBody = Type.Object(
   },
   { additionalProperties: true },
 );
+
+/**
+ * A WMLA model names its `dataset`; while it does, deleting that dataset is 409 (WMLA's "in use"):
+ * the model is recorded as a referrer of every version of the dataset.
+ */
+export function wmlaDatasetUse(datasets: DatasetsService) {
+  const referrer = (modelId: string) => ({ kind: 'wmla_model', id: modelId });
+  return {
+    /** 400 unless `name` is absent or names a dataset; the ids of its versions. */
+    async check(name: unknown): Promise<string[]> {
+      if (name === undefined || name === null || name === '') return [];
+      const fail = invalid(`dataset '${String(name)}' was not found`, {
+        errors: [{ field: 'dataset', message: 'must name an existing dataset' }],
+      });
+      if (typeof name !== 'string') throw fail;
+      const versions = await datasets.listVersions(name).catch((e: unknown) => {
+        throw e instanceof AppError && e.code === 'not_found' ? fail : e;
+      });
+      return versions.map((v) => v.id);
+    },
+    async add(versionIds: string[], modelId: string): Promise<void> {
+      for (const id of versionIds) await datasets.addReference(id, referrer(modelId));
+    },
+    async release(name: unknown, modelId: string): Promise<void> {
+      if (typeof name !== 'string' || name === '') return;
+      const versions = await datasets.listVersions(name).catch(() => []);
+      for (const v of versions) await datasets.removeReference(v.id, referrer(modelId));
+    },
+  };
+}
 
 function toDetail(d: DatasetView, v: DatasetVersionView | null) {
   const sig = d.tags.find((t) => t.startsWith(SIG_PREFIX));

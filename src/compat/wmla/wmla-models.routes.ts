@@ -3,7 +3,8 @@ import { installWmlaErrors } from './wmla-errors.js';
  * IBM WMLA deep-learning REST `models` and `modeltemplates` on the registry service. Names are the
  * ids: a WMLA model is the registered model of that name in project `wmla`, a template the one in
  * `wmla-templates`; their files are artifacts. A model records that it uses its template (the
- * shared references table), so deleting a template in use is 409, as WMLA answers.
+ * shared references table), so deleting a template in use is 409, as WMLA answers; likewise a
+ * model uses the dataset its `dataset` field names (see wmlaDatasetUse).
  */
 import multipart from '@fastify/multipart';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -20,6 +21,7 @@ import {
   WMLA_MODELS_PROJECT,
   WMLA_TEMPLATES_PROJECT,
 } from './wmla-common.js';
+import { wmlaDatasetUse } from './wmla-datasets.routes.js';
 
 const BASE = WMLA_BASE;
 const MODELS = WMLA_MODELS_PROJECT;
@@ -33,6 +35,7 @@ const ModelBody = Type.Object(
     name: Type.String({ minLength: 1 }),
     templatename: Type.String({ minLength: 1 }),
     description: Type.Optional(Type.String()),
+    dataset: Type.Optional(Type.String({ description: 'Dataset the model trains on; it is then in use' })),
   },
   { additionalProperties: true },
 );
@@ -84,6 +87,7 @@ export const wmlaModelRoutes: CompatSurface = async (plain, { services, deps }) 
   installAuth(app, { tokens: services.tokens, host: deps.config.host, authMode: deps.config.authMode });
   await app.register(multipart, { limits: { files: 1, fields: 8, fileSize: deps.config.uploadLimitBytes } });
   installWmlaErrors(app);
+  const datasetUse = wmlaDatasetUse(services.datasets);
 
   const listOf = async (project: string, extra: Record<string, unknown> = {}) => {
     const all: ModelVersionView[] = [];
@@ -121,6 +125,7 @@ export const wmlaModelRoutes: CompatSurface = async (plain, { services, deps }) 
     if (await find(reg, MODELS, name)) throw new AppError('conflict', `model '${name}' already exists`);
     const template = await find(reg, TEMPLATES, templatename);
     if (!template) throw invalid(`template '${templatename}' was not found`);
+    const datasetVersions = await datasetUse.check(rest.dataset);
     const v = await reg.create(
       {
         name,
@@ -132,6 +137,7 @@ export const wmlaModelRoutes: CompatSurface = async (plain, { services, deps }) 
       req.principal.name,
     );
     await reg.addReference(template.id, { kind: REFERRER, id: v.id });
+    await datasetUse.add(datasetVersions, v.id);
     void reply.status(201);
     return toModel(v);
   });
@@ -146,11 +152,18 @@ export const wmlaModelRoutes: CompatSurface = async (plain, { services, deps }) 
     async (req) => {
       const v = await mustFind(reg, MODELS, req.params.name, 'model');
       const { name: _n, description, templatename: _t, ...rest } = req.body;
+      const before = (v.design as { dataset?: unknown } | null)?.dataset;
+      const moved = 'dataset' in rest && rest.dataset !== before;
+      const datasetVersions = moved ? await datasetUse.check(rest.dataset) : [];
       const out = await reg.edit(
         v.id,
         { design: rest, ...(typeof description === 'string' ? { comment: description } : {}) },
         { force: true, mergeObjects: true, user: req.principal.name },
       );
+      if (moved) {
+        await datasetUse.release(before, v.id);
+        await datasetUse.add(datasetVersions, v.id);
+      }
       return toModel(out.model);
     },
   );
@@ -164,6 +177,7 @@ export const wmlaModelRoutes: CompatSurface = async (plain, { services, deps }) 
       String((v.design as { templatename?: string } | null)?.templatename ?? ''),
     );
     if (template) await reg.removeReference(template.id, { kind: REFERRER, id: v.id });
+    await datasetUse.release((v.design as { dataset?: unknown } | null)?.dataset, v.id);
     return { message: `model '${v.name}' deleted` };
   });
 
