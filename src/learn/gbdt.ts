@@ -6,7 +6,7 @@
 import { applyBinMapper, fitAndBin, MISSING_BIN } from './binning.js';
 import type { BinnedMatrix } from './binning.js';
 import { availableParallelism } from 'node:os';
-import { createHistBuilders, sharedFloat64 } from './hist-parallel.js';
+import { createHistWorkspace } from './hist-parallel.js';
 import { growTree } from './hist-tree.js';
 import type { GrowContext, GrownTree, GrowParams } from './hist-tree.js';
 import { createRng } from './random.js';
@@ -87,13 +87,14 @@ export function fitGbdt(design: Design, target: Target, p: GbdtParams, opts: Fit
     trees.push(tree);
   }
 
-  const ghAll = sharedFloat64(2 * K * n);
-  const gh = Array.from({ length: K }, (_, k) => ghAll.subarray(2 * k * n, 2 * (k + 1) * n));
-  const rows = new Uint32Array(new SharedArrayBuffer(n * 4));
+  const threads =
+    p.n_threads > 0 ? p.n_threads : n >= AUTO_THREADS_MIN_ROWS ? Math.min(2, availableParallelism()) : 1;
+  const ws = createHistWorkspace(n, F, K, threads);
+  const { rows, bins } = ws;
+  bins.set(binned.bins);
+  const gh = Array.from({ length: K }, (_, k) => ws.gh.subarray(2 * k * n, 2 * (k + 1) * n));
   const tmp = new Uint32Array(n);
   const sample = new Uint32Array(n);
-  const bins = new Uint8Array(new SharedArrayBuffer(binned.bins.length));
-  bins.set(binned.bins);
   const nValueBins = Int32Array.from(mapper.upper, (u) => u.length + 1);
   const grow: GrowParams = {
     maxDepth: p.max_depth,
@@ -104,9 +105,6 @@ export function fitGbdt(design: Design, target: Target, p: GbdtParams, opts: Fit
     gamma: p.gamma,
     learningRate: p.learning_rate,
   };
-  const threads =
-    p.n_threads > 0 ? p.n_threads : n >= AUTO_THREADS_MIN_ROWS ? Math.min(2, availableParallelism()) : 1;
-  const builders = createHistBuilders({ bins, nFeatures: F, nRows: n, rows, gh: ghAll }, threads);
   const histPool: Float64Array[] = [];
   const colBins = transpose(binned);
   const goLeft = new Uint8Array(256);
@@ -120,7 +118,8 @@ export function fitGbdt(design: Design, target: Target, p: GbdtParams, opts: Fit
     rows,
     tmp,
     gh: a,
-    buildHist: builders.forClass(k),
+    buildHist: ws.forClass(k),
+    newHist: ws.newHist,
     histPool,
   }));
   const nColSample = Math.max(1, Math.round(p.colsample * F));
@@ -160,7 +159,7 @@ export function fitGbdt(design: Design, target: Target, p: GbdtParams, opts: Fit
       if (opts.onIteration?.({ iteration, metrics }) === 'stop' || stopEarly) break;
     }
   } finally {
-    builders.close();
+    ws.close();
   }
   const state: GbdtState = { trees, rng: rng.state(), bestIteration, bestLoss };
   const kept = split && bestIteration > 0 ? trees.slice(0, bestIteration * K) : trees;

@@ -38,6 +38,9 @@ export interface GrowContext {
   /** Interleaved (gradient, hessian) per row. */
   gh: Float64Array;
   buildHist: HistBuilder;
+  /** Allocates a histogram the builder accepts (nFeatures × 512). */
+  newHist: () => Float64Array;
+  /** Histograms free for reuse. */
   histPool: Float64Array[];
   /** Scratch: 256 entries, 1 where a bin goes left under the split being applied. */
   goLeft: Uint8Array;
@@ -88,7 +91,7 @@ export function growTree(ctx: GrowContext, nSample: number, feats: Int32Array, p
     leafEnd: new Int32Array(maxNodes),
   };
   const pool = ctx.histPool;
-  const take = (): Float64Array => pool.pop() ?? new Float64Array(ctx.nFeatures << 9);
+  const take = (): Float64Array => pool.pop() ?? ctx.newHist();
   let g = 0;
   let h = 0;
   for (let r = 0; r < nSample; r++) {

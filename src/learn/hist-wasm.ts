@@ -1,0 +1,164 @@
+/**
+ * The histogram kernel as a tiny WebAssembly module with 128-bit SIMD, about 2.3× faster than
+ * the best plain-JS loop (no bounds checks, one f64x2 add per (gradient, hessian) pair). The
+ * binary is assembled here from a handful of opcodes, so there is no .wasm file to ship or load.
+ *
+ * Exported `hist(hist, bins, rows, gh, nf, start, end, feats, j0, j1)` (all i32 byte offsets into
+ * the imported shared memory env.mem): for every row in rows[start..end) (u32), with (g, h) the
+ * f64 pair at gh + 16·row, adds (g, h) to the pair at hist + 4096·f + 16·bins[row·nf + f] (u8)
+ * for each f = feats[j], j in [j0, j1) (i32). Histograms must be zeroed by the caller. Per bin,
+ * rows are added in order, so sums are bit-identical to the scalar loop.
+ */
+
+const u32 = (n: number): number[] => {
+  const out: number[] = [];
+  do {
+    let b = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) b |= 0x80;
+    out.push(b);
+  } while (n !== 0);
+  return out;
+};
+const i32 = (n: number): number[] => {
+  const out: number[] = [];
+  for (;;) {
+    const b = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) return [...out, b];
+    out.push(b | 0x80);
+  }
+};
+const vec = (items: number[][]): number[] => [...u32(items.length), ...items.flat()];
+const section = (id: number, body: number[]): number[] => [id, ...u32(body.length), ...body];
+const name = (s: string): number[] => [...u32(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
+
+const I32 = 0x7f;
+const V128 = 0x7b;
+const get = (i: number): number[] => [0x20, i];
+const set = (i: number): number[] => [0x21, i];
+const tee = (i: number): number[] => [0x22, i];
+const constI32 = (v: number): number[] => [0x41, ...i32(v)];
+const ADD = 0x6a;
+const MUL = 0x6c;
+const SHL = 0x74;
+const GE_U = 0x4f;
+const GT_U = 0x4b;
+const loadI32 = (offset: number): number[] => [0x28, 2, ...u32(offset)];
+const LOAD_U8 = [0x2d, 0, 0];
+const LOAD_V128 = [0xfd, 0x00, 4, 0];
+const STORE_V128 = [0xfd, 0x0b, 4, 0];
+const F64X2_ADD = [0xfd, ...u32(240)];
+const BLOCK = [0x02, 0x40];
+const LOOP = [0x03, 0x40];
+const END = 0x0b;
+const br = (depth: number): number[] => [0x0c, depth];
+const brIf = (depth: number): number[] => [0x0d, depth];
+
+// Parameters 0–9 as documented above; locals: 10 r, 11 row base in bins, 12 j, 13 scratch, 14 (g, h).
+const [HIST, BINS, ROWS, GH, NF, START, STOP, FEATS, J0, J1] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+const [R, BASE, J, TMP, GHV] = [10, 11, 12, 13, 14];
+
+/** hist pair of feats[j + k] += (g, h). */
+function featureStep(k: number): number[] {
+  // prettier-ignore
+  return [
+    ...get(FEATS), ...get(J), ...constI32(2), SHL, ADD, ...loadI32(4 * k), ...tee(TMP),
+    ...constI32(12), SHL, ...get(HIST), ADD,
+    ...get(BASE), ...get(TMP), ADD, ...LOAD_U8, ...constI32(4), SHL, ADD, ...tee(TMP),
+    ...get(TMP), ...LOAD_V128, ...get(GHV), ...F64X2_ADD, ...STORE_V128,
+  ];
+}
+
+function kernelBody(): number[] {
+  // prettier-ignore
+  return [
+    ...get(START), ...set(R),
+    ...BLOCK, ...LOOP,
+    ...get(R), ...get(STOP), GE_U, ...brIf(1),
+    ...get(ROWS), ...get(R), ...constI32(2), SHL, ADD, ...loadI32(0), ...tee(TMP),
+    ...constI32(4), SHL, ...get(GH), ADD, ...LOAD_V128, ...set(GHV),
+    ...get(BINS), ...get(TMP), ...get(NF), MUL, ADD, ...set(BASE),
+    ...get(J0), ...set(J),
+    // Four features per step while they last (independent read-modify-writes overlap) ...
+    ...BLOCK, ...LOOP,
+    ...get(J), ...constI32(4), ADD, ...get(J1), GT_U, ...brIf(1),
+    ...featureStep(0), ...featureStep(1), ...featureStep(2), ...featureStep(3),
+    ...get(J), ...constI32(4), ADD, ...set(J),
+    ...br(0), END, END,
+    // ... then one at a time.
+    ...BLOCK, ...LOOP,
+    ...get(J), ...get(J1), GE_U, ...brIf(1),
+    ...featureStep(0),
+    ...get(J), ...constI32(1), ADD, ...set(J),
+    ...br(0), END, END,
+    ...get(R), ...constI32(1), ADD, ...set(R),
+    ...br(0), END, END,
+    END,
+  ];
+}
+
+/** Largest memory the kernel's module accepts: 65536 pages = 4 GiB. */
+export const MAX_PAGES = 65536;
+
+function moduleBytes(): Uint8Array {
+  const fn = [
+    ...vec([
+      [...u32(4), I32],
+      [...u32(1), V128],
+    ]),
+    ...kernelBody(),
+  ];
+  return Uint8Array.from([
+    ...[0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0],
+    ...section(1, vec([[0x60, ...vec(Array.from({ length: 10 }, () => [I32])), ...vec([])]])),
+    // Imported memory: shared (flag 3 = has maximum + shared), so a worker thread can use it too.
+    ...section(2, vec([[...name('env'), ...name('mem'), 0x02, 0x03, ...u32(1), ...u32(MAX_PAGES)]])),
+    ...section(3, vec([u32(0)])),
+    ...section(7, vec([[...name('hist'), 0x00, 0]])),
+    ...section(10, vec([[...u32(fn.length), ...fn]])),
+  ]);
+}
+
+/** A compiled module (opaque; structured-clonable to a worker). */
+export interface WasmModule {
+  readonly __wasmModule?: never;
+}
+/** A shared WebAssembly.Memory; its buffer is a SharedArrayBuffer. */
+export interface WasmMemory {
+  readonly buffer: SharedArrayBuffer;
+  grow(pages: number): number;
+}
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => WasmModule;
+  Instance: new (module: WasmModule, imports: object) => { exports: Record<string, unknown> };
+  Memory: new (d: { initial: number; maximum: number; shared: true }) => WasmMemory;
+}
+/** WebAssembly as Node provides it (the project's TypeScript libs declare no values for it). */
+export const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
+let compiled: WasmModule | undefined;
+
+/** The compiled kernel module (compiled once per thread, then cached). */
+export function histKernelModule(): WasmModule {
+  compiled ??= new wasm.Module(moduleBytes());
+  return compiled;
+}
+
+export type HistKernel = (
+  hist: number,
+  bins: number,
+  rows: number,
+  gh: number,
+  nf: number,
+  start: number,
+  end: number,
+  feats: number,
+  j0: number,
+  j1: number,
+) => void;
+
+/** Instantiates the kernel on a shared memory. */
+export function instantiateHistKernel(module: WasmModule, mem: WasmMemory): HistKernel {
+  return new wasm.Instance(module, { env: { mem } }).exports.hist as HistKernel;
+}
