@@ -61,7 +61,13 @@ describe('one-pass CSV reader', () => {
     const scratch = { buf: new Float64Array(3) };
     assert.equal(aligner.parse(Buffer.from('a,b,c\n1,2,\n'), scratch), 1);
     sameNumbers(scratch.buf.subarray(0, 3), [1, 2, NaN], 'trailing comma');
-    assert.throws(() => aligner.parse(Buffer.from('a,b,c\n1,2\n'), scratch), /2 fields, expected 3/);
+    // Blank lines are skipped; no final newline is fine.
+    assert.equal(aligner.parse(Buffer.from('a,b,c\r\n1,2,3\r\n\r\n\n4,5,6'), scratch), 2);
+    sameNumbers(scratch.buf.subarray(0, 6), [1, 2, 3, 4, 5, 6], 'blank lines');
+    assert.throws(
+      () => aligner.parse(Buffer.from('a,b,c\n1,2,3\n\n1,2\n'), scratch),
+      /line 4: 2 fields, expected 3/,
+    );
     assert.throws(() => aligner.parse(Buffer.from('a,b,c\n1,2,3,4\n'), scratch), /more than 3 fields/);
     // Text in a model column, infinities, or padding spaces: the general path decides.
     assert.equal(aligner.parse(Buffer.from('a,b,c\n1,abc,3\n'), scratch), -1);

@@ -87,6 +87,8 @@ export function registerDeployments(program: Command): void {
     .option('--replicas <n>', 'runtimes behind the router', int('--replicas'))
     .option('--min-instances <n>', 'profile: least instances', int('--min-instances'))
     .option('--max-instances <n>', 'profile: most instances (-1 unlimited)', int('--max-instances'))
+    .option('--scale-down-delay <s>', 'profile: seconds an idle instance is kept (> 0)', Number)
+    .option('--gpu <mode>', 'profile: GPU mode no | shared | exclusive')
     .option('--canary <model>', 'a second version answering part of the traffic')
     .option('--canary-weight <percent>', 'canary share 0–100 (default 10)', int('--canary-weight'))
     .option('--readme <text>', 'how to call this deployment')
@@ -103,6 +105,8 @@ export function registerDeployments(program: Command): void {
           replicas: o.replicas,
           minInstances: o.minInstances,
           maxInstances: o.maxInstances,
+          scaleDownDelaySeconds: o.scaleDownDelay,
+          gpu: o.gpu,
           canary: canaryOf(o) ?? undefined,
           readme: o.readme,
           targetType: o.targetType,
@@ -148,13 +152,17 @@ export function registerDeployments(program: Command): void {
 
   dep
     .command('update <name>')
-    .description('change model, canary, replicas or readme; a running deployment swaps without downtime')
+    .description(
+      'change model, canary, replicas, profile or readme; a running deployment swaps without downtime',
+    )
     .option('--model <ref>', 'new registry reference')
     .option('--canary <model>', "canary version ('none' removes it)")
     .option('--canary-weight <percent>', 'canary share 0–100', int('--canary-weight'))
     .option('--replicas <n>', 'runtimes behind the router', int('--replicas'))
     .option('--min-instances <n>', 'profile: least instances', int('--min-instances'))
     .option('--max-instances <n>', 'profile: most instances (-1 unlimited)', int('--max-instances'))
+    .option('--scale-down-delay <s>', 'profile: seconds an idle instance is kept (> 0)', Number)
+    .option('--gpu <mode>', 'profile: GPU mode no | shared | exclusive')
     .option('--readme <text>', 'how to call this deployment')
     .action(async (name: string, _o, cmd: Command) => {
       const o = cmd.opts() as Json & { canary?: string; canaryWeight?: number };
@@ -167,6 +175,8 @@ export function registerDeployments(program: Command): void {
           replicas: o.replicas,
           minInstances: o.minInstances,
           maxInstances: o.maxInstances,
+          scaleDownDelaySeconds: o.scaleDownDelay,
+          gpu: o.gpu,
           readme: o.readme,
         },
       });
@@ -184,10 +194,14 @@ export function registerDeployments(program: Command): void {
 
   dep
     .command('logs <name>')
-    .description('recent events: loads, swaps, alias moves, failures')
+    .description('events, oldest first: loads, swaps, alias moves, failures (kept across restarts)')
+    .option('-n, --tail <n>', 'only the newest n events', int('--tail'))
     .action(async (name: string, _o, cmd: Command) => {
       const g = globals(cmd);
-      const r = await createClient(g).json<{ items: Json[] }>(`/api/v1/deployments/${enc(name)}/logs`);
+      const o = cmd.opts() as { tail?: number };
+      const r = await createClient(g).json<{ items: Json[] }>(`/api/v1/deployments/${enc(name)}/logs`, {
+        query: { limit: o.tail },
+      });
       if (g.json) printRows(r.items, [], true, r);
       else
         for (const e of r.items)

@@ -105,7 +105,7 @@ export const wmlaInferenceRoutes: CompatSurface = async (plain, { services, deps
   const jobs = services.predictJobs;
   installAuth(app, { tokens: services.tokens, host: deps.config.host, authMode: deps.config.authMode });
   await app.register(multipart, {
-    limits: { files: 1000, fields: 20, fileSize: deps.config.uploadLimitBytes },
+    limits: { files: 1000, fields: 20, fileSize: jobs.maxFileBytes },
   });
   installWmlaErrors(app);
 

@@ -1,7 +1,8 @@
-/** Native API: /api/v1/deployments (create, list, show, start, stop, update, delete, logs). */
+/** Native API: /api/v1/deployments (create, list, show, start, stop, update, delete, logs) and /predict-jobs. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { Services } from '../index.js';
+import { predictJobsRoutes } from './predict-jobs.routes.js';
 import {
   CreateDeploymentBody,
   DeploymentEvent,
@@ -17,6 +18,7 @@ export const deploymentsRoutes: FastifyPluginAsyncTypebox<{ services: Services }
   { services },
 ) => {
   const svc = services.deployments;
+  await app.register(predictJobsRoutes, { services });
   const user = (req: { principal?: { name: string } }) => req.principal?.name ?? undefined;
 
   app.post(

@@ -29,9 +29,10 @@ export type { PredictJobInputFile, SubmitPredictJob } from './predict-jobs-input
 
 export type PredictJobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 const ACTIVE: PredictJobState[] = ['queued', 'running'];
+const MAX_FILE_BYTES = 1024 ** 3;
 
 export type PredictJobsDeps = Pick<Deps, 'db' | 'blobs' | 'logger'> & {
-  config: { dataDir: string };
+  config: { dataDir: string; uploadLimitBytes?: number };
   registry: RegistryService;
 };
 
@@ -220,6 +221,8 @@ export function createPredictJobsService(deps: PredictJobsDeps) {
   }
 
   return {
+    /** Largest input file a caller should accept: the upload limit, at most 1 GiB (scored in memory). */
+    maxFileBytes: Math.min(deps.config.uploadLimitBytes ?? Infinity, MAX_FILE_BYTES),
     submit,
     get: async (name: string) => view(await mustGet(name)),
     list: async (opts: { model?: string } = {}) => (await repo.list(opts.model)).map(view),
