@@ -79,7 +79,7 @@ export function createCsvAligner(names: string[] | null, k: number): CsvAligner 
   return {
     parse(b, scratch) {
       if (b.indexOf(0x22) !== -1) return -1;
-      let pos = b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf ? 3 : 0;
+      const pos = b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf ? 3 : 0;
       let lineEnd = b.indexOf(0x0a, pos);
       if (lineEnd === -1) lineEnd = b.length;
       const hEnd = lineEnd > pos && b[lineEnd - 1] === 0x0d ? lineEnd - 1 : lineEnd;
