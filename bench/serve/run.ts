@@ -1,7 +1,9 @@
 /**
  * bench:serve — our prediction server vs a Flask + pandas + scikit-learn server under gunicorn
  * (2 workers) vs a bare node:http server returning a constant, all loaded by wrk over loopback
- * with 1-row and 1000-row CSV payloads. Writes bench/results/serve.json.
+ * with 1-row and 1000-row CSV payloads; also the server CPU time per request (all its processes
+ * and threads), a figure that moves less than throughput when the machine is shared.
+ * Writes bench/results/serve.json.
  * Usage: npm run bench:serve [-- --duration 10 --connections 16]
  */
 import { execFile, spawn, spawnSync } from 'node:child_process';
@@ -24,6 +26,7 @@ interface Load {
   rps: number;
   p50Ms: number;
   p99Ms: number;
+  requests: number;
 }
 interface Figures {
   rps_1row: number;
@@ -31,6 +34,9 @@ interface Figures {
   p99_ms_1row: number;
   rows_per_s_1000: number;
   p50_ms_1000: number;
+  /** Server CPU (user + system, all processes/threads) per request: steadier than rps on a shared machine. */
+  cpu_ms_1row: number;
+  cpu_ms_1000: number;
 }
 
 function need(cmd: string, hint: string): void {
@@ -57,7 +63,8 @@ function wrk(url: string, bodyFile: string): Promise<Load> {
         };
         const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(stdout);
         if (non2xx) return reject(new Error(`${url}: ${non2xx[1]} error responses`));
-        resolve({ rps, p50Ms: p('50'), p99Ms: p('99') });
+        const requests = Number(/(\d+) requests in/.exec(stdout)?.[1]);
+        resolve({ rps, p50Ms: p('50'), p99Ms: p('99'), requests });
       },
     );
   });
@@ -92,16 +99,44 @@ function stopAll(): void {
 }
 process.on('exit', stopAll);
 
-async function measure(base: string, one: string, thousand: string): Promise<Figures> {
+const TICK_MS = 1000 / Number(spawnSync('getconf', ['CLK_TCK']).stdout.toString().trim() || 100);
+
+/** CPU time (ms) used so far by a process and its children (gunicorn's workers). */
+function cpuMs(pid: number): number {
+  const kids = spawnSync('pgrep', ['-P', String(pid)])
+    .stdout.toString()
+    .split('\n')
+    .filter(Boolean);
+  let ticks = 0;
+  for (const p of [String(pid), ...kids]) {
+    try {
+      // Fields after the command name: utime and stime are the 12th and 13th.
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(f[11]) + Number(f[12]);
+    } catch {
+      /* exited */
+    }
+  }
+  return ticks * TICK_MS;
+}
+
+async function measure(base: string, one: string, thousand: string, pid: number): Promise<Figures> {
   await wrk(`${base}/predict/`, one); // warm-up (JIT, caches), not recorded
+  const c0 = cpuMs(pid);
   const a = await wrk(`${base}/predict/`, one);
+  const c1 = cpuMs(pid);
   const b = await wrk(`${base}/predict/`, thousand);
+  const c2 = cpuMs(pid);
+  const perReq = (ms: number, n: number) => Math.round((ms / n) * 1000) / 1000;
   return {
     rps_1row: Math.round(a.rps),
     p50_ms_1row: a.p50Ms,
     p99_ms_1row: a.p99Ms,
     rows_per_s_1000: Math.round(b.rps * 1000),
     p50_ms_1000: b.p50Ms,
+    cpu_ms_1row: perReq(c1 - c0, a.requests),
+    cpu_ms_1000: perReq(c2 - c1, b.requests),
   };
 }
 
@@ -134,7 +169,7 @@ const results: Record<string, { ours: Figures; reference: Figures }> = {};
 const bareChild = startChild(process.execPath, [join(HERE, 'bare-server.mjs'), String(++port)]);
 const bareUrl = `http://127.0.0.1:${port}`;
 await waitFor(bareUrl + '/', 10_000, bareChild);
-const bare = await measure(bareUrl, oneFile, thousandFile);
+const bare = await measure(bareUrl, oneFile, thousandFile, bareChild.pid!);
 bareChild.kill('SIGTERM');
 console.log(`bare node:http: ${bare.rps_1row} req/s, p50 ${bare.p50_ms_1row} ms, p99 ${bare.p99_ms_1row} ms`);
 
@@ -148,7 +183,7 @@ for (const kind of ['gbdt', 'logreg']) {
     String(ourPort),
   ]);
   await waitFor(`http://127.0.0.1:${ourPort}/ping/`, 60_000, ours);
-  const o = await measure(`http://127.0.0.1:${ourPort}`, oneFile, thousandFile);
+  const o = await measure(`http://127.0.0.1:${ourPort}`, oneFile, thousandFile, ours.pid!);
   ours.kill('SIGTERM');
   const refPort = ++port;
   const ref = startChild(
@@ -160,7 +195,7 @@ for (const kind of ['gbdt', 'logreg']) {
     },
   );
   await waitFor(`http://127.0.0.1:${refPort}/ping/`, 120_000, ref);
-  const r = await measure(`http://127.0.0.1:${refPort}`, oneFile, thousandFile);
+  const r = await measure(`http://127.0.0.1:${refPort}`, oneFile, thousandFile, ref.pid!);
   ref.kill('SIGTERM');
   results[kind] = { ours: o, reference: r };
   console.log(
@@ -177,6 +212,8 @@ const ratios = Object.fromEntries(
       ours_vs_bare_rps_1row: ratio(v.ours.rps_1row, bare.rps_1row),
       ours_vs_reference_rps_1row: ratio(v.ours.rps_1row, v.reference.rps_1row),
       ours_vs_reference_rows_per_s_1000: ratio(v.ours.rows_per_s_1000, v.reference.rows_per_s_1000),
+      reference_vs_ours_cpu_per_request_1row: ratio(v.reference.cpu_ms_1row, v.ours.cpu_ms_1row),
+      reference_vs_ours_cpu_per_request_1000: ratio(v.reference.cpu_ms_1000, v.ours.cpu_ms_1000),
     },
   ]),
 );
@@ -207,9 +244,9 @@ const out = {
 mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
 writeFileSync(join(ROOT, 'bench/results/serve.json'), JSON.stringify(out, null, 2) + '\n');
 const row = (n: string, f: Figures) =>
-  `${n.padEnd(22)} ${String(f.rps_1row).padStart(9)} ${f.p50_ms_1row.toFixed(2).padStart(8)} ${f.p99_ms_1row.toFixed(2).padStart(8)} ${String(f.rows_per_s_1000).padStart(12)}`;
+  `${n.padEnd(22)} ${String(f.rps_1row).padStart(9)} ${f.p50_ms_1row.toFixed(2).padStart(8)} ${f.p99_ms_1row.toFixed(2).padStart(8)} ${String(f.rows_per_s_1000).padStart(12)} ${f.cpu_ms_1row.toFixed(3).padStart(10)} ${f.cpu_ms_1000.toFixed(2).padStart(10)}`;
 console.log(
-  `\n${'server'.padEnd(22)} ${'req/s 1row'.padStart(9)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'rows/s 1000'.padStart(12)}`,
+  `\n${'server'.padEnd(22)} ${'req/s 1row'.padStart(9)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'rows/s 1000'.padStart(12)} ${'cpu ms 1row'.padStart(10)} ${'cpu ms 1000'.padStart(10)}`,
 );
 for (const [k, v] of Object.entries(results)) {
   console.log(row(`ours ${k}`, v.ours));
