@@ -5,6 +5,7 @@
 import { sql, type Selectable } from 'kysely';
 import { conflict } from '../../errors.js';
 import { isUniqueViolation, nowIso, type Db } from '../../infra/db/kysely.js';
+import { createReferences, describeReferrers, type Referrer } from '../../infra/db/references.js';
 import type { DatasetVersionsTable, DatasetsTable } from '../../infra/db/schema.js';
 import type { DatasetVersionView, DatasetView } from './datasets.schemas.js';
 
@@ -15,10 +16,8 @@ export const REF_KIND = 'dataset_version';
 /** A version about to be written: everything but its number. */
 export type NewVersion = Omit<VersionRow, 'version' | 'dataset_id'>;
 
-export interface Referrer {
-  kind: string;
-  id: string;
-}
+export type { Referrer };
+const references = createReferences(REF_KIND);
 
 const ATTEMPTS = 8;
 
@@ -146,15 +145,11 @@ export function createDatasetsRepository(db: Db) {
   }
 
   async function referrersOf(versionIds: string[]): Promise<Array<Referrer & { target: string }>> {
-    if (versionIds.length === 0) return [];
-    const rows = await db
-      .selectFrom('references')
-      .select(['referrer_kind', 'referrer_id', 'target_id'])
-      .where('target_kind', '=', REF_KIND)
-      .where('target_id', 'in', versionIds)
-      .orderBy('created_at')
-      .execute();
-    return rows.map((r) => ({ kind: r.referrer_kind, id: r.referrer_id, target: r.target_id }));
+    return (await references.list(db, versionIds)).map((r) => ({
+      kind: r.kind,
+      id: r.id,
+      target: r.targetId,
+    }));
   }
 
   /**
@@ -164,60 +159,21 @@ export function createDatasetsRepository(db: Db) {
   async function deleteVersions(versionIds: string[], datasetId?: string): Promise<void> {
     await db.transaction().execute(async (tx) => {
       if (versionIds.length > 0) {
-        const refs = await tx
-          .selectFrom('references')
-          .select(['referrer_kind', 'referrer_id', 'target_id'])
-          .where('target_kind', '=', REF_KIND)
-          .where('target_id', 'in', versionIds)
-          .execute();
-        if (refs.length > 0) {
-          const list = refs.map((r) => `${r.referrer_kind} ${r.referrer_id}`);
-          throw conflict(
-            `still referenced by ${list.slice(0, 10).join(', ')}${list.length > 10 ? ', …' : ''}`,
-            {
-              reason: 'dataset_referenced',
-              details: {
-                referrers: refs.map((r) => ({
-                  kind: r.referrer_kind,
-                  id: r.referrer_id,
-                  versionId: r.target_id,
-                })),
-              },
-            },
-          );
-        }
+        await references.refuseIfReferenced(tx, versionIds, (uses) =>
+          conflict(`still referenced by ${describeReferrers(uses)}`, {
+            reason: 'dataset_referenced',
+            details: { referrers: uses.map((u) => ({ kind: u.kind, id: u.id, versionId: u.targetId })) },
+          }),
+        );
         await tx.deleteFrom('dataset_versions').where('id', 'in', versionIds).execute();
       }
       if (datasetId) await tx.deleteFrom('datasets').where('id', '=', datasetId).execute();
     });
   }
 
-  async function addReference(versionId: string, referrer: Referrer): Promise<void> {
-    try {
-      await db
-        .insertInto('references')
-        .values({
-          target_kind: REF_KIND,
-          target_id: versionId,
-          referrer_kind: referrer.kind,
-          referrer_id: referrer.id,
-          created_at: nowIso(),
-        })
-        .execute();
-    } catch (e) {
-      if (!isUniqueViolation(e)) throw e;
-    }
-  }
-
-  async function removeReference(versionId: string, referrer: Referrer): Promise<void> {
-    await db
-      .deleteFrom('references')
-      .where('target_kind', '=', REF_KIND)
-      .where('target_id', '=', versionId)
-      .where('referrer_kind', '=', referrer.kind)
-      .where('referrer_id', '=', referrer.id)
-      .execute();
-  }
+  const addReference = (versionId: string, referrer: Referrer) => references.add(db, versionId, referrer);
+  const removeReference = (versionId: string, referrer: Referrer) =>
+    references.remove(db, versionId, referrer);
 
   return {
     findByName,

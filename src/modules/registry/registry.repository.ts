@@ -5,6 +5,7 @@
 import { sql, type Selectable } from 'kysely';
 import { createHash, randomBytes } from 'node:crypto';
 import { isUniqueViolation, nowIso, type Db, type Tx } from '../../infra/db/kysely.js';
+import { createReferences } from '../../infra/db/references.js';
 import type {
   ModelMetadataTable,
   ModelMetricsTable,
@@ -348,16 +349,10 @@ export async function toViews(
   });
 }
 
-/** Referrers of a version (deployments, runs, WMLA models…) from the shared `references` table. */
-export async function referrersOf(ex: Executor, versionIds: string[]) {
-  if (versionIds.length === 0) return [];
-  return ex
-    .selectFrom('references')
-    .select(['target_id', 'referrer_kind', 'referrer_id'])
-    .where('target_kind', '=', 'model_version')
-    .where('target_id', 'in', versionIds)
-    .execute();
-}
+/** The `references` target kind of a model version. */
+export const REF_KIND = 'model_version';
+/** Uses of model versions (deployments, runs, WMLA models…) in the shared `references` table. */
+export const versionReferences = createReferences(REF_KIND);
 
 /**
  * Deletes versions and every row hanging off them in one transaction; returns the blob keys the
@@ -378,11 +373,7 @@ export async function deleteVersionRows(tx: Tx, ids: string[]): Promise<{ blobKe
     'model_artifacts',
   ] as const)
     await tx.deleteFrom(table).where('version_id', 'in', ids).execute();
-  await tx
-    .deleteFrom('references')
-    .where('target_kind', '=', 'model_version')
-    .where('target_id', 'in', ids)
-    .execute();
+  await versionReferences.release(tx, ids);
   await tx.deleteFrom('model_versions').where('id', 'in', ids).execute();
   await dropEmptyModels(tx, [...new Set(models.map((m) => m.model_id))]);
   return { blobKeys: arts.map((a) => a.blob_key) };

@@ -6,6 +6,7 @@
 import { sql } from 'kysely';
 import { AppError, conflict, invalid } from '../../errors.js';
 import { nowIso } from '../../infra/db/kysely.js';
+import { describeReferrers, type Referrer } from '../../infra/db/references.js';
 import type { Deps } from '../../deps.js';
 import {
   deleteVersionRows,
@@ -15,7 +16,7 @@ import {
   insertVersion,
   newId,
   projectView,
-  referrersOf,
+  versionReferences,
   reportMetricPoints,
   toViews,
   type ProjectRow,
@@ -36,7 +37,7 @@ import { createArtifacts } from './registry-artifacts.js';
 import { createAliases } from './registry-aliases.js';
 
 export const DEFAULT_PROJECT = 'default';
-export const REF_KIND = 'model_version';
+export { REF_KIND } from './registry.repository.js';
 
 export type RegistryDeps = Pick<Deps, 'db' | 'dialect' | 'blobs' | 'logger'> & {
   config?: { uploadLimitBytes: number };
@@ -177,19 +178,16 @@ export function createRegistryService(deps: RegistryDeps) {
    */
   async function remove(id: string, opts: { force?: boolean } = {}) {
     const r = await row(id);
-    const refs = await referrersOf(db, [id]);
-    if (refs.length > 0 && !opts.force)
-      throw conflict(
-        `model version '${id}' is in use by ${refs.map((x) => `${x.referrer_kind} ${x.referrer_id}`).join(', ')}`,
-        {
+    // Checked in the deleting transaction, so a use recorded meanwhile cannot be dropped unseen.
+    const { blobKeys, released } = await db.transaction().execute(async (tx) => {
+      const uses = await versionReferences.list(tx, [id]);
+      if (uses.length > 0 && !opts.force)
+        throw conflict(`model version '${id}' is in use by ${describeReferrers(uses)}`, {
           reason: 'model_in_use',
-          details: {
-            referrers: refs.map((x) => ({ kind: x.referrer_kind, id: x.referrer_id })),
-            count: refs.length,
-          },
-        },
-      );
-    const { blobKeys } = await db.transaction().execute((tx) => deleteVersionRows(tx, [id]));
+          details: { referrers: uses.map((u) => ({ kind: u.kind, id: u.id })), count: uses.length },
+        });
+      return { ...(await deleteVersionRows(tx, [id])), released: uses.length };
+    });
     let freedBytes = 0;
     for (const key of blobKeys) {
       freedBytes += (await deps.blobs.stat(key))?.sizeBytes ?? 0;
@@ -197,7 +195,7 @@ export function createRegistryService(deps: RegistryDeps) {
         .delete(key)
         .catch((e: unknown) => deps.logger.warn({ err: e, key }, 'artifact blob not removed'));
     }
-    return { deleted: true as const, uri: r.uri, freedBytes, referrersReleased: refs.length };
+    return { deleted: true as const, uri: r.uri, freedBytes, referrersReleased: released };
   }
 
   async function listProjects(): Promise<ProjectView[]> {
@@ -217,33 +215,17 @@ export function createRegistryService(deps: RegistryDeps) {
   }
 
   /** Records that something uses a version (blocks delete until removed or forced). */
-  async function addReference(versionId: string, referrer: { kind: string; id: string }) {
+  async function addReference(versionId: string, referrer: Referrer) {
     await row(versionId);
-    await db
-      .insertInto('references')
-      .values({
-        target_kind: REF_KIND,
-        target_id: versionId,
-        referrer_kind: referrer.kind,
-        referrer_id: referrer.id,
-        created_at: nowIso(),
-      })
-      .onConflict((oc) => oc.doNothing())
-      .execute();
+    await versionReferences.add(db, versionId, referrer);
   }
 
-  async function removeReference(versionId: string, referrer: { kind: string; id: string }) {
-    await db
-      .deleteFrom('references')
-      .where('target_kind', '=', REF_KIND)
-      .where('target_id', '=', versionId)
-      .where('referrer_kind', '=', referrer.kind)
-      .where('referrer_id', '=', referrer.id)
-      .execute();
+  async function removeReference(versionId: string, referrer: Referrer) {
+    await versionReferences.remove(db, versionId, referrer);
   }
 
-  async function referrers(versionId: string) {
-    return (await referrersOf(db, [versionId])).map((r) => ({ kind: r.referrer_kind, id: r.referrer_id }));
+  async function referrers(versionId: string): Promise<Referrer[]> {
+    return (await versionReferences.list(db, [versionId])).map(({ kind, id }) => ({ kind, id }));
   }
 
   /** Folds per-iteration metric points into last/min/max per metric and variant. */
