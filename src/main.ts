@@ -3,7 +3,7 @@
  */
 import { buildApp, VERSION } from './app.js';
 import type { Config } from './config.js';
-import { createDeps, createExecutors } from './deps.js';
+import { createDeps, createExecutors, type Deps } from './deps.js';
 import { startRunWorker, type RunWorker } from './modules/runs/index.js';
 import { isLoopbackHost } from './http/auth.js';
 
@@ -27,6 +27,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${host}:${port}`;
+  // Puts a crashed process left half-written; in the background, as it may walk a large store.
+  const sweep = sweepAbandonedWrites(deps);
   // Runs: settle what a previous process left, then execute runs here unless workers do it.
   const recovered = await services.runs.recover();
   let runWorker: RunWorker | null = null;
@@ -65,6 +67,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     close: () => {
       closing ??= (async () => {
         await runWorker?.close({ timeoutMs: 5000 });
+        await sweep;
         services.runs.close();
         await app.close();
         await deps.close();
@@ -72,6 +75,19 @@ export async function startServer(config: Config): Promise<RunningServer> {
       return closing;
     },
   };
+}
+
+/** How long a temp blob must sit unwritten before start-up removes it as a crash's leftover. */
+const ABANDONED_AFTER_MS = 60 * 60 * 1000;
+
+/** Removes blobs of puts abandoned over an hour ago; never fails start-up, only logs. */
+async function sweepAbandonedWrites(deps: Deps): Promise<void> {
+  try {
+    const removed = await deps.blobs.removeAbandonedWrites(new Date(Date.now() - ABANDONED_AFTER_MS));
+    if (removed > 0) deps.logger.info({ removed }, 'removed blobs of puts abandoned by an earlier process');
+  } catch (e) {
+    deps.logger.warn({ err: e }, 'could not remove abandoned blob writes');
+  }
 }
 
 /** Runs until a signal arrives, then closes cleanly; a second signal forces exit. */

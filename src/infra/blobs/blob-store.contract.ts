@@ -18,6 +18,11 @@ export interface BlobStoreFixture {
    * whose backend cannot show such debris omit it.
    */
   leftovers?: () => Promise<string[]>;
+  /**
+   * Leaves in the store what a put of `key` killed mid-write would (a temp file, an open
+   * multipart upload with a part), last written `idleMs` ago.
+   */
+  abandonPut(key: string, idleMs: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -280,6 +285,27 @@ export function runBlobStoreContract(
         if (fixture?.leftovers) assert.deepEqual(await fixture.leftovers(), []);
       },
     );
+
+    it('removes writes abandoned before the cut-off, and nothing else', async () => {
+      const store = await open();
+      const HOUR = 3600_000;
+      await store.put('data/kept', 'stored value');
+      await fixture!.abandonPut('data/old', 2 * HOUR);
+      await fixture!.abandonPut('data/kept', 3 * HOUR);
+      await fixture!.abandonPut('data/recent', 60_000);
+      if (fixture?.leftovers) assert.equal((await fixture.leftovers()).length, 3);
+      assert.deepEqual(
+        (await store.list('')).map((o) => o.key),
+        ['data/kept'],
+        'abandoned writes are not objects',
+      );
+      assert.equal(await store.removeAbandonedWrites(new Date(Date.now() - HOUR)), 2);
+      if (fixture?.leftovers) assert.equal((await fixture.leftovers()).length, 1, 'the recent one stays');
+      assert.equal((await store.getBuffer('data/kept')).toString(), 'stored value');
+      assert.equal(await store.removeAbandonedWrites(new Date(Date.now() - HOUR)), 0);
+      assert.equal(await store.removeAbandonedWrites(new Date(Date.now() + 1000)), 1);
+      await assertNothingLeft(store, ['data/kept']);
+    });
 
     it('answers ping and describes itself', async () => {
       const store = await open();

@@ -41,6 +41,13 @@ export interface BlobStore {
    * prefix as in S3: `a/b` matches `a/b/1` and `a/bc/2`; `a/b/` matches only the first.
    */
   list(prefix: string): Promise<Array<{ key: string; sizeBytes: number }>>;
+  /**
+   * Removes what puts interrupted by a crash left behind (a killed process never cleans up after
+   * itself): temp files of the local store, unfinished multipart uploads in S3, provided nothing
+   * was written to them since `idleSince` (so a slow put still running elsewhere is left alone).
+   * Stored objects are never touched. Returns how many it removed.
+   */
+  removeAbandonedWrites(idleSince: Date): Promise<number>;
   /** Short description for logs and /readyz, e.g. `local:/var/lib/modelyard/blobs`. */
   describe(): string;
   /** Readiness probe. */

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { describe, it } from 'node:test';
 import { AppError } from '../../errors.js';
 import { runBlobStoreContract } from './blob-store.contract.js';
@@ -26,6 +27,13 @@ runBlobStoreContract('local directory', async () => {
   return {
     store: createLocalBlobStore(root),
     leftovers: async () => filesUnder(root).filter((f) => f.includes('.tmp-')),
+    abandonPut: async (key, idleMs) => {
+      const tmp = join(root, ...key.split('/')) + `.tmp-${randomBytes(6).toString('hex')}`;
+      mkdirSync(dirname(tmp), { recursive: true });
+      writeFileSync(tmp, 'half a value');
+      const when = new Date(Date.now() - idleMs);
+      utimesSync(tmp, when, when);
+    },
     close: async () => rmSync(root, { recursive: true, force: true }),
   };
 });

@@ -140,7 +140,8 @@ export function createLocalBlobStore(rootDirectory: string): BlobStore {
     await pruneEmptyParents(p);
   }
 
-  async function walk(dir: string, out: Listing) {
+  /** Calls `visit` for every file under dir, depth first; folders removed meanwhile are skipped. */
+  async function eachFile(dir: string, visit: (path: string, name: string) => Promise<void>) {
     let entries;
     try {
       entries = await readdir(dir, { withFileTypes: true });
@@ -149,15 +150,38 @@ export function createLocalBlobStore(rootDirectory: string): BlobStore {
     }
     for (const e of entries) {
       const p = join(dir, e.name);
-      if (e.isDirectory()) await walk(p, out);
-      else if (e.isFile() && !e.name.includes('.tmp-')) {
-        try {
-          out.push({ key: relative(rootDir, p).split(sep).join('/'), sizeBytes: (await stat(p)).size });
-        } catch (err) {
-          if (errno(err) !== 'ENOENT') throw err; // deleted while we walked
-        }
-      }
+      if (e.isDirectory()) await eachFile(p, visit);
+      else if (e.isFile()) await visit(p, e.name);
     }
+  }
+
+  async function walk(dir: string, out: Listing) {
+    await eachFile(dir, async (p, name) => {
+      if (name.includes('.tmp-')) return;
+      try {
+        out.push({ key: relative(rootDir, p).split(sep).join('/'), sizeBytes: (await stat(p)).size });
+      } catch (err) {
+        if (errno(err) !== 'ENOENT') throw err; // deleted while we walked
+      }
+    });
+  }
+
+  async function removeAbandonedWrites(idleSince: Date): Promise<number> {
+    let removed = 0;
+    await eachFile(rootDir, async (p, name) => {
+      if (!name.includes('.tmp-')) return;
+      try {
+        // mtime is the last write: a put still streaming into its temp file keeps it recent.
+        if ((await stat(p)).mtimeMs >= idleSince.getTime()) return;
+        await unlink(p);
+      } catch (err) {
+        if (errno(err) === 'ENOENT') return; // renamed into place or removed meanwhile
+        throw err;
+      }
+      removed += 1;
+      await pruneEmptyParents(p);
+    });
+    return removed;
   }
 
   async function list(prefix: string): Promise<Listing> {
@@ -186,6 +210,7 @@ export function createLocalBlobStore(rootDirectory: string): BlobStore {
     delete: del,
     deletePrefix,
     list,
+    removeAbandonedWrites,
     describe: () => `local:${rootDir}`,
     ping: async () => {
       await mkdir(rootDir, { recursive: true });

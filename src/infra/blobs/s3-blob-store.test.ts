@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
+import { CreateMultipartUploadCommand, S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
 import { startLocalS3, type LocalS3Server } from '../../../test/helpers/s3.js';
 import { AppError } from '../../errors.js';
 import { runBlobStoreContract } from './blob-store.contract.js';
@@ -19,17 +20,44 @@ after(async () => {
 runBlobStoreContract(
   'S3 (s3rver)',
   async () => {
-    const store = createS3BlobStore(server.config(`t-${randomBytes(6).toString('hex')}`), {
+    const prefix = `t-${randomBytes(6).toString('hex')}`;
+    const store = createS3BlobStore(server.config(prefix), {
       partSizeBytes: 5 * 1024 * 1024,
       // Small pages and batches, so that a few dozen keys cross several of each.
       listPageSize: 10,
       deleteBatchSize: 20,
     });
+    const config = server.config(prefix);
+    const client = new S3Client({
+      region: config.region,
+      endpoint: config.endpoint,
+      forcePathStyle: true,
+      credentials: { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey },
+    });
     return {
       store,
       // Tests run one at a time in this file, so any pending upload is the current test's.
       leftovers: async () => server.pendingUploads(),
-      close: async () => store.destroy(),
+      abandonPut: async (key, idleMs) => {
+        const Key = `${prefix}/${key}`;
+        const { UploadId } = await client.send(
+          new CreateMultipartUploadCommand({ Bucket: config.bucket, Key }),
+        );
+        await client.send(
+          new UploadPartCommand({
+            Bucket: config.bucket,
+            Key,
+            UploadId,
+            PartNumber: 1,
+            Body: 'half a value',
+          }),
+        );
+        server.ageUpload(UploadId!, idleMs);
+      },
+      close: async () => {
+        store.destroy();
+        client.destroy();
+      },
     };
   },
   {
@@ -88,6 +116,38 @@ describe('S3 blob store specifics', () => {
       assert.ok(sentBytes < 64 * 1024 * 1024, 'the put stopped reading at the first S3 error');
     } finally {
       store.destroy();
+    }
+  });
+
+  it('keeps a multipart upload started long ago that is still receiving parts', async () => {
+    const config = server.config('slow-put/');
+    const store = createS3BlobStore(config);
+    const client = new S3Client({
+      region: config.region,
+      endpoint: config.endpoint,
+      forcePathStyle: true,
+      credentials: { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey },
+    });
+    try {
+      const Key = 'slow-put/big';
+      const { UploadId } = await client.send(
+        new CreateMultipartUploadCommand({ Bucket: config.bucket, Key }),
+      );
+      const part = (PartNumber: number) =>
+        client.send(
+          new UploadPartCommand({ Bucket: config.bucket, Key, UploadId, PartNumber, Body: 'part' }),
+        );
+      await part(1);
+      server.ageUpload(UploadId!, 2 * 3600_000);
+      await part(2);
+      const hourAgo = () => new Date(Date.now() - 3600_000);
+      assert.equal(await store.removeAbandonedWrites(hourAgo()), 0);
+      server.ageUpload(UploadId!, 2 * 3600_000);
+      assert.equal(await store.removeAbandonedWrites(hourAgo()), 1);
+      assert.deepEqual(server.pendingUploads(), []);
+    } finally {
+      store.destroy();
+      client.destroy();
     }
   });
 

@@ -12,6 +12,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { S3Config } from '../../config.js';
+import { removeAbandonedUploads } from './s3-abandoned-uploads.js';
 import { AppError } from '../../errors.js';
 import {
   assertValidKey,
@@ -234,6 +235,9 @@ export function createS3BlobStore(config: S3Config, options: S3BlobStoreOptions 
     return keys.length;
   }
 
+  const removeAbandonedWrites = (idleSince: Date) =>
+    removeAbandonedUploads({ client, bucket, prefix: root, send }, idleSince);
+
   async function ping(): Promise<void> {
     try {
       await client.send(new HeadBucketCommand({ Bucket: bucket }));
@@ -263,6 +267,7 @@ export function createS3BlobStore(config: S3Config, options: S3BlobStoreOptions 
     delete: del,
     deletePrefix,
     list,
+    removeAbandonedWrites,
     describe: () => `s3://${bucket}/${root}`,
     ping,
     destroy: () => client.destroy(),
@@ -292,7 +297,8 @@ function at(config: S3Config): string {
   return config.endpoint === '' ? '' : ` at ${config.endpoint}`;
 }
 
-async function send<T>(op: string, call: () => Promise<T>): Promise<T> {
+/** Runs one S3 call, turning its failure into an AppError. */
+export async function send<T>(op: string, call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (e) {
