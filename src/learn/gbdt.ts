@@ -93,7 +93,6 @@ export function fitGbdt(design: Design, target: Target, p: GbdtParams, opts: Fit
   const { rows, bins } = ws;
   bins.set(binned.bins);
   const gh = Array.from({ length: K }, (_, k) => ws.gh.subarray(2 * k * n, 2 * (k + 1) * n));
-  const tmp = new Uint32Array(n);
   const sample = new Uint32Array(n);
   const nValueBins = Int32Array.from(mapper.upper, (u) => u.length + 1);
   const grow: GrowParams = {
@@ -106,21 +105,16 @@ export function fitGbdt(design: Design, target: Target, p: GbdtParams, opts: Fit
     learningRate: p.learning_rate,
   };
   const histPool: Float64Array[] = [];
-  const colBins = transpose(binned);
-  const goLeft = new Uint8Array(256);
+  transposeInto(binned, ws.colBins);
   const ctxs: GrowContext[] = gh.map((a, k) => ({
-    bins,
-    colBins,
-    nRows: n,
-    goLeft,
     nFeatures: F,
     nValueBins,
     rows,
-    tmp,
     gh: a,
     buildHist: ws.forClass(k),
     newHist: ws.newHist,
     histPool,
+    partition: ws.partition,
   }));
   const nColSample = Math.max(1, Math.round(p.colsample * F));
   let iteration = trees.length / K;
@@ -217,14 +211,12 @@ function flatten(t: GrownTree, upper: Float64Array[], output: number): FlatTree 
 }
 
 /** Feature-major copy of row-major bin codes. */
-function transpose(m: BinnedMatrix): Uint8Array {
+function transposeInto(m: BinnedMatrix, out: Uint8Array): void {
   const { bins, nRows: n, nFeatures: nf } = m;
-  const out = new Uint8Array(bins.length);
   for (let f = 0; f < nf; f++) {
     const o = f * n;
     for (let i = 0; i < n; i++) out[o + i] = bins[i * nf + f]!;
   }
-  return out;
 }
 
 function addLeafRanges(t: GrownTree, rows: Uint32Array, s: Float64Array, K: number, k: number): void {

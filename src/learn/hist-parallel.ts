@@ -1,7 +1,7 @@
 /**
  * Histogram workspace for GBDT training: the bin codes, row indices, gradients and histograms
- * live in one shared WebAssembly memory so the SIMD kernel (hist-wasm.ts) reads them directly
- * and an optional worker thread shares them.
+ * live in one shared WebAssembly memory so the kernels (hist-wasm.ts: histogram sums and row
+ * partitioning) read them directly and an optional worker thread shares them.
  *
  * With a worker, a node with at least PARALLEL_MIN_ROWS rows is split by features: the main
  * thread sums the first half of the features, the worker the second half into a partner buffer
@@ -10,7 +10,8 @@
  * event loop), so training stays synchronous. The worker is plain JS evaluated from a string.
  */
 import { Worker } from 'node:worker_threads';
-import { histKernelModule, instantiateHistKernel, MAX_PAGES, wasm } from './hist-wasm.js';
+import { histKernelModule, instantiateKernels, MAX_PAGES, wasm } from './hist-wasm.js';
+import { MISSING_BIN } from './binning.js';
 import type { HistBuilder } from './hist-tree.js';
 
 export const PARALLEL_MIN_ROWS = 8192;
@@ -55,10 +56,17 @@ for (;;) {
 export interface HistWorkspace {
   /** Row-major nRows × nFeatures bin codes (fill before training). */
   bins: Uint8Array;
+  /** The same codes feature-major (nFeatures × nRows), read by partition (fill before training). */
+  colBins: Uint8Array;
   /** Row indices of the current tree's sample. */
   rows: Uint32Array;
   /** nClasses × nRows interleaved (gradient, hessian) pairs, class k at offset 2k·nRows. */
   gh: Float64Array;
+  /**
+   * Stable partition of rows[start..end) by "bin <= bin" on a feature (missing: defaultLeft);
+   * returns the first right-hand index.
+   */
+  partition(start: number, end: number, feature: number, bin: number, defaultLeft: boolean): number;
   /** A new (uninitialised) nFeatures × 512 histogram in the workspace memory. */
   newHist(): Float64Array;
   /** One histogram builder per class; hist must come from newHist. */
@@ -89,6 +97,9 @@ export function createHistWorkspace(
   const ghAt = alloc(nClasses * n * 16);
   const featsAt = alloc(Math.max(1, nf) * 4);
   const partnerAt = alloc(nf * FEATURE_BYTES);
+  const colBinsAt = alloc(n * nf);
+  const tmpAt = alloc(n * 4);
+  const lutAt = alloc(256);
   // Views are taken after the allocations above; later growth never detaches a shared buffer.
   const buf = mem.buffer;
   const bins = new Uint8Array(buf, binsAt, n * nf);
@@ -96,7 +107,10 @@ export function createHistWorkspace(
   const gh = new Float64Array(buf, ghAt, 2 * nClasses * n);
   const feats = new Int32Array(buf, featsAt, Math.max(1, nf));
   const partner = new Float64Array(buf, partnerAt, nf * 512);
-  const kernel = instantiateHistKernel(histKernelModule(), mem);
+  const colBins = new Uint8Array(buf, colBinsAt, n * nf);
+  const tmp = new Uint32Array(buf, tmpAt, n);
+  const lut = new Uint8Array(buf, lutAt, 256);
+  const { hist: kernel, partition: partitionKernel } = instantiateKernels(histKernelModule(), mem);
   const ctrl = new Int32Array(new SharedArrayBuffer(8 * 4));
   let worker: Worker | undefined;
   if (threads > 1) {
@@ -141,8 +155,16 @@ export function createHistWorkspace(
   };
   return {
     bins,
+    colBins,
     rows,
     gh,
+    partition: (start, end, feature, bin, defaultLeft) => {
+      for (let b = 0; b < MISSING_BIN; b++) lut[b] = b <= bin ? 1 : 0;
+      lut[MISSING_BIN] = defaultLeft ? 1 : 0;
+      const mid = partitionKernel(rowsAt, colBinsAt + feature * n, lutAt, tmpAt, start, end);
+      rows.set(tmp.subarray(0, end - mid), mid);
+      return mid;
+    },
     newHist: () => {
       const at = alloc(nf * FEATURE_BYTES);
       return new Float64Array(mem.buffer, at, nf * 512);

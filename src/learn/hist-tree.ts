@@ -25,16 +25,11 @@ export interface GrowParams {
 export type HistBuilder = (hist: Float64Array, start: number, end: number, feats: Int32Array) => void;
 
 export interface GrowContext {
-  bins: Uint8Array;
-  /** The same bin codes feature-major (nFeatures × nRows): a partition reads one feature's column. */
-  colBins: Uint8Array;
-  nRows: number;
   nFeatures: number;
   /** Value bins per feature (upper.length + 1). */
   nValueBins: Int32Array;
   /** Row indices of the tree's sample in [0, nSample); reordered so every leaf owns a range. */
   rows: Uint32Array;
-  tmp: Uint32Array;
   /** Interleaved (gradient, hessian) per row. */
   gh: Float64Array;
   buildHist: HistBuilder;
@@ -42,8 +37,8 @@ export interface GrowContext {
   newHist: () => Float64Array;
   /** Histograms free for reuse. */
   histPool: Float64Array[];
-  /** Scratch: 256 entries, 1 where a bin goes left under the split being applied. */
-  goLeft: Uint8Array;
+  /** Stable partition of rows[start..end) by a split; returns the first right-hand index. */
+  partition: (start: number, end: number, feature: number, bin: number, defaultLeft: boolean) => number;
 }
 
 export interface GrownTree {
@@ -125,7 +120,7 @@ export function growTree(ctx: GrowContext, nSample: number, feats: Int32Array, p
     let pick = 0;
     if (p.maxLeaves > 0) for (let i = 1; i < open.length; i++) if (open[i]!.gain > open[pick]!.gain) pick = i;
     const c = open.splice(pick, 1)[0]!;
-    const mid = partition(ctx, c);
+    const mid = ctx.partition(c.start, c.end, c.feature, c.bin, c.defaultLeft);
     const l = t.nNodes;
     t.nNodes += 2;
     t.feature[c.node] = c.feature;
@@ -257,29 +252,4 @@ function set(c: Candidate, f: number, b: number, dl: boolean, gl: number, hl: nu
   c.defaultLeft = dl;
   c.gl = gl;
   c.hl = hl;
-}
-
-/**
- * Stable partition of the candidate's rows by its split; returns the first right-hand index.
- * Branch-free (a split sends rows left or right unpredictably): every row is written to both
- * sides and only the cursor of its side advances.
- */
-function partition(ctx: GrowContext, c: Candidate): number {
-  const { colBins, nRows, rows, tmp } = ctx;
-  const lut = ctx.goLeft;
-  for (let b = 0; b < MISSING_BIN; b++) lut[b] = b <= c.bin ? 1 : 0;
-  lut[MISSING_BIN] = c.defaultLeft ? 1 : 0;
-  const col = c.feature * nRows;
-  let l = c.start;
-  let r = 0;
-  for (let i = c.start; i < c.end; i++) {
-    const row = rows[i]!;
-    const left = lut[colBins[col + row]!]!;
-    rows[l] = row;
-    tmp[r] = row;
-    l += left;
-    r += 1 - left;
-  }
-  rows.set(tmp.subarray(0, r), l);
-  return l;
 }

@@ -60,3 +60,31 @@ test('SIMD histogram kernel equals the scalar sums bit for bit, on one and two t
     }
   }
 });
+
+test('partition kernel is a stable split by bin with missing values sent the default way', () => {
+  const rng = createRng(9);
+  const n = 5000;
+  const nf = 3;
+  const ws = createHistWorkspace(n, nf, 1, 1);
+  for (let i = 0; i < ws.colBins.length; i++) ws.colBins[i] = rng.next() < 0.1 ? 255 : rng.int(40);
+  for (const [feature, bin, defaultLeft] of [
+    [0, 10, false],
+    [2, 0, true],
+    [1, 254, false],
+  ] as const) {
+    for (let i = 0; i < n; i++) ws.rows[i] = (i * 2731) % n;
+    const before = Array.from(ws.rows);
+    const [start, end] = [100, 4321];
+    const goesLeft = (row: number): boolean => {
+      const b = ws.colBins[feature * n + row]!;
+      return b === 255 ? defaultLeft : b <= bin;
+    };
+    const span = before.slice(start, end);
+    const want = [...span.filter(goesLeft), ...span.filter((r) => !goesLeft(r))];
+    const mid = ws.partition(start, end, feature, bin, defaultLeft);
+    assert.equal(mid, start + span.filter(goesLeft).length);
+    assert.deepEqual(Array.from(ws.rows.subarray(start, end)), want);
+    assert.deepEqual(Array.from(ws.rows.subarray(0, start)), before.slice(0, start));
+    assert.deepEqual(Array.from(ws.rows.subarray(end)), before.slice(end));
+  }
+});

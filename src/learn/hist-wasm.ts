@@ -1,13 +1,19 @@
 /**
- * The histogram kernel as a tiny WebAssembly module with 128-bit SIMD, about 2.3× faster than
- * the best plain-JS loop (no bounds checks, one f64x2 add per (gradient, hessian) pair). The
- * binary is assembled here from a handful of opcodes, so there is no .wasm file to ship or load.
+ * The GBDT inner loops as a tiny WebAssembly module. The histogram kernel uses 128-bit SIMD and is
+ * about 2.3× faster than the best plain-JS loop (no bounds checks, one f64x2 add per (gradient,
+ * hessian) pair). The binary is assembled here from a handful of opcodes, so there is no .wasm
+ * file to ship or load.
  *
  * Exported `hist(hist, bins, rows, gh, nf, start, end, feats, j0, j1)` (all i32 byte offsets into
  * the imported shared memory env.mem): for every row in rows[start..end) (u32), with (g, h) the
  * f64 pair at gh + 16·row, adds (g, h) to the pair at hist + 4096·f + 16·bins[row·nf + f] (u8)
  * for each f = feats[j], j in [j0, j1) (i32). Histograms must be zeroed by the caller. Per bin,
  * rows are added in order, so sums are bit-identical to the scalar loop.
+ *
+ * Exported `partition(rows, col, lut, tmp, start, end) → mid`: stable partition of rows[start..end)
+ * by lut[col[row]] (u8, 1 = left): left rows are compacted in place from start, right rows are
+ * written to tmp[0..end-mid) for the caller to copy to rows[mid..end). Branch-free: each row is
+ * written to both sides and only its side's cursor advances (splits are unpredictable branches).
  */
 
 const u32 = (n: number): number[] => {
@@ -41,11 +47,13 @@ const tee = (i: number): number[] => [0x22, i];
 const constI32 = (v: number): number[] => [0x41, ...i32(v)];
 const ADD = 0x6a;
 const MUL = 0x6c;
+const XOR = 0x73;
 const SHL = 0x74;
 const GE_U = 0x4f;
 const GT_U = 0x4b;
 const loadI32 = (offset: number): number[] => [0x28, 2, ...u32(offset)];
 const LOAD_U8 = [0x2d, 0, 0];
+const STORE_I32 = [0x36, 2, 0];
 const LOAD_V128 = [0xfd, 0x00, 4, 0];
 const STORE_V128 = [0xfd, 0x0b, 4, 0];
 const F64X2_ADD = [0xfd, ...u32(240)];
@@ -98,25 +106,65 @@ function kernelBody(): number[] {
   ];
 }
 
+function partitionBody(): number[] {
+  const [ROWS_, COL, LUT, TMP_, START_, END_, I, L, RIGHT, ROW, LEFT] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+  // prettier-ignore
+  return [
+    ...get(START_), ...tee(I), ...set(L),
+    ...BLOCK, ...LOOP,
+    ...get(I), ...get(END_), GE_U, ...brIf(1),
+    ...get(ROWS_), ...get(I), ...constI32(2), SHL, ADD, ...loadI32(0), ...set(ROW),
+    ...get(LUT), ...get(COL), ...get(ROW), ADD, ...LOAD_U8, ADD, ...LOAD_U8, ...set(LEFT),
+    ...get(ROWS_), ...get(L), ...constI32(2), SHL, ADD, ...get(ROW), ...STORE_I32,
+    ...get(TMP_), ...get(RIGHT), ...constI32(2), SHL, ADD, ...get(ROW), ...STORE_I32,
+    ...get(L), ...get(LEFT), ADD, ...set(L),
+    ...get(RIGHT), ...get(LEFT), ...constI32(1), XOR, ADD, ...set(RIGHT),
+    ...get(I), ...constI32(1), ADD, ...set(I),
+    ...br(0), END, END,
+    ...get(L),
+    END,
+  ];
+}
+
 /** Largest memory the kernel's module accepts: 65536 pages = 4 GiB. */
 export const MAX_PAGES = 65536;
 
 function moduleBytes(): Uint8Array {
-  const fn = [
+  const params = (k: number): number[] => vec(Array.from({ length: k }, () => [I32]));
+  const hist = [
     ...vec([
       [...u32(4), I32],
       [...u32(1), V128],
     ]),
     ...kernelBody(),
   ];
+  const part = [...vec([[...u32(5), I32]]), ...partitionBody()];
   return Uint8Array.from([
     ...[0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0],
-    ...section(1, vec([[0x60, ...vec(Array.from({ length: 10 }, () => [I32])), ...vec([])]])),
+    ...section(
+      1,
+      vec([
+        [0x60, ...params(10), ...vec([])],
+        [0x60, ...params(6), ...vec([[I32]])],
+      ]),
+    ),
     // Imported memory: shared (flag 3 = has maximum + shared), so a worker thread can use it too.
     ...section(2, vec([[...name('env'), ...name('mem'), 0x02, 0x03, ...u32(1), ...u32(MAX_PAGES)]])),
-    ...section(3, vec([u32(0)])),
-    ...section(7, vec([[...name('hist'), 0x00, 0]])),
-    ...section(10, vec([[...u32(fn.length), ...fn]])),
+    ...section(3, vec([u32(0), u32(1)])),
+    ...section(
+      7,
+      vec([
+        [...name('hist'), 0x00, 0],
+        [...name('partition'), 0x00, 1],
+      ]),
+    ),
+    ...section(
+      10,
+      vec([
+        [...u32(hist.length), ...hist],
+        [...u32(part.length), ...part],
+      ]),
+    ),
   ]);
 }
 
@@ -158,7 +206,20 @@ export type HistKernel = (
   j1: number,
 ) => void;
 
-/** Instantiates the kernel on a shared memory. */
-export function instantiateHistKernel(module: WasmModule, mem: WasmMemory): HistKernel {
-  return new wasm.Instance(module, { env: { mem } }).exports.hist as HistKernel;
+export type PartitionKernel = (
+  rows: number,
+  col: number,
+  lut: number,
+  tmp: number,
+  start: number,
+  end: number,
+) => number;
+
+/** Instantiates the kernels on a shared memory. */
+export function instantiateKernels(
+  module: WasmModule,
+  mem: WasmMemory,
+): { hist: HistKernel; partition: PartitionKernel } {
+  const { exports } = new wasm.Instance(module, { env: { mem } });
+  return { hist: exports.hist as HistKernel, partition: exports.partition as PartitionKernel };
 }
