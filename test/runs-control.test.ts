@@ -107,9 +107,16 @@ for (const dialect of dialectsUnderTest()) {
       await sleep(400);
       assert.equal((await t.services.runs.metrics(id, 'train_loss')).length, n, 'no iterations while paused');
       assert.ok(n < 400);
+      // The training state is saved at the pause (waitLog throws when the line never comes).
+      await waitLog(t, id, /^checkpoint saved at iteration \d+$/);
       await t.services.runs.resume(id);
       const run = await waitRun(t, id);
       assert.equal(run.state, 'succeeded', `${run.reason} ${run.message}`);
+      // Pausing stops the learner and continues it from the checkpoint: every iteration once.
+      assert.deepEqual(
+        (await t.services.runs.metrics(id, 'train_loss')).map((m) => m.step),
+        Array.from({ length: 400 }, (_, i) => i + 1),
+      );
     });
 
     test('timeout fails the run with reason timeout', async () => {

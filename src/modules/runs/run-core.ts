@@ -76,12 +76,14 @@ export function createRunCore(deps: RunsServiceDeps) {
     });
   }
 
-  async function datasetsRelease(r: RunRow) {
+  /** Frees what a run held once it ended: its dataset reference and any saved checkpoint. */
+  async function releaseEnded(r: RunRow) {
     if (r.dataset_version_id)
       await datasets.removeReference(r.dataset_version_id, { kind: 'run', id: r.id }).catch(() => undefined);
+    if (r.kind === 'builtin') await deps.blobs.delete(checkpointKey(r.id)).catch(() => undefined);
   }
 
-  return { repo, listeners, localControl, emit, row, transition, phase, enqueue, datasetsRelease };
+  return { repo, listeners, localControl, emit, row, transition, phase, enqueue, releaseEnded };
 }
 
 export type RunCore = ReturnType<typeof createRunCore>;

@@ -126,11 +126,11 @@ export async function runBuiltin(o: Ctx, a: Attempt): Promise<AttemptResult> {
   await phase(run.id, 'training', 'started');
   const resources = JSON.parse(run.resources) as Resources;
   let points: Array<{ name: string; value: number; step: number }> = [];
-  const flushPoints = () => {
+  const flushPoints = metricFlusher(o, run.id, 'builtin', () => {
     const batch = points;
     points = [];
-    return batch.length ? o.runs.reportMetrics(run.id, batch, 'builtin').catch(() => 0) : Promise.resolve(0);
-  };
+    return batch;
+  });
   // Saves run one after another, each after the metrics it covers, so the stored state is the latest.
   let saving = Promise.resolve();
   const save = (cp: Checkpoint) => {
@@ -177,7 +177,6 @@ export async function runBuiltin(o: Ctx, a: Attempt): Promise<AttemptResult> {
   );
   await storeArtifact(o, run, 'model.myd', model);
   const id = await register(o, run, 'modelyard', [{ path: 'model.myd', content: model }], out.metrics);
-  await o.deps.blobs.delete(checkpointKey(run.id));
   return { result, outcome: { modelVersionId: id } };
 }
 
@@ -209,11 +208,11 @@ export async function runUserCode(o: Ctx, a: Attempt): Promise<AttemptResult> {
   }
   const resources = JSON.parse(run.resources) as Resources;
   let points: Array<{ name: string; value: number; step?: number }> = [];
-  const flushPoints = () => {
+  const flushPoints = metricFlusher(o, run.id, 'stdout', () => {
     const batch = points;
     points = [];
-    return batch.length ? o.runs.reportMetrics(run.id, batch, 'stdout').catch(() => 0) : Promise.resolve(0);
-  };
+    return batch;
+  });
   const timer = setInterval(() => void flushPoints(), 250);
   const execution = await o.executors.process.start({
     command: spec.command,
@@ -270,6 +269,24 @@ export async function runUserCode(o: Ctx, a: Attempt): Promise<AttemptResult> {
     clearInterval(timer);
     await execution.dispose();
   }
+}
+
+/**
+ * Stores buffered metric points; each call resolves once every earlier batch is stored too, so
+ * the final flush of an attempt waits for flushes the timer started.
+ */
+function metricFlusher(
+  o: Ctx,
+  runId: string,
+  source: string,
+  take: () => Array<{ name: string; value: number; step?: number }>,
+): () => Promise<unknown> {
+  let chain: Promise<unknown> = Promise.resolve();
+  return () => {
+    const batch = take();
+    if (batch.length) chain = chain.then(() => o.runs.reportMetrics(runId, batch, source).catch(() => 0));
+    return chain;
+  };
 }
 
 async function streamBytes(s: NodeJS.ReadableStream): Promise<Uint8Array> {

@@ -17,7 +17,7 @@ import type { RunState, RunView } from './runs.schemas.js';
 
 export function createRunLifecycle(deps: RunsServiceDeps, core: RunCore) {
   const { logger } = deps;
-  const { repo, row, transition, enqueue, datasetsRelease } = core;
+  const { repo, row, transition, enqueue, releaseEnded } = core;
   let poller: NodeJS.Timeout | undefined;
 
   async function control(id: string, action: ControlAction): Promise<RunView> {
@@ -29,7 +29,7 @@ export function createRunLifecycle(deps: RunsServiceDeps, core: RunCore) {
       });
       if (done) {
         await deps.queue.remove(r.queue, jobIdOf(id, r.attempt + 1)).catch(() => false);
-        await datasetsRelease(done);
+        await releaseEnded(done);
         return toRunView(done);
       }
       return control(id, action); // it started meanwhile
@@ -72,8 +72,7 @@ export function createRunLifecycle(deps: RunsServiceDeps, core: RunCore) {
       set: { ended_at: nowIso(), control: null },
     });
     if (!done) return control(r.id, action);
-    await deps.blobs.delete(checkpointKey(r.id)).catch(() => undefined);
-    await datasetsRelease(done);
+    await releaseEnded(done);
     return toRunView(done);
   }
 
@@ -106,7 +105,7 @@ export function createRunLifecycle(deps: RunsServiceDeps, core: RunCore) {
         message: 'the process executing the run ended',
         set: { ended_at: nowIso(), token_id: null },
       });
-      if (done) await datasetsRelease(done);
+      if (done) await releaseEnded(done);
     }
   }
 

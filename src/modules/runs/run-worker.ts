@@ -46,7 +46,7 @@ const LOOPBACK = /^(127\.|localhost$|::1$)/;
 /** Starts consumers on the given queues. */
 export function startRunWorker(o: RunWorkerOptions): RunWorker {
   const { runs, deps } = o;
-  const { repo, transition, orphan, localControl, datasetsRelease } = runs.internal;
+  const { repo, transition, orphan, localControl, releaseEnded } = runs.internal;
   const workerId = randomUUID();
   const log = deps.logger.child({ worker: workerId });
 
@@ -194,7 +194,7 @@ export function startRunWorker(o: RunWorkerOptions): RunWorker {
         reason: 'completed',
         set: { ...ended, model_version_id: outcome.modelVersionId },
       });
-      if (done) await datasetsRelease(done);
+      if (done) await releaseEnded(done);
     } else if (cancelRequested) {
       addLog('system', 'cancelled');
       await flush();
@@ -202,7 +202,7 @@ export function startRunWorker(o: RunWorkerOptions): RunWorker {
         reason: 'cancelled_by_user',
         set: ended,
       });
-      if (done) await datasetsRelease(done);
+      if (done) await releaseEnded(done);
     } else {
       failure ??= describeFailure(result!);
       addLog('system', `failed: ${failure.reason}: ${failure.message}`);
@@ -221,7 +221,7 @@ export function startRunWorker(o: RunWorkerOptions): RunWorker {
           message: failure.message,
           set: ended,
         });
-        if (done) await datasetsRelease(done);
+        if (done) await releaseEnded(done);
       }
     }
     clearInterval(flushTimer);

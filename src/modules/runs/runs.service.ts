@@ -99,7 +99,7 @@ export function createRunsService(deps: RunsServiceDeps) {
       phase: core.phase,
       enqueue: core.enqueue,
       orphan: lifecycle.orphan,
-      datasetsRelease: core.datasetsRelease,
+      releaseEnded: core.releaseEnded,
       localControl: core.localControl,
       writerId: WRITER_ID,
     },
