@@ -91,6 +91,20 @@ for (const dialect of dialectsUnderTest()) {
       assert.equal(del.statusCode, 200, del.body);
       assert.equal((await t.app.inject({ url: `${API}/j1/results` })).statusCode, 404);
     });
+
+    test('a large file (200,000 rows) is scored whole', async () => {
+      const rows = ['a,b'];
+      for (let i = 0; i < 200_000; i++) rows.push(`${i % 7},${i % 11}`);
+      const r = await t.app.inject({
+        method: 'POST',
+        url: API,
+        ...form({ name: 'big', model: 'lin/1' }, [['rows', 'big.csv', `${rows.join('\n')}\n`]]),
+      });
+      assert.equal(r.statusCode, 201, r.body);
+      const j = await ended('big');
+      assert.equal(j.state, 'succeeded', JSON.stringify(j));
+      assert.equal(j.samples, 200_000);
+    });
   });
 }
 

@@ -171,7 +171,15 @@ export function createPredictJobsService(deps: PredictJobsDeps) {
         if ((await repo.byId(id))?.state !== 'running') return; // stopped meanwhile
         const table = parseCsvTable(await deps.blobs.getBuffer(input.blobKey));
         const out = await pool.score(table);
-        samples.push(...samplesOf(input.fileName, pool.targetType, out.scores, out.labels, row.threshold));
+        // One push per sample: spreading a large file's rows as arguments overflows the stack.
+        for (const sample of samplesOf(
+          input.fileName,
+          pool.targetType,
+          out.scores,
+          out.labels,
+          row.threshold,
+        ))
+          samples.push(sample);
       }
       const result: PredictJobResult = { model: pool.label, targetType: pool.targetType, samples };
       const resultKey = `predict-jobs/${id}/result.json`;
