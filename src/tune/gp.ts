@@ -8,6 +8,7 @@ import type { GpTrainSet, Theta } from './gp-model.js';
 import { logNormCdf, normLogPdf } from './math.js';
 import { minimizeBox } from './optimize.js';
 import { sampleRandomParams } from './random.js';
+import { warpLosses } from './warp.js';
 import { fromInternal, fromUnit, toInternal, toUnit } from './space.js';
 import type { Dim, Params } from './space.js';
 import type { Sampler, TrialRecord } from './sampler.js';
@@ -207,11 +208,9 @@ export function createGpSampler(options: GpOptions = {}): Sampler {
       rows.forEach((t, i) => X.set(encode(dims, t.params), i * d));
       const cat = Uint8Array.from(dims, (dm) => (dm.categorical ? 1 : 0));
       const nd = done.length;
-      // Standardise the losses; the fit and the acquisition work on this scale.
+      // Warp and standardise the losses; the fit and the acquisition work on this scale.
       const raw = done.map((t) => lossOf(t, ctx.direction));
-      const m = raw.reduce((a, b) => a + b, 0) / nd;
-      const sdY = Math.sqrt(raw.reduce((a, b) => a + (b - m) ** 2, 0) / nd) || 1;
-      const y = Float64Array.from(raw, (v) => (v - m) / sdY);
+      const { y } = warpLosses(raw);
       const doneSet: GpTrainSet = { n: nd, d, X: X.subarray(0, nd * d), cat };
 
       // Refit every trial while data is scarce, then geometrically (every +20%) with a warm start.
@@ -220,18 +219,17 @@ export function createGpSampler(options: GpOptions = {}): Sampler {
         theta = fitTheta(doneSet, y, theta, noiseless, nd <= 40 ? 60 : 25);
         state = { theta: Array.from(theta), fitN: nd };
       }
-      const K = kernelMatrix({ n, d, X, cat }, theta);
       let L = new Float64Array(n * n);
       // Factor the completed block first (pending rows are fantasies appended below).
       const Kd = kernelMatrix(doneSet, theta);
       let ok = choleskyRows(Kd, L, nd, 0);
-      if (!ok) {
-        theta[d + 1] = Math.log(Math.exp(theta[d + 1]!) + 1e-4);
-        const Kj = kernelMatrix(doneSet, theta);
+      // Clustered points can make K numerically singular at a tiny jitter: raise it tenfold until it factors.
+      for (let jitter = 1e-8; !ok && jitter <= 1e-4; jitter *= 10) {
+        theta[d + 1] = Math.log(Math.exp(theta[d + 1]!) + jitter);
         L = new Float64Array(n * n);
-        ok = choleskyRows(Kj, L, nd, 0);
-        if (!ok) return { params: sampleRandomParams(ctx) };
+        ok = choleskyRows(kernelMatrix(doneSet, theta), L, nd, 0);
       }
+      if (!ok) return { params: sampleRandomParams(ctx) };
       const alpha = Float64Array.from(y);
       forwardSolve(L, nd, alpha);
       backSolve(L, nd, alpha);
@@ -244,7 +242,7 @@ export function createGpSampler(options: GpOptions = {}): Sampler {
         for (let i = nd; i < n; i++) yAll[i] = post.predict(X.subarray(i * d, (i + 1) * d))[0];
         const Lall = new Float64Array(n * n);
         for (let i = 0; i < nd; i++) for (let j = 0; j <= i; j++) Lall[i * n + j] = L[i * nd + j]!;
-        if (choleskyRows(K, Lall, n, nd)) {
+        if (choleskyRows(kernelMatrix({ n, d, X, cat }, theta), Lall, n, nd)) {
           const a2 = Float64Array.from(yAll);
           forwardSolve(Lall, n, a2);
           backSolve(Lall, n, a2);
