@@ -95,15 +95,9 @@ describe('runs survive kill -9 of the server', { concurrency: 2 }, () => {
         pausedStore = await freshStore(dialect);
         let server = await startServer(pausedStore);
         const N = 300;
-        let id = '';
-        let checkpointAt = 0;
-        try {
-          await api(server.url, '/api/v1/datasets?name=bc&target=target&seed=1', {
-            method: 'POST',
-            headers: { 'content-type': 'text/csv' },
-            body: readFileSync(join(ROOT, 'test/fixtures/datasets/breast_cancer.csv')),
-          });
-          const run = await api(server.url, '/api/v1/runs', {
+        /** Submits a long GBDT run, pauses it once it iterates, and waits for its saved checkpoint. */
+        const startPaused = async (url: string) => {
+          const run = await api(url, '/api/v1/runs', {
             method: 'POST',
             headers: { 'content-type': 'application/json' },
             body: JSON.stringify({
@@ -112,25 +106,37 @@ describe('runs survive kill -9 of the server', { concurrency: 2 }, () => {
               params: { n_estimators: N, max_depth: 2, learning_rate: 0.01 },
             }),
           });
-          id = run.id as string;
-          await waitState(server.url, id, (r) => r.state === 'running');
+          const runId = run.id as string;
+          await waitState(url, runId, (r) => r.state === 'running');
           for (let i = 0; i < 600; i++) {
             if (
-              ((await api(server.url, `/api/v1/runs/${id}/metrics?name=train_loss`)) as unknown as Json[])
-                .length
+              ((await api(url, `/api/v1/runs/${runId}/metrics?name=train_loss`)) as unknown as Json[]).length
             )
               break;
             await sleep(25);
           }
-          await api(server.url, `/api/v1/runs/${id}/pause`, { method: 'POST' });
-          await waitState(server.url, id, (r) => r.state === 'paused');
-          for (let i = 0; i < 600 && !checkpointAt; i++) {
-            const lines = (await api(server.url, `/api/v1/runs/${id}/logs`)).lines as Json[];
+          await api(url, `/api/v1/runs/${runId}/pause`, { method: 'POST' });
+          await waitState(url, runId, (r) => r.state === 'paused');
+          for (let i = 0; i < 600; i++) {
+            const lines = (await api(url, `/api/v1/runs/${runId}/logs`)).lines as Json[];
             const saved = lines.find((l) => /^checkpoint saved at iteration \d+$/.test(l.text));
-            if (saved) checkpointAt = Number(/\d+$/.exec(saved.text)![0]);
-            else await sleep(50);
+            if (saved) return { runId, at: Number(/\d+$/.exec(saved.text)![0]) };
+            await sleep(50);
           }
+          throw new Error(`run ${runId} saved no checkpoint`);
+        };
+        let id = '';
+        let checkpointAt = 0;
+        let other = '';
+        try {
+          await api(server.url, '/api/v1/datasets?name=bc&target=target&seed=1', {
+            method: 'POST',
+            headers: { 'content-type': 'text/csv' },
+            body: readFileSync(join(ROOT, 'test/fixtures/datasets/breast_cancer.csv')),
+          });
+          ({ runId: id, at: checkpointAt } = await startPaused(server.url));
           assert.ok(checkpointAt > 0 && checkpointAt < N, `checkpoint at ${checkpointAt}`);
+          other = (await startPaused(server.url)).runId;
         } finally {
           server.child.kill('SIGKILL');
           await new Promise((r) => server.child.once('exit', r));
@@ -142,6 +148,10 @@ describe('runs survive kill -9 of the server', { concurrency: 2 }, () => {
           const paused = await api(server.url, `/api/v1/runs/${id}`);
           assert.equal(paused.state, 'paused', 'a paused run stays paused over a restart');
           assert.equal(paused.reason, 'server_restarted');
+          // Cancelling a paused run no process holds ends it at once.
+          const cancelled = await api(server.url, `/api/v1/runs/${other}/cancel`, { method: 'POST' });
+          assert.equal(cancelled.state, 'cancelled');
+          assert.equal(cancelled.reason, 'cancelled_by_user');
           const before = (await api(
             server.url,
             `/api/v1/runs/${id}/metrics?name=train_loss`,
