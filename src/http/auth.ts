@@ -9,8 +9,11 @@ import {
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** Least role a caller needs. Default: viewer for GET/HEAD, editor otherwise. */
-    role?: Role;
+    /**
+     * Least role a caller needs, or a function of the (routed) request that picks it, for one
+     * route serving several operations. Default: viewer for GET/HEAD, editor otherwise.
+     */
+    role?: Role | ((request: FastifyRequest) => Role);
     /** No authentication at all (health probes, docs). */
     public?: boolean;
   }
@@ -52,7 +55,8 @@ export function installAuth(
     const cfg = request.routeOptions.config;
     if (cfg?.public) return;
     const need: Role =
-      cfg?.role ?? (request.method === 'GET' || request.method === 'HEAD' ? 'viewer' : 'editor');
+      (typeof cfg?.role === 'function' ? cfg.role(request) : cfg?.role) ??
+      (request.method === 'GET' || request.method === 'HEAD' ? 'viewer' : 'editor');
     const secret = tokenFromRequest(request);
     let principal: Principal | null = null;
     if (secret) {
