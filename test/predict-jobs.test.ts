@@ -104,6 +104,13 @@ for (const dialect of dialectsUnderTest()) {
       const j = await ended('big');
       assert.equal(j.state, 'succeeded', JSON.stringify(j));
       assert.equal(j.samples, 200_000);
+      const page = (await t.app.inject({ url: `${API}/big/results?offset=199998&limit=5` })).json();
+      assert.equal(page.total, 200_000);
+      assert.deepEqual(
+        page.samples.map((x: { sampleId: string }) => x.sampleId),
+        ['big.csv#199998', 'big.csv#199999'],
+      );
+      assert.equal((await t.app.inject({ url: `${API}/big/results?limit=0` })).statusCode, 400);
     });
   });
 }

@@ -95,6 +95,13 @@ for (const dialect of dialectsUnderTest()) {
       for (const [got, want] of values.map((v, i) => [v, [6, 12, 3][i]!]))
         assert.ok(Math.abs(got! - want!) < 0.3, `${values.join()}`);
 
+      const page = (await app.inject({ url: `${INF}/p1/predicts?start=1&length=1` })).json();
+      assert.equal(page.total, 3);
+      assert.deepEqual(
+        page.results[0].regressionResults.map((x: { sampleId: string }) => x.sampleId),
+        ['first.csv#1'],
+      );
+
       const dup = await app.inject({ method: 'POST', url: `${INF}/startpredict`, ...f });
       assert.equal(dup.statusCode, 409, dup.body);
 

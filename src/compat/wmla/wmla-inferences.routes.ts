@@ -192,12 +192,20 @@ export const wmlaInferenceRoutes: CompatSurface = async (plain, { services, deps
     return { message: `prediction '${req.params.predictName}' deleted` };
   });
 
-  // Results in the shape of WMLA's inference answers (IaSTestResultParam.results).
+  // Results in the shape of WMLA's inference answers (IaSTestResultParam.results); start/length
+  // page the samples, as WMLA's other listings (dataset csvs) do.
+  const PageQuery = Type.Object({
+    start: Type.Optional(Type.Integer({ minimum: 0 })),
+    length: Type.Optional(Type.Integer({ minimum: 1 })),
+  });
   app.get(
     `${BASE}/inferences/:predictName/predicts`,
-    { schema: { tags, params: NameParams } },
+    { schema: { tags, params: NameParams, querystring: PageQuery } },
     async (req) => {
-      const { job, result } = await jobs.results(req.params.predictName);
+      const { job, result, total } = await jobs.results(req.params.predictName, {
+        offset: req.query.start,
+        limit: req.query.length,
+      });
       const classification = result ? ['binary', 'multiclass'].includes(result.targetType) : false;
       const samples = (result?.samples ?? []).map((s) => ({
         sampleId: s.sampleId,
@@ -211,6 +219,7 @@ export const wmlaInferenceRoutes: CompatSurface = async (plain, { services, deps
         state: STATE[job.state],
         reason: job.error ?? '',
         model: result?.model ?? '',
+        total,
         results: result
           ? [
               classification

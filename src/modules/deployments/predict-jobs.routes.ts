@@ -107,24 +107,30 @@ export const predictJobsRoutes: FastifyPluginAsyncTypebox<{ services: Services }
     {
       schema: {
         tags,
-        summary: 'Per-row predictions (empty until the job succeeded)',
+        summary: 'Per-row predictions (empty until the job succeeded); offset/limit page them',
         params: NameParams,
+        querystring: Type.Object({
+          offset: Type.Optional(Type.Integer({ minimum: 0 })),
+          limit: Type.Optional(Type.Integer({ minimum: 1 })),
+        }),
         response: {
           200: Type.Object({
             job: JobView,
             model: Type.Union([Type.String(), Type.Null()]),
             targetType: Type.Union([Type.String(), Type.Null()]),
+            total: Type.Integer({ description: 'Samples in all pages' }),
             samples: Type.Array(Sample),
           }),
         },
       },
     },
     async (req) => {
-      const { job, result } = await jobs.results(req.params.name);
+      const { job, result, total } = await jobs.results(req.params.name, req.query);
       return {
         job,
         model: result?.model ?? null,
         targetType: result?.targetType ?? null,
+        total,
         samples: result?.samples ?? [],
       };
     },

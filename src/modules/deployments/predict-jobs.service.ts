@@ -201,12 +201,32 @@ export function createPredictJobsService(deps: PredictJobsDeps) {
     }
   }
 
-  async function results(name: string): Promise<{ job: PredictJobView; result: PredictJobResult | null }> {
+  /**
+   * A job with its result (null until it succeeded); `offset`/`limit` page the samples, `total`
+   * counts them all.
+   */
+  async function results(
+    name: string,
+    page: { offset?: number; limit?: number } = {},
+  ): Promise<{ job: PredictJobView; result: PredictJobResult | null; total: number }> {
     const r = await mustGet(name);
-    const result = r.result_key
-      ? (JSON.parse((await deps.blobs.getBuffer(r.result_key)).toString('utf8')) as PredictJobResult)
-      : null;
-    return { job: view(r), result };
+    const offset = page.offset ?? 0;
+    if (!Number.isInteger(offset) || offset < 0)
+      throw invalid(`offset must be an integer ≥ 0 (got ${offset})`, {
+        errors: [{ field: 'offset', message: 'must be an integer ≥ 0' }],
+      });
+    if (page.limit !== undefined && !(Number.isInteger(page.limit) && page.limit >= 1))
+      throw invalid(`limit must be an integer ≥ 1 (got ${page.limit})`, {
+        errors: [{ field: 'limit', message: 'must be an integer ≥ 1' }],
+      });
+    if (!r.result_key) return { job: view(r), result: null, total: 0 };
+    const all = JSON.parse((await deps.blobs.getBuffer(r.result_key)).toString('utf8')) as PredictJobResult;
+    const end = page.limit === undefined ? undefined : offset + page.limit;
+    return {
+      job: view(r),
+      result: { ...all, samples: all.samples.slice(offset, end) },
+      total: all.samples.length,
+    };
   }
 
   async function stop(name: string): Promise<PredictJobView> {
