@@ -82,6 +82,21 @@ for (const dialect of dialectsUnderTest()) {
       );
     });
 
+    test('a move made by another process (straight in the database) is caught by the poll', async () => {
+      await t.deps.db
+        .updateTable('model_aliases')
+        .set({ version_id: v1 })
+        .where('alias', '=', 'production')
+        .execute();
+      // Nothing was announced in this process: still the old version until the poll runs.
+      assert.equal((await predict('web')).headers['x-modelyard-model'], 'lin/2');
+      assert.deepEqual(await t.services.deployments.syncAliases(), ['web']);
+      assert.equal((await predict('web')).headers['x-modelyard-model'], 'lin/1');
+      await t.services.registry.setAlias(v2, 'production');
+      await t.services.deployments.aliasesSettled();
+      assert.equal((await predict('web')).headers['x-modelyard-model'], 'lin/2');
+    });
+
     test('X-Drum-Version is the package version', async () => {
       const r = await predict('web');
       assert.equal(r.headers['x-drum-version'], PACKAGE_VERSION);
