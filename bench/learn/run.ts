@@ -60,6 +60,11 @@ function generateCsv(path: string): void {
   writeFileSync(path, lines.join('\n') + '\n');
 }
 
+function cpuSeconds(c0: NodeJS.CpuUsage): number {
+  const c = process.cpuUsage(c0);
+  return (c.user + c.system) / 1e6;
+}
+
 function seconds(t0: number): number {
   return (performance.now() - t0) / 1000;
 }
@@ -81,8 +86,10 @@ function main(): void {
   const yTest = (getColumn(testFrame, 'target') as { values: Float64Array }).values;
 
   t0 = performance.now();
+  let c0 = process.cpuUsage();
   const { model } = train('gbdt', trainFrame, 'target', PARAMS);
   const trainS = seconds(t0);
+  const trainCpuS = cpuSeconds(c0);
   t0 = performance.now();
   const pred = predict(model, testFrame);
   const predictS = seconds(t0);
@@ -93,11 +100,16 @@ function main(): void {
   const rowUs = row.wallUs;
   // Same model with one thread, to show what the histogram worker thread buys (models are identical).
   t0 = performance.now();
+  c0 = process.cpuUsage();
   train('gbdt', trainFrame, 'target', { ...PARAMS, n_threads: 1 });
   const trainS1 = seconds(t0);
+  const trainCpuS1 = cpuSeconds(c0);
   const ours = {
     train_s: trainS,
     train_s_1thread: trainS1,
+    // CPU time of all threads (process.cpuUsage), as the references report it.
+    train_cpu_s: trainCpuS,
+    train_cpu_s_1thread: trainCpuS1,
     predict_s: predictS,
     auc,
     predict_row_us: rowUs,
@@ -107,9 +119,10 @@ function main(): void {
   };
 
   const python = resolvePython(['sklearn', 'xgboost']);
-  type Ref = { train_s: number; predict_s: number; auc: number } | null;
+  type Ref = { train_s: number; train_cpu_s?: number; predict_s: number; auc: number } | null;
   let refs: {
     xgboost: Ref;
+    xgboost_1thread?: Ref;
     sklearn: Ref;
     versions?: Record<string, string>;
     errors?: Record<string, string>;
@@ -128,10 +141,14 @@ function main(): void {
     protocol: { rows: N_ROWS, features: N_FEATURES, train_rows: N_TRAIN, params: PARAMS },
     ours,
     xgboost: refs.xgboost,
+    xgboost_1thread: refs.xgboost_1thread ?? null,
     sklearn: refs.sklearn,
     ratios: {
       train_vs_xgboost: ratio(trainS, refs.xgboost?.train_s),
       train_vs_sklearn: ratio(trainS, refs.sklearn?.train_s),
+      train_cpu_vs_xgboost: ratio(trainCpuS, refs.xgboost?.train_cpu_s),
+      train_1thread_vs_xgboost_1thread: ratio(trainS1, refs.xgboost_1thread?.train_s),
+      train_cpu_1thread_vs_xgboost_1thread: ratio(trainCpuS1, refs.xgboost_1thread?.train_cpu_s),
       predict_vs_xgboost: ratio(predictS, refs.xgboost?.predict_s),
       auc_minus_xgboost: refs.xgboost ? auc - refs.xgboost.auc : null,
     },
@@ -155,7 +172,13 @@ function main(): void {
   console.log(
     `\nCSV parse (ours): ${parseS.toFixed(2)} s; single-row predict: ${rowUs.toFixed(2)} µs (CPU ${row.cpuUs.toFixed(2)} µs)`,
   );
-  console.log(`ours with 1 thread: ${trainS1.toFixed(3)} s (2 threads: ${trainS.toFixed(3)} s)\n`);
+  console.log(`ours with 1 thread: ${trainS1.toFixed(3)} s (2 threads: ${trainS.toFixed(3)} s)`);
+  const x1 = refs.xgboost_1thread;
+  console.log(
+    `train CPU s — ours ${f(trainCpuS)} vs xgboost ${f(refs.xgboost?.train_cpu_s)}; ` +
+      `1 thread: ours ${f(trainS1)} wall / ${f(trainCpuS1)} CPU vs xgboost n_jobs=1 ` +
+      `${f(x1?.train_s)} / ${f(x1?.train_cpu_s)} (ratio ${f(x1 ? trainS1 / x1.train_s : null, 2)})\n`,
+  );
   console.log('| system | train_s | predict_s | AUC | train ratio (ours/x) |');
   console.log('|---|---|---|---|---|');
   console.log(`| ours (modelyard gbdt) | ${f(trainS)} | ${f(predictS)} | ${f(auc, 4)} | 1.00 |`);
