@@ -28,12 +28,13 @@ const END = 3;
 const CLASS = 4;
 const J0 = 5;
 const J1 = 6;
-const EXIT = 7;
+const ALL = 7;
+const EXIT = 8;
 
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
 const { ctrl, module, mem, binsAt, rowsAt, ghAt, partnerAt, featsAt, nf, n } = workerData;
-const hist = new WebAssembly.Instance(module, { env: { mem } }).exports.hist;
+const { hist, histAll } = new WebAssembly.Instance(module, { env: { mem } }).exports;
 const f64 = new Float64Array(mem.buffer);
 const feats = new Int32Array(mem.buffer, featsAt, nf);
 let seen = 0;
@@ -47,7 +48,9 @@ for (;;) {
     const o = (partnerAt >> 3) + (feats[j] << 9);
     f64.fill(0, o, o + 512);
   }
-  hist(partnerAt, binsAt, rowsAt, ghAt + ctrl[${CLASS}] * 16 * n, nf, ctrl[${START}], ctrl[${END}], featsAt, j0, j1);
+  const gh = ghAt + ctrl[${CLASS}] * 16 * n;
+  if (ctrl[${ALL}] === 1) histAll(partnerAt, binsAt, rowsAt, gh, nf, ctrl[${START}], ctrl[${END}], j0, j1);
+  else hist(partnerAt, binsAt, rowsAt, gh, nf, ctrl[${START}], ctrl[${END}], featsAt, j0, j1);
   Atomics.store(ctrl, ${DONE}, seen);
   Atomics.notify(ctrl, ${DONE});
 }
@@ -110,7 +113,7 @@ export function createHistWorkspace(
   const colBins = new Uint8Array(buf, colBinsAt, n * nf);
   const tmp = new Uint32Array(buf, tmpAt, n);
   const lut = new Uint8Array(buf, lutAt, 256);
-  const { hist: kernel, partition: partitionKernel } = instantiateKernels(histKernelModule(), mem);
+  const { hist: kernel, histAll, partition: partitionKernel } = instantiateKernels(histKernelModule(), mem);
   const ctrl = new Int32Array(new SharedArrayBuffer(8 * 4));
   let worker: Worker | undefined;
   if (threads > 1) {
@@ -129,9 +132,15 @@ export function createHistWorkspace(
     return (hist, start, end, fs) => {
       const k = fs.length;
       feats.set(fs);
+      // Every feature (no column sampling): the kernel that needs no feature list.
+      const all = k === nf;
+      const sum = (at: number, j0: number, j1: number): void => {
+        if (all) histAll(at, binsAt, rowsAt, ghClass, nf, start, end, j0, j1);
+        else kernel(at, binsAt, rowsAt, ghClass, nf, start, end, featsAt, j0, j1);
+      };
       if (!worker || end - start < PARALLEL_MIN_ROWS) {
         zero(hist, 0, k);
-        kernel(hist.byteOffset, binsAt, rowsAt, ghClass, nf, start, end, featsAt, 0, k);
+        sum(hist.byteOffset, 0, k);
         return;
       }
       const half = k >>> 1;
@@ -140,11 +149,12 @@ export function createHistWorkspace(
       ctrl[CLASS] = cls;
       ctrl[J0] = half;
       ctrl[J1] = k;
+      ctrl[ALL] = all ? 1 : 0;
       seq++;
       Atomics.store(ctrl, SEQ, seq);
       Atomics.notify(ctrl, SEQ);
       zero(hist, 0, half);
-      kernel(hist.byteOffset, binsAt, rowsAt, ghClass, nf, start, end, featsAt, 0, half);
+      sum(hist.byteOffset, 0, half);
       let done: number;
       while ((done = Atomics.load(ctrl, DONE)) !== seq) Atomics.wait(ctrl, DONE, done);
       for (let j = half; j < k; j++) {

@@ -53,6 +53,9 @@ const GE_U = 0x4f;
 const GT_U = 0x4b;
 const loadI32 = (offset: number): number[] => [0x28, 2, ...u32(offset)];
 const LOAD_U8 = [0x2d, 0, 0];
+const loadU8 = (offset: number): number[] => [0x2d, 0, ...u32(offset)];
+const loadV128 = (offset: number): number[] => [0xfd, 0x00, 4, ...u32(offset)];
+const storeV128 = (offset: number): number[] => [0xfd, 0x0b, 4, ...u32(offset)];
 const STORE_I32 = [0x36, 2, 0];
 const LOAD_V128 = [0xfd, 0x00, 4, 0];
 const STORE_V128 = [0xfd, 0x0b, 4, 0];
@@ -106,6 +109,49 @@ function kernelBody(): number[] {
   ];
 }
 
+/**
+ * `histAll(hist, bins, rows, gh, nf, start, end, j0, j1)`: the histogram kernel for features
+ * j0..j1-1 themselves (no feats list), walking pointers with constant offsets: fewer instructions
+ * per feature than the general kernel.
+ */
+function histAllBody(): number[] {
+  const [HIST_, BINS_, ROWS_, GH_, NF_, START_, END_, J0_, J1_] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const [R_, BP, HP, J_, ADDR, GH2] = [9, 10, 11, 12, 13, 14];
+  // hist pair at hp + 4096·k + 16·bins[bp + k] += (g, h)
+  const step = (k: number): number[] => [
+    ...get(BP), ...loadU8(k), ...constI32(4), SHL, ...get(HP), ADD, ...tee(ADDR),
+    ...get(ADDR), ...loadV128(4096 * k), ...get(GH2), ...F64X2_ADD, ...storeV128(4096 * k),
+  ]; // prettier-ignore
+  // prettier-ignore
+  return [
+    ...get(START_), ...set(R_),
+    ...BLOCK, ...LOOP,
+    ...get(R_), ...get(END_), GE_U, ...brIf(1),
+    ...get(ROWS_), ...get(R_), ...constI32(2), SHL, ADD, ...loadI32(0), ...tee(ADDR),
+    ...constI32(4), SHL, ...get(GH_), ADD, ...LOAD_V128, ...set(GH2),
+    ...get(BINS_), ...get(ADDR), ...get(NF_), MUL, ADD, ...get(J0_), ADD, ...set(BP),
+    ...get(HIST_), ...get(J0_), ...constI32(12), SHL, ADD, ...set(HP),
+    ...get(J0_), ...set(J_),
+    ...BLOCK, ...LOOP,
+    ...get(J_), ...constI32(4), ADD, ...get(J1_), GT_U, ...brIf(1),
+    ...step(0), ...step(1), ...step(2), ...step(3),
+    ...get(BP), ...constI32(4), ADD, ...set(BP),
+    ...get(HP), ...constI32(4 * 4096), ADD, ...set(HP),
+    ...get(J_), ...constI32(4), ADD, ...set(J_),
+    ...br(0), END, END,
+    ...BLOCK, ...LOOP,
+    ...get(J_), ...get(J1_), GE_U, ...brIf(1),
+    ...step(0),
+    ...get(BP), ...constI32(1), ADD, ...set(BP),
+    ...get(HP), ...constI32(4096), ADD, ...set(HP),
+    ...get(J_), ...constI32(1), ADD, ...set(J_),
+    ...br(0), END, END,
+    ...get(R_), ...constI32(1), ADD, ...set(R_),
+    ...br(0), END, END,
+    END,
+  ];
+}
+
 function partitionBody(): number[] {
   const [ROWS_, COL, LUT, TMP_, START_, END_, I, L, RIGHT, ROW, LEFT] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
   // prettier-ignore
@@ -139,6 +185,13 @@ function moduleBytes(): Uint8Array {
     ...kernelBody(),
   ];
   const part = [...vec([[...u32(5), I32]]), ...partitionBody()];
+  const histAll = [
+    ...vec([
+      [...u32(5), I32],
+      [...u32(1), V128],
+    ]),
+    ...histAllBody(),
+  ];
   return Uint8Array.from([
     ...[0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0],
     ...section(
@@ -146,16 +199,18 @@ function moduleBytes(): Uint8Array {
       vec([
         [0x60, ...params(10), ...vec([])],
         [0x60, ...params(6), ...vec([[I32]])],
+        [0x60, ...params(9), ...vec([])],
       ]),
     ),
     // Imported memory: shared (flag 3 = has maximum + shared), so a worker thread can use it too.
     ...section(2, vec([[...name('env'), ...name('mem'), 0x02, 0x03, ...u32(1), ...u32(MAX_PAGES)]])),
-    ...section(3, vec([u32(0), u32(1)])),
+    ...section(3, vec([u32(0), u32(1), u32(2)])),
     ...section(
       7,
       vec([
         [...name('hist'), 0x00, 0],
         [...name('partition'), 0x00, 1],
+        [...name('histAll'), 0x00, 2],
       ]),
     ),
     ...section(
@@ -163,6 +218,7 @@ function moduleBytes(): Uint8Array {
       vec([
         [...u32(hist.length), ...hist],
         [...u32(part.length), ...part],
+        [...u32(histAll.length), ...histAll],
       ]),
     ),
   ]);
@@ -206,6 +262,18 @@ export type HistKernel = (
   j1: number,
 ) => void;
 
+export type HistAllKernel = (
+  hist: number,
+  bins: number,
+  rows: number,
+  gh: number,
+  nf: number,
+  start: number,
+  end: number,
+  j0: number,
+  j1: number,
+) => void;
+
 export type PartitionKernel = (
   rows: number,
   col: number,
@@ -219,7 +287,11 @@ export type PartitionKernel = (
 export function instantiateKernels(
   module: WasmModule,
   mem: WasmMemory,
-): { hist: HistKernel; partition: PartitionKernel } {
+): { hist: HistKernel; histAll: HistAllKernel; partition: PartitionKernel } {
   const { exports } = new wasm.Instance(module, { env: { mem } });
-  return { hist: exports.hist as HistKernel, partition: exports.partition as PartitionKernel };
+  return {
+    hist: exports.hist as HistKernel,
+    histAll: exports.histAll as HistAllKernel,
+    partition: exports.partition as PartitionKernel,
+  };
 }
