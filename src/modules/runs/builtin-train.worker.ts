@@ -102,7 +102,7 @@ export function score(model: Model, frame: Frame, prefix: string): Record<string
 }
 
 /** Trains, stopping to hand out the state on pause / every checkpointEveryMs and continuing from it. */
-function trainResumable(input: BuiltinTrainInput, trainFrame: Frame, ctx: TaskContext): Model {
+export function trainResumable(input: BuiltinTrainInput, trainFrame: Frame, ctx: TaskContext): Model {
   const iterative = getLearner(input.learner).iterative;
   const everyMs = input.checkpointEveryMs ?? Infinity;
   let resumeFrom = input.resumeFrom;
