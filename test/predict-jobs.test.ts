@@ -29,10 +29,11 @@ function form(fields: Record<string, string>, files: Array<[field: string, name:
 for (const dialect of dialectsUnderTest()) {
   describe(`predict jobs API (${dialect})`, () => {
     let t: TestApp;
+    let v: string;
     before(async () => {
       t = await createTestApp(dialect);
       await t.app.ready();
-      const v = await registerLinear(t.services, 'lin', 2);
+      v = await registerLinear(t.services, 'lin', 2);
       await t.services.registry.setAlias(v, 'production');
     });
     after(() => t.close());
@@ -92,6 +93,34 @@ for (const dialect of dialectsUnderTest()) {
       assert.equal((await t.app.inject({ url: `${API}/j1/results` })).statusCode, 404);
     });
 
+    test('a job holds its model version until it ends: deleting the version is 409 meanwhile', async () => {
+      // Closed, the service keeps accepting jobs but runs none: the job stays queued.
+      await t.services.predictJobs.close();
+      try {
+        const r = await t.app.inject({
+          method: 'POST',
+          url: API,
+          ...form({ name: 'held', model: 'lin/1' }, [['rows', 'rows.csv', 'a,b\n1,1\n']]),
+        });
+        assert.equal(r.statusCode, 201, r.body);
+        assert.equal(r.json().state, 'queued');
+        assert.deepEqual(
+          (await t.services.registry.referrers(v)).filter((x) => x.kind === 'predict_job'),
+          [{ kind: 'predict_job', id: r.json().id }],
+        );
+        const del = await t.app.inject({ method: 'DELETE', url: `/api/v1/models/${v}` });
+        assert.equal(del.statusCode, 409, del.body);
+        const s = await t.app.inject({ method: 'POST', url: `${API}/held/stop` });
+        assert.equal(s.json().state, 'cancelled');
+        assert.deepEqual(
+          (await t.services.registry.referrers(v)).filter((x) => x.kind === 'predict_job'),
+          [],
+        );
+      } finally {
+        await t.services.predictJobs.resume();
+      }
+    });
+
     test('a large file (200,000 rows) is scored whole', async () => {
       const rows = ['a,b'];
       for (let i = 0; i < 200_000; i++) rows.push(`${i % 7},${i % 11}`);
@@ -104,6 +133,11 @@ for (const dialect of dialectsUnderTest()) {
       const j = await ended('big');
       assert.equal(j.state, 'succeeded', JSON.stringify(j));
       assert.equal(j.samples, 200_000);
+      // A job that ran to its end has released its version.
+      assert.deepEqual(
+        (await t.services.registry.referrers(v)).filter((x) => x.kind === 'predict_job'),
+        [],
+      );
       const page = (await t.app.inject({ url: `${API}/big/results?offset=199998&limit=5` })).json();
       assert.equal(page.total, 200_000);
       assert.deepEqual(

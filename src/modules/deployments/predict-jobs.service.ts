@@ -30,6 +30,8 @@ export type { PredictJobInputFile, SubmitPredictJob } from './predict-jobs-input
 export type PredictJobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 const ACTIVE: PredictJobState[] = ['queued', 'running'];
 const MAX_FILE_BYTES = 1024 ** 3;
+/** The `references` kind a job records on its model version while it may run. */
+const REFERRER_KIND = 'predict_job';
 
 export type PredictJobsDeps = Pick<Deps, 'db' | 'blobs' | 'logger'> & {
   config: { dataDir: string; uploadLimitBytes?: number };
@@ -130,8 +132,11 @@ export function createPredictJobsService(deps: PredictJobsDeps) {
         started_at: null,
         ended_at: null,
       });
+      // While the job may still run, its version cannot be deleted (409 model_in_use).
+      await deps.registry.addReference(v.id, { kind: REFERRER_KIND, id });
     } catch (e) {
-      // Nothing half-written: the uploaded inputs go with the refused job.
+      // Nothing half-written: the row and the uploaded inputs go with the refused job.
+      await repo.remove(id);
       await deps.blobs.deletePrefix(`predict-jobs/${id}/`);
       if (isUniqueViolation(e))
         throw conflict(`prediction '${name}' already exists`, { reason: 'predict_job_exists' });
@@ -139,6 +144,13 @@ export function createPredictJobsService(deps: PredictJobsDeps) {
     }
     schedule(id);
     return view((await repo.byId(id))!);
+  }
+
+  /** Frees the job's model version for deletion once the job can no longer run. */
+  async function release(r: PredictJobRow) {
+    await deps.registry
+      .removeReference(r.version_id, { kind: REFERRER_KIND, id: r.id })
+      .catch((e: unknown) => deps.logger.warn({ err: e, job: r.id }, 'model reference not released'));
   }
 
   function schedule(id: string) {
@@ -190,12 +202,14 @@ export function createPredictJobsService(deps: PredictJobsDeps) {
         samples: samples.length,
         ended_at: nowIso(),
       });
+      await release(row);
     } catch (e) {
       await repo.transition(id, ['running'], {
         state: 'failed',
         error: (e as Error).message,
         ended_at: nowIso(),
       });
+      await release(row);
     } finally {
       await pool?.drainAndClose(0);
     }
@@ -234,6 +248,7 @@ export function createPredictJobsService(deps: PredictJobsDeps) {
     const moved = await repo.transition(r.id, ACTIVE, { state: 'cancelled', ended_at: nowIso() });
     if (!moved)
       throw invalid(`prediction '${name}' has already ended (${r.state})`, { reason: 'predict_job_ended' });
+    await release(r);
     return view((await repo.byId(r.id))!);
   }
 
