@@ -15,6 +15,11 @@ export interface ParzenOptions {
   magicClip: boolean;
   /** Bandwidth rule for discrete numeric dimensions (continuous ones always use the neighbour rule). */
   discreteBandwidth: 'neighbour' | 'scott';
+  /**
+   * Continuous dimensions only: when > 0, the magic clip's count is this many (all finished and
+   * pending trials × clipFraction) instead of the mixture's own kernel count. See TpeOptions.
+   */
+  clipCount?: number;
 }
 
 export interface Parzen {
@@ -77,7 +82,8 @@ export function buildParzen(dims: readonly Dim[], obs: readonly Float64Array[], 
       sigmas.fill(0.2 * Math.pow(Math.max(n, 1), -1 / (dims.length + 4)) * range);
     } else neighbourSigmas(mus, n, d.lo, d.hi, sigmas);
     sigmas[n] = range;
-    const minSigma = opts.magicClip ? range / Math.min(100, 1 + nKernels) : 1e-12 * range;
+    const clipCount = d.q === 0 && opts.clipCount ? opts.clipCount : nKernels;
+    const minSigma = opts.magicClip ? range / Math.min(100, 1 + clipCount) : 1e-12 * range;
     const logZ = new Float64Array(nKernels);
     for (let i = 0; i < nKernels; i++) {
       const s = Math.min(range, Math.max(minSigma, sigmas[i]!));

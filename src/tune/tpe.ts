@@ -30,6 +30,16 @@ export interface TpeOptions {
   constantLiar?: boolean;
   priorWeight?: number;
   magicClip?: boolean;
+  /**
+   * Magic clip on continuous dimensions: the minimum kernel width is range / min(100, 1 + c) with
+   * c = clipFraction × (number of trials in the model) instead of Optuna's c = kernels in the
+   * mixture. Optuna's rule keeps the good-set kernels at least range/12 wide (≈10 good trials at
+   * n = 100), which stops TPE from refining near a smooth optimum. Default 0.4 (chosen on the
+   * synthetic suite over 0.3/0.4/0.5/1; 1 over-exploits levy5) for multivariate TPE; 0 (Optuna's
+   * rule) for independent TPE, which got worse on Branin with the narrower clip. Discrete
+   * dimensions keep Optuna's rule (the HPOLib tables got worse with the narrower clip).
+   */
+  clipFraction?: number;
   discreteBandwidth?: ParzenOptions['discreteBandwidth'];
 }
 
@@ -78,6 +88,7 @@ function chooseJoint(
     priorWeight: o.priorWeight,
     magicClip: o.magicClip,
     discreteBandwidth: o.discreteBandwidth,
+    clipCount: o.clipFraction * (ranked.below.length + ranked.above.length),
   };
   const l = buildParzen(dims, rows(ranked.below.filter(has), dims), po);
   const g = buildParzen(dims, rows(ranked.above.filter(has), dims), po);
@@ -107,10 +118,17 @@ export function createTpeSampler(options: TpeOptions = {}): Sampler {
     priorWeight: options.priorWeight ?? 1,
     magicClip: options.magicClip ?? true,
     discreteBandwidth: options.discreteBandwidth ?? 'scott',
+    clipFraction: options.clipFraction ?? ((options.multivariate ?? true) ? 0.4 : 0),
   };
-  if (!(o.nStartupTrials >= 0) || !(o.nEiCandidates >= 1) || !(o.gammaRatio > 0) || !(o.gammaMax >= 1)) {
+  if (
+    !(o.nStartupTrials >= 0) ||
+    !(o.nEiCandidates >= 1) ||
+    !(o.gammaRatio > 0) ||
+    !(o.gammaMax >= 1) ||
+    !(o.clipFraction >= 0)
+  ) {
     throw new Error(
-      'tpe: nStartupTrials ≥ 0, nEiCandidates ≥ 1, gammaRatio > 0 and gammaMax ≥ 1 are required',
+      'tpe: nStartupTrials ≥ 0, nEiCandidates ≥ 1, gammaRatio > 0, gammaMax ≥ 1 and clipFraction ≥ 0 are required',
     );
   }
   return {
