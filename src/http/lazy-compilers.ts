@@ -25,20 +25,28 @@ export interface LazyCompilers {
 }
 
 export function createLazyCompilers(): LazyCompilers {
-  const pending = new Set<() => void>();
+  const pending = new Set<() => unknown>();
   const buildValidator = ajvCompiler();
   const buildSerializer = serializerCompiler();
 
-  const lazyValidator = (compile: () => Validate): Validate => {
-    let fn: Validate | undefined;
+  /** Returns a getter that compiles on its first call and caches; pending until then. */
+  const deferred = <T>(compile: () => T): (() => T) => {
+    let fn: T | undefined;
     const force = () => {
-      fn ??= compile();
-      pending.delete(force);
+      if (fn === undefined) {
+        fn = compile();
+        pending.delete(force);
+      }
       return fn;
     };
     pending.add(force);
+    return force;
+  };
+
+  const lazyValidator = (compile: () => Validate): Validate => {
+    const get = deferred(compile);
     const validate: Validate = (data) => {
-      const f = fn ?? force();
+      const f = get();
       const result = f(data);
       // Fastify reads the errors of a failed validation from the function it was given.
       validate.errors = f.errors;
@@ -48,14 +56,8 @@ export function createLazyCompilers(): LazyCompilers {
   };
 
   const lazySerializer = (compile: () => Serialize): Serialize => {
-    let fn: Serialize | undefined;
-    const force = () => {
-      fn ??= compile();
-      pending.delete(force);
-      return fn;
-    };
-    pending.add(force);
-    return (data) => (fn ?? force())(data);
+    const get = deferred(compile);
+    return (data) => get()(data);
   };
 
   const compilersFactory: Factory = {

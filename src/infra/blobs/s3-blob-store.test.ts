@@ -4,11 +4,21 @@ import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { CreateMultipartUploadCommand, S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
 import { startLocalS3, type LocalS3Server } from '../../../test/helpers/s3.js';
+import type { S3Config } from '../../config.js';
 import { AppError } from '../../errors.js';
 import { runBlobStoreContract } from './blob-store.contract.js';
 import { createS3BlobStore } from './s3-blob-store.js';
 
 let server: LocalS3Server;
+
+/** A plain SDK client on the test server, to leave behind what a crashed put would. */
+const rawClient = (config: S3Config) =>
+  new S3Client({
+    region: config.region,
+    endpoint: config.endpoint,
+    forcePathStyle: true,
+    credentials: { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey },
+  });
 before(async () => {
   server = await startLocalS3();
 });
@@ -28,12 +38,7 @@ runBlobStoreContract(
       deleteBatchSize: 20,
     });
     const config = server.config(prefix);
-    const client = new S3Client({
-      region: config.region,
-      endpoint: config.endpoint,
-      forcePathStyle: true,
-      credentials: { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey },
-    });
+    const client = rawClient(config);
     return {
       store,
       // Tests run one at a time in this file, so any pending upload is the current test's.
@@ -122,12 +127,7 @@ describe('S3 blob store specifics', () => {
   it('keeps a multipart upload started long ago that is still receiving parts', async () => {
     const config = server.config('slow-put/');
     const store = createS3BlobStore(config);
-    const client = new S3Client({
-      region: config.region,
-      endpoint: config.endpoint,
-      forcePathStyle: true,
-      credentials: { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey },
-    });
+    const client = rawClient(config);
     try {
       const Key = 'slow-put/big';
       const { UploadId } = await client.send(
