@@ -210,6 +210,8 @@ const ratios = Object.fromEntries(
     k,
     {
       ours_vs_bare_rps_1row: ratio(v.ours.rps_1row, bare.rps_1row),
+      // The same comparison at equal CPU: bare's CPU per request over ours (1 = as cheap as bare).
+      bare_vs_ours_cpu_per_request_1row: ratio(bare.cpu_ms_1row, v.ours.cpu_ms_1row),
       ours_vs_reference_rps_1row: ratio(v.ours.rps_1row, v.reference.rps_1row),
       ours_vs_reference_rows_per_s_1000: ratio(v.ours.rows_per_s_1000, v.reference.rows_per_s_1000),
       reference_vs_ours_cpu_per_request_1row: ratio(v.reference.cpu_ms_1row, v.ours.cpu_ms_1row),
