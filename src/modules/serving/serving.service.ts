@@ -21,6 +21,9 @@ import type {
   UnstructuredResponse,
 } from './serving.types.js';
 
+/** Largest parse buffer (values) kept for reuse: 1 MB, e.g. 4096 rows of 32 features. */
+const POOLED_VALUES_MAX = 131_072;
+
 export interface ServingOptions extends LabelOptions {
   /** Model name in the V2/V1 routes. */
   name: string;
@@ -98,8 +101,12 @@ export function createServingService(rt: ModelRuntime, o: ServingOptions): Servi
       ? createCsvAligner(rt.inputs.names, nIn)
       : null;
   const scratch = { buf: new Float64Array(nIn * 16) };
-  // Parse buffers of requests waiting in the batcher, reused once their answer is out.
+  // Parse buffers of requests waiting in the batcher, reused once their answer is out; buffers a
+  // big payload grew are dropped rather than kept (64 of them could hold gigabytes).
   const pool: { buf: Float64Array }[] = [];
+  const release = (b: { buf: Float64Array }) => {
+    if (pool.length < 64 && b.buf.length <= POOLED_VALUES_MAX) pool.push(b);
+  };
   const rowOut = new Float64Array(k);
   const predictRow = rt.predictRowInto;
   const batcher: Batcher | null = rt.predictMatrix
@@ -142,15 +149,15 @@ export function createServingService(rt: ModelRuntime, o: ServingOptions): Servi
       try {
         n = fast.parse(body, buf);
       } catch (e) {
-        pool.push(buf);
+        release(buf);
         throw e;
       }
-      if (n <= 0) pool.push(buf);
+      if (n <= 0) release(buf);
       if (n < 0) return null;
       if (n === 0) throw invalid('the CSV payload has a header but no data rows', { reason: 'no_rows' });
       const t0 = performance.now();
       const done = () => {
-        if (pool.length < 64) pool.push(buf);
+        release(buf);
         stats.record(performance.now() - t0);
       };
       return batcher!.submit(buf.buf, n).then(
