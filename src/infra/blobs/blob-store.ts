@@ -1,4 +1,5 @@
-import type { Readable } from 'node:stream';
+import { createHash } from 'node:crypto';
+import { Transform, type Readable } from 'node:stream';
 import { AppError } from '../../errors.js';
 
 /** What a completed write reports. */
@@ -88,4 +89,25 @@ export function blobTooLarge(maxBytes: number): AppError {
   return new AppError('payload_too_large', `upload exceeds the limit of ${maxBytes} bytes`, {
     reason: 'upload_too_large',
   });
+}
+
+/**
+ * A pass-through that counts and hashes what a put stores, failing with `upload_too_large` once
+ * more than `maxBytes` went through; `info()` gives size and sha256 after the stream ended.
+ */
+export function createPutMeter(maxBytes: number | undefined): {
+  meter: Transform;
+  info(): { sizeBytes: number; sha256: string };
+} {
+  const hash = createHash('sha256');
+  let sizeBytes = 0;
+  const meter = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      sizeBytes += chunk.length;
+      if (maxBytes !== undefined && sizeBytes > maxBytes) return cb(blobTooLarge(maxBytes));
+      hash.update(chunk);
+      cb(null, chunk);
+    },
+  });
+  return { meter, info: () => ({ sizeBytes, sha256: hash.digest('hex') }) };
 }

@@ -1,15 +1,15 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, readFile, readdir, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import { Readable, Transform } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AppError } from '../../errors.js';
 import {
   assertValidKey,
   assertValidPrefix,
   blobNotFound,
-  blobTooLarge,
+  createPutMeter,
   type BlobInfo,
   type BlobPutOptions,
   type BlobStore,
@@ -62,17 +62,7 @@ export function createLocalBlobStore(rootDirectory: string): BlobStore {
   ): Promise<BlobInfo> {
     const target = pathOf(key);
     const { tmp, handle } = await openTemp(key, target);
-    const hash = createHash('sha256');
-    let sizeBytes = 0;
-    const meter = new Transform({
-      transform(chunk: Buffer, _enc, cb) {
-        sizeBytes += chunk.length;
-        if (options.maxBytes !== undefined && sizeBytes > options.maxBytes)
-          return cb(blobTooLarge(options.maxBytes));
-        hash.update(chunk);
-        cb(null, chunk);
-      },
-    });
+    const { meter, info } = createPutMeter(options.maxBytes);
     const source =
       typeof body === 'string' || body instanceof Uint8Array ? Readable.from([Buffer.from(body)]) : body;
     try {
@@ -84,7 +74,7 @@ export function createLocalBlobStore(rootDirectory: string): BlobStore {
       if (errno(e) === 'EISDIR' || errno(e) === 'ENOTEMPTY') throw folderConflict(key, e);
       throw e;
     }
-    return { key, sizeBytes, sha256: hash.digest('hex') };
+    return { key, ...info() };
   }
 
   async function get(key: string, range?: { start: number; endInclusive?: number }): Promise<Readable> {

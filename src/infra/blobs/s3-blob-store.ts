@@ -19,6 +19,7 @@ import {
   assertValidPrefix,
   blobNotFound,
   blobTooLarge,
+  createPutMeter,
   type BlobInfo,
   type BlobPutOptions,
   type BlobStore,
@@ -89,19 +90,9 @@ export function createS3BlobStore(config: S3Config, options: S3BlobStoreOptions 
 
   async function putStream(key: string, source: Readable, options: BlobPutOptions): Promise<BlobInfo> {
     const target = objectKey(key);
-    const hash = createHash('sha256');
-    let sizeBytes = 0;
+    const { meter, info } = createPutMeter(options.maxBytes);
     // The first failure on our side (source error, size limit); S3 errors and a failed abort come after it.
     let cause: unknown;
-    const meter = new Transform({
-      transform(chunk: Buffer, _enc, cb) {
-        sizeBytes += chunk.length;
-        if (options.maxBytes !== undefined && sizeBytes > options.maxBytes)
-          return cb(blobTooLarge(options.maxBytes));
-        hash.update(chunk);
-        cb(null, chunk);
-      },
-    });
     pipeline(source, meter, (e) => {
       if (e && cause === undefined) cause = e;
     });
@@ -123,7 +114,7 @@ export function createS3BlobStore(config: S3Config, options: S3BlobStoreOptions 
       throw s3Failure('put', e);
     }
     if (cause !== undefined) throw cause;
-    return { key, sizeBytes, sha256: hash.digest('hex') };
+    return { key, ...info() };
   }
 
   async function put(
