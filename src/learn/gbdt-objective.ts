@@ -21,32 +21,35 @@ export function initScores(n: number, base: Float64Array): Float64Array {
 }
 
 /**
- * First and second derivatives of the loss at the current scores, interleaved per row
- * ([g0, h0, g1, h1, ...]) in gh[k] for class k, so a histogram pass reads one cache line per row.
+ * First and second derivatives of the loss at the current scores for rows [start, end),
+ * interleaved per row ([g0, h0, g1, h1, ...]) in gh[k] for class k, so a histogram pass reads one
+ * cache line per row. Self-contained (no outer references): its source is also run by the
+ * histogram worker, which computes half of the rows.
  */
 export function computeGradients(
-  t: Target,
+  t: Pick<Target, 'task'>,
   y: Float64Array,
   s: Float64Array,
   K: number,
   gh: Float64Array[],
+  start = 0,
+  end = y.length,
 ): void {
-  const n = y.length;
   if (t.task === 'regression') {
     const a = gh[0]!;
-    for (let i = 0; i < n; i++) {
+    for (let i = start; i < end; i++) {
       a[2 * i] = s[i]! - y[i]!;
       a[2 * i + 1] = 1;
     }
   } else if (t.task === 'binary') {
     const a = gh[0]!;
-    for (let i = 0; i < n; i++) {
+    for (let i = start; i < end; i++) {
       const pr = 1 / (1 + Math.exp(-s[i]!));
       a[2 * i] = pr - y[i]!;
       a[2 * i + 1] = Math.max(pr * (1 - pr), 1e-16);
     }
   } else {
-    for (let i = 0; i < n; i++) {
+    for (let i = start; i < end; i++) {
       const o = i * K;
       let max = -Infinity;
       for (let k = 0; k < K; k++) max = Math.max(max, s[o + k]!);

@@ -11,7 +11,7 @@ import { growTree } from './hist-tree.js';
 import type { GrowContext, GrownTree, GrowParams } from './hist-tree.js';
 import { createRng } from './random.js';
 import { trainTestSplit } from './split.js';
-import { baseScore, computeGradients, initScores, loss } from './gbdt-objective.js';
+import { baseScore, initScores, loss } from './gbdt-objective.js';
 import { buildTreePredictor } from './tree-predictor.js';
 import type { FlatTree } from './tree-predictor.js';
 import type { Design, FitOptions, FitResult, Target } from './types.js';
@@ -71,7 +71,7 @@ export function fitGbdt(design: Design, target: Target, p: GbdtParams, opts: Fit
   const n = binned.nRows;
   const F = design.nCols;
   const base = baseScore(target, yTrain, K);
-  const scores = initScores(n, base);
+  const initial = initScores(n, base);
   const validScores = valid ? initScores(valid.nRows, base) : undefined;
 
   const resume = opts.resumeFrom?.state as GbdtState | undefined;
@@ -82,7 +82,7 @@ export function fitGbdt(design: Design, target: Target, p: GbdtParams, opts: Fit
   let bestLoss = resume?.bestLoss ?? Infinity;
   for (const t of resume?.trees ?? []) {
     const tree = reviveTree(t);
-    addBinnedTree(tree, binned, scores, K);
+    addBinnedTree(tree, binned, initial, K);
     if (valid && validScores) addBinnedTree(tree, valid, validScores, K);
     trees.push(tree);
   }
@@ -90,8 +90,10 @@ export function fitGbdt(design: Design, target: Target, p: GbdtParams, opts: Fit
   const threads =
     p.n_threads > 0 ? p.n_threads : n >= AUTO_THREADS_MIN_ROWS ? Math.min(2, availableParallelism()) : 1;
   const ws = createHistWorkspace(n, F, K, threads);
-  const { rows, bins } = ws;
+  const { rows, bins, scores } = ws;
   bins.set(binned.bins);
+  scores.set(initial);
+  ws.y.set(yTrain);
   const gh = Array.from({ length: K }, (_, k) => ws.gh.subarray(2 * k * n, 2 * (k + 1) * n));
   const sample = new Uint32Array(n);
   const nValueBins = Int32Array.from(mapper.upper, (u) => u.length + 1);
@@ -121,7 +123,7 @@ export function fitGbdt(design: Design, target: Target, p: GbdtParams, opts: Fit
   let metrics: Record<string, number> = {};
   try {
     while (iteration < p.n_estimators) {
-      computeGradients(target, yTrain, scores, K, gh);
+      ws.gradients(target.task);
       let nSample = 0;
       if (p.subsample < 1) {
         for (let i = 0; i < n; i++) if (rng.next() < p.subsample) sample[nSample++] = i;
@@ -153,7 +155,7 @@ export function fitGbdt(design: Design, target: Target, p: GbdtParams, opts: Fit
       if (opts.onIteration?.({ iteration, metrics }) === 'stop' || stopEarly) break;
     }
   } finally {
-    ws.close();
+    void ws.close();
   }
   const state: GbdtState = { trees, rng: rng.state(), bestIteration, bestLoss };
   const kept = split && bestIteration > 0 ? trees.slice(0, bestIteration * K) : trees;

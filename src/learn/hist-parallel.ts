@@ -12,6 +12,8 @@
 import { Worker } from 'node:worker_threads';
 import { histKernelModule, instantiateKernels, MAX_PAGES, wasm } from './hist-wasm.js';
 import { MISSING_BIN } from './binning.js';
+import { computeGradients } from './gbdt-objective.js';
+import type { Task } from './types.js';
 import type { HistBuilder } from './hist-tree.js';
 
 export const PARALLEL_MIN_ROWS = 8192;
@@ -30,10 +32,21 @@ const J0 = 5;
 const J1 = 6;
 const ALL = 7;
 const EXIT = 8;
+/** What the worker does: OP_HIST or OP_GRADIENTS (rows [START, END) with task TASK). */
+const OP = 9;
+const TASK = 10;
+const OP_HIST = 0;
+const OP_GRADIENTS = 1;
+const TASKS: Task[] = ['binary', 'multiclass', 'regression'];
 
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
-const { ctrl, module, mem, binsAt, rowsAt, ghAt, partnerAt, featsAt, nf, n } = workerData;
+const { ctrl, module, mem, binsAt, rowsAt, ghAt, partnerAt, featsAt, yAt, scoresAt, nf, n, K } = workerData;
+const computeGradients = ${computeGradients.toString()};
+const tasks = ${JSON.stringify(TASKS)};
+const y = new Float64Array(mem.buffer, yAt, n);
+const scores = new Float64Array(mem.buffer, scoresAt, n * K);
+const ghs = Array.from({ length: K }, (_, k) => new Float64Array(mem.buffer, ghAt + k * 16 * n, 2 * n));
 const { hist, histAll } = new WebAssembly.Instance(module, { env: { mem } }).exports;
 const f64 = new Float64Array(mem.buffer);
 const feats = new Int32Array(mem.buffer, featsAt, nf);
@@ -42,6 +55,12 @@ for (;;) {
   Atomics.wait(ctrl, ${SEQ}, seen);
   seen = Atomics.load(ctrl, ${SEQ});
   if (ctrl[${EXIT}] === 1) break;
+  if (ctrl[${OP}] === ${OP_GRADIENTS}) {
+    computeGradients({ task: tasks[ctrl[${TASK}]] }, y, scores, K, ghs, ctrl[${START}], ctrl[${END}]);
+    Atomics.store(ctrl, ${DONE}, seen);
+    Atomics.notify(ctrl, ${DONE});
+    continue;
+  }
   const j0 = ctrl[${J0}];
   const j1 = ctrl[${J1}];
   for (let j = j0; j < j1; j++) {
@@ -70,11 +89,18 @@ export interface HistWorkspace {
    * returns the first right-hand index.
    */
   partition(start: number, end: number, feature: number, bin: number, defaultLeft: boolean): number;
+  /** Training targets (fill before training). */
+  y: Float64Array;
+  /** nRows × nClasses raw scores, row-major. */
+  scores: Float64Array;
+  /** Fills gh from y and scores (the worker, if any, computes the second half of the rows). */
+  gradients(task: Task): void;
   /** A new (uninitialised) nFeatures × 512 histogram in the workspace memory. */
   newHist(): Float64Array;
   /** One histogram builder per class; hist must come from newHist. */
   forClass(k: number): HistBuilder;
-  close(): void;
+  /** Stops the worker; the promise settles when its thread has exited. */
+  close(): Promise<void>;
 }
 
 /** Allocates the workspace and, for threads > 1, starts the histogram worker. */
@@ -103,6 +129,8 @@ export function createHistWorkspace(
   const colBinsAt = alloc(n * nf);
   const tmpAt = alloc(n * 4);
   const lutAt = alloc(256);
+  const yAt = alloc(n * 8);
+  const scoresAt = alloc(n * nClasses * 8);
   // Views are taken after the allocations above; later growth never detaches a shared buffer.
   const buf = mem.buffer;
   const bins = new Uint8Array(buf, binsAt, n * nf);
@@ -113,20 +141,50 @@ export function createHistWorkspace(
   const colBins = new Uint8Array(buf, colBinsAt, n * nf);
   const tmp = new Uint32Array(buf, tmpAt, n);
   const lut = new Uint8Array(buf, lutAt, 256);
+  const y = new Float64Array(buf, yAt, n);
+  const scores = new Float64Array(buf, scoresAt, n * nClasses);
+  const ghs = Array.from({ length: nClasses }, (_, k) => gh.subarray(2 * k * n, 2 * (k + 1) * n));
   const { hist: kernel, histAll, partition: partitionKernel } = instantiateKernels(histKernelModule(), mem);
-  const ctrl = new Int32Array(new SharedArrayBuffer(8 * 4));
+  const ctrl = new Int32Array(new SharedArrayBuffer(16 * 4));
   let worker: Worker | undefined;
+  let exited = Promise.resolve();
   if (threads > 1) {
     worker = new Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { ctrl, module: histKernelModule(), mem, binsAt, rowsAt, ghAt, partnerAt, featsAt, nf, n },
+      workerData: {
+        ctrl,
+        module: histKernelModule(),
+        mem,
+        binsAt,
+        rowsAt,
+        ghAt,
+        partnerAt,
+        featsAt,
+        yAt,
+        scoresAt,
+        nf,
+        n,
+        K: nClasses,
+      },
     });
     worker.unref();
+    const w = worker;
+    exited = new Promise((resolve) => w.once('exit', () => resolve()));
   }
   const zero = (hist: Float64Array, j0: number, j1: number): void => {
     for (let j = j0; j < j1; j++) hist.fill(0, feats[j]! << 9, (feats[j]! + 1) << 9);
   };
   let seq = 0;
+  /** Hands the worker its job (ctrl slots set by the caller). */
+  const post = (): void => {
+    seq++;
+    Atomics.store(ctrl, SEQ, seq);
+    Atomics.notify(ctrl, SEQ);
+  };
+  const awaitWorker = (): void => {
+    let done: number;
+    while ((done = Atomics.load(ctrl, DONE)) !== seq) Atomics.wait(ctrl, DONE, done);
+  };
   const forClass = (cls: number): HistBuilder => {
     const ghClass = ghAt + cls * 16 * n;
     return (hist, start, end, fs) => {
@@ -150,13 +208,11 @@ export function createHistWorkspace(
       ctrl[J0] = half;
       ctrl[J1] = k;
       ctrl[ALL] = all ? 1 : 0;
-      seq++;
-      Atomics.store(ctrl, SEQ, seq);
-      Atomics.notify(ctrl, SEQ);
+      ctrl[OP] = OP_HIST;
+      post();
       zero(hist, 0, half);
       sum(hist.byteOffset, 0, half);
-      let done: number;
-      while ((done = Atomics.load(ctrl, DONE)) !== seq) Atomics.wait(ctrl, DONE, done);
+      awaitWorker();
       for (let j = half; j < k; j++) {
         const o = fs[j]! << 9;
         hist.set(partner.subarray(o, o + 512), o);
@@ -168,6 +224,23 @@ export function createHistWorkspace(
     colBins,
     rows,
     gh,
+    y,
+    scores,
+    gradients: (task) => {
+      const target = { task };
+      if (!worker || n < PARALLEL_MIN_ROWS) {
+        computeGradients(target, y, scores, nClasses, ghs);
+        return;
+      }
+      const mid = n >>> 1;
+      ctrl[START] = mid;
+      ctrl[END] = n;
+      ctrl[TASK] = TASKS.indexOf(task);
+      ctrl[OP] = OP_GRADIENTS;
+      post();
+      computeGradients(target, y, scores, nClasses, ghs, 0, mid);
+      awaitWorker();
+    },
     partition: (start, end, feature, bin, defaultLeft) => {
       for (let b = 0; b < MISSING_BIN; b++) lut[b] = b <= bin ? 1 : 0;
       lut[MISSING_BIN] = defaultLeft ? 1 : 0;
@@ -181,11 +254,14 @@ export function createHistWorkspace(
     },
     forClass,
     close: () => {
-      if (!worker) return;
+      if (!worker) return exited;
+      // Referenced again so the exit event is delivered (it exits at once on this signal).
+      worker.ref();
       ctrl[EXIT] = 1;
       Atomics.store(ctrl, SEQ, ++seq);
       Atomics.notify(ctrl, SEQ);
       worker = undefined;
+      return exited;
     },
   };
 }

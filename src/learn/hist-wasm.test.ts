@@ -25,41 +25,70 @@ function reference(
   return hist;
 }
 
-test('SIMD histogram kernel equals the scalar sums bit for bit, on one and two threads', () => {
-  const rng = createRng(5);
-  const n = 30_000;
-  for (const nf of [7, 20]) {
-    for (const threads of [1, 2]) {
-      const ws = createHistWorkspace(n, nf, 2, threads);
-      try {
-        for (let i = 0; i < ws.bins.length; i++) ws.bins[i] = rng.int(256);
-        for (let i = 0; i < ws.gh.length; i++) ws.gh[i] = rng.next() - 0.3;
-        // A partitioned node: an ascending subset of rows in the middle of the rows array.
-        for (let i = 0; i < n; i++) ws.rows[i] = (i * 7919) % n;
-        ws.rows.subarray(1000, 25_000).sort();
-        const all = Int32Array.from({ length: nf }, (_, f) => f);
-        const some = Int32Array.from([0, 2, 3, nf - 1]);
-        for (const [cls, feats, start, end] of [
-          [0, all, 0, n],
-          [1, all, 1000, 25_000],
-          [1, some, 1000, 25_000],
-          [0, all, 5, 900],
-        ] as const) {
-          const hist = ws.newHist().fill(NaN);
-          ws.forClass(cls)(hist, start, end, feats);
-          const gh = ws.gh.subarray(2 * cls * n, 2 * (cls + 1) * n);
-          const want = reference(ws.bins, ws.rows, gh, nf, start, end, feats);
-          for (const f of feats) {
-            const o = f * 512;
-            assert.deepEqual(hist.subarray(o, o + 512), want.subarray(o, o + 512), `nf ${nf}, feature ${f}`);
+// A worker that ignores the exit signal would hang close(): the timeout turns that into a failure.
+test(
+  'SIMD histogram kernel equals the scalar sums bit for bit, on one and two threads',
+  { timeout: 120_000 },
+  async () => {
+    const rng = createRng(5);
+    const n = 30_000;
+    for (const nf of [7, 20]) {
+      for (const threads of [1, 2]) {
+        const ws = createHistWorkspace(n, nf, 2, threads);
+        try {
+          for (let i = 0; i < ws.bins.length; i++) ws.bins[i] = rng.int(256);
+          for (let i = 0; i < ws.gh.length; i++) ws.gh[i] = rng.next() - 0.3;
+          // A partitioned node: an ascending subset of rows in the middle of the rows array.
+          for (let i = 0; i < n; i++) ws.rows[i] = (i * 7919) % n;
+          ws.rows.subarray(1000, 25_000).sort();
+          const all = Int32Array.from({ length: nf }, (_, f) => f);
+          const some = Int32Array.from([0, 2, 3, nf - 1]);
+          for (const [cls, feats, start, end] of [
+            [0, all, 0, n],
+            [1, all, 1000, 25_000],
+            [1, some, 1000, 25_000],
+            [0, all, 5, 900],
+          ] as const) {
+            const hist = ws.newHist().fill(NaN);
+            ws.forClass(cls)(hist, start, end, feats);
+            const gh = ws.gh.subarray(2 * cls * n, 2 * (cls + 1) * n);
+            const want = reference(ws.bins, ws.rows, gh, nf, start, end, feats);
+            for (const f of feats) {
+              const o = f * 512;
+              assert.deepEqual(
+                hist.subarray(o, o + 512),
+                want.subarray(o, o + 512),
+                `nf ${nf}, feature ${f}`,
+              );
+            }
           }
+        } finally {
+          // Resolves only when the worker thread has really exited.
+          await ws.close();
         }
-      } finally {
-        ws.close();
       }
     }
-  }
-});
+  },
+);
+
+test(
+  'gradients split across the worker equal the single-thread computation',
+  { timeout: 120_000 },
+  async () => {
+    const n = 20_000;
+    const out: Float64Array[] = [];
+    for (const threads of [1, 2]) {
+      const rng = createRng(21);
+      const ws = createHistWorkspace(n, 2, 3, threads);
+      for (let i = 0; i < n; i++) ws.y[i] = rng.int(3);
+      for (let i = 0; i < 3 * n; i++) ws.scores[i] = rng.next() * 4 - 2;
+      ws.gradients('multiclass');
+      out.push(ws.gh.slice());
+      await ws.close();
+    }
+    assert.deepEqual(out[1], out[0]);
+  },
+);
 
 test('partition kernel is a stable split by bin with missing values sent the default way', () => {
   const rng = createRng(9);
