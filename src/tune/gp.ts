@@ -20,7 +20,7 @@ export interface GpOptions {
   nStartupTrials?: number;
   /** Random candidates scored per suggestion (WMLA CubeSize). Default 512. */
   nCandidates?: number;
-  /** Deterministic objective: noise fixed at 1e-6 instead of fitted (WMLA Noiseless). Default true. */
+  /** Deterministic objective: noise variance fixed at a 1e-9 jitter instead of fitted (WMLA Noiseless). Default true. */
   noiseless?: boolean;
   /** Candidates refined by L-BFGS. Default 3. */
   nLocalStarts?: number;
