@@ -37,6 +37,10 @@ for (const dialect of dialectsUnderTest()) {
       const docs = await t.app.inject({ url: '/docs/' });
       assert.equal(docs.statusCode, 200);
       assert.match(docs.body, /swagger/i);
+      // Every script, style and icon the page names is served.
+      const assets = [...docs.body.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
+      assert.ok(assets.length >= 5, `the page names its assets: ${assets.join(', ')}`);
+      for (const url of assets) assert.equal((await t.app.inject({ url })).statusCode, 200, url);
       const bundle = await t.app.inject({ url: '/docs/static/swagger-ui-bundle.js' });
       assert.equal(bundle.statusCode, 200);
       assert.match(bundle.headers['content-type'] as string, /javascript/);

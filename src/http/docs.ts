@@ -38,6 +38,7 @@ export function installDocs(app: FastifyInstance, opts: DocsOptions): void {
 <meta charset="utf-8">
 <title>Modelyard API</title>
 <link rel="stylesheet" href="${assets}/swagger-ui.css">
+<link rel="stylesheet" href="${assets}/index.css">
 <link rel="icon" type="image/png" href="${assets}/favicon-32x32.png" sizes="32x32">
 </head>
 <body>
