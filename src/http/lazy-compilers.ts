@@ -16,6 +16,7 @@ type Validate = ((data: unknown) => unknown) & { errors?: unknown };
 type Serialize = (data: unknown) => string;
 type SchemaControllerOptions = NonNullable<FastifyServerOptions['schemaController']>;
 type Factory = NonNullable<SchemaControllerOptions['compilersFactory']>;
+type Builder<F> = (externalSchemas: unknown, options: unknown) => (routeSchema: unknown) => F;
 
 /** Fastify `schemaController` option plus a way to force every deferred compilation now. */
 export interface LazyCompilers {
@@ -60,22 +61,19 @@ export function createLazyCompilers(): LazyCompilers {
     return (data) => get()(data);
   };
 
-  const compilersFactory: Factory = {
-    buildValidator: ((externalSchemas: unknown, options: unknown) => {
-      const compiler = (buildValidator as (s: unknown, o: unknown) => (r: unknown) => Validate)(
-        externalSchemas,
-        options,
-      );
-      return (routeSchema: unknown) => lazyValidator(() => compiler(routeSchema));
-    }) as Factory['buildValidator'],
-    buildSerializer: ((externalSchemas: unknown, options: unknown) => {
-      const compiler = (buildSerializer as (s: unknown, o: unknown) => (r: unknown) => Serialize)(
-        externalSchemas,
-        options,
-      );
-      return (routeSchema: unknown) => lazySerializer(() => compiler(routeSchema));
-    }) as Factory['buildSerializer'],
-  };
+  /** Wraps a compiler builder so that every route schema it is given compiles lazily. */
+  const deferEach =
+    <F>(build: Builder<F>, lazy: (compile: () => F) => F): Builder<F> =>
+    (externalSchemas, options) => {
+      const compile = build(externalSchemas, options);
+      return (routeSchema) => lazy(() => compile(routeSchema));
+    };
+
+  // Fastify's factory types are broader than the two builders' own; the calls match at run time.
+  const compilersFactory = {
+    buildValidator: deferEach(buildValidator as unknown as Builder<Validate>, lazyValidator),
+    buildSerializer: deferEach(buildSerializer as unknown as Builder<Serialize>, lazySerializer),
+  } as unknown as Factory;
 
   return {
     schemaController: { compilersFactory },
