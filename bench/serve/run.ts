@@ -4,7 +4,8 @@
  * with 1-row and 1000-row CSV payloads; also the server CPU time per request (all its processes
  * and threads), a figure that moves less than throughput when the machine is shared.
  * Writes bench/results/serve.json.
- * Usage: npm run bench:serve [-- --duration 10 --connections 16]
+ * All servers stay up and the wrk runs alternate between them in rounds.
+ * Usage: npm run bench:serve [-- --duration 10 --connections 16 --rounds 2]
  */
 import { execFile, spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -21,6 +22,8 @@ const arg = (name: string, def: number) => {
 };
 const DURATION_S = arg('duration', 10);
 const CONNECTIONS = arg('connections', 16);
+/** Each server's DURATION_S per payload is split into this many alternating rounds. */
+const ROUNDS = arg('rounds', 2);
 
 interface Load {
   rps: number;
@@ -48,11 +51,11 @@ function ms(v: string, unit: string): number {
   return unit === 'us' ? x / 1000 : unit === 's' ? x * 1000 : unit === 'm' ? x * 60000 : x;
 }
 
-function wrk(url: string, bodyFile: string): Promise<Load> {
+function wrk(url: string, bodyFile: string, seconds: number): Promise<Load> {
   return new Promise((resolve, reject) => {
     execFile(
       'wrk',
-      ['-t1', `-c${CONNECTIONS}`, `-d${DURATION_S}s`, '--latency', '-s', join(HERE, 'post.lua'), url],
+      ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency', '-s', join(HERE, 'post.lua'), url],
       { env: { ...process.env, BODY_FILE: bodyFile } },
       (err, stdout) => {
         if (err) return reject(err);
@@ -121,22 +124,42 @@ function cpuMs(pid: number): number {
   return ticks * TICK_MS;
 }
 
-async function measure(base: string, one: string, thousand: string, pid: number): Promise<Figures> {
-  await wrk(`${base}/predict/`, one); // warm-up (JIT, caches), not recorded
-  const c0 = cpuMs(pid);
-  const a = await wrk(`${base}/predict/`, one);
-  const c1 = cpuMs(pid);
-  const b = await wrk(`${base}/predict/`, thousand);
-  const c2 = cpuMs(pid);
-  const perReq = (ms: number, n: number) => Math.round((ms / n) * 1000) / 1000;
+interface Server {
+  label: string;
+  base: string;
+  pid: number;
+}
+interface Tally {
+  rps: number[];
+  p50: number[];
+  p99: number[];
+  requests: number;
+  cpuMs: number;
+}
+const tally = (): Tally => ({ rps: [], p50: [], p99: [], requests: 0, cpuMs: 0 });
+
+async function round(s: Server, body: string, t: Tally): Promise<void> {
+  const c0 = cpuMs(s.pid);
+  const l = await wrk(`${s.base}/predict/`, body, Math.max(1, Math.round(DURATION_S / ROUNDS)));
+  t.cpuMs += cpuMs(s.pid) - c0;
+  t.requests += l.requests;
+  t.rps.push(l.rps);
+  t.p50.push(l.p50Ms);
+  t.p99.push(l.p99Ms);
+}
+
+/** Means over the rounds (rps, p50), the worst p99, and CPU over all requests. */
+function figures(one: Tally, thousand: Tally): Figures {
+  const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+  const r3 = (v: number) => Math.round(v * 1000) / 1000;
   return {
-    rps_1row: Math.round(a.rps),
-    p50_ms_1row: a.p50Ms,
-    p99_ms_1row: a.p99Ms,
-    rows_per_s_1000: Math.round(b.rps * 1000),
-    p50_ms_1000: b.p50Ms,
-    cpu_ms_1row: perReq(c1 - c0, a.requests),
-    cpu_ms_1000: perReq(c2 - c1, b.requests),
+    rps_1row: Math.round(mean(one.rps)),
+    p50_ms_1row: r3(mean(one.p50)),
+    p99_ms_1row: Math.max(...one.p99),
+    rows_per_s_1000: Math.round(mean(thousand.rps) * 1000),
+    p50_ms_1000: r3(mean(thousand.p50)),
+    cpu_ms_1row: r3(one.cpuMs / one.requests),
+    cpu_ms_1000: r3(thousand.cpuMs / thousand.requests),
   };
 }
 
@@ -164,15 +187,13 @@ writeFileSync(
     '\n',
 );
 
+// Every server runs for the whole benchmark and the measurements alternate between them (order
+// reversed every other round), so a change in the machine's load during the run hits all alike.
 let port = 18700;
-const results: Record<string, { ours: Figures; reference: Figures }> = {};
+const servers: Server[] = [];
 const bareChild = startChild(process.execPath, [join(HERE, 'bare-server.mjs'), String(++port)]);
-const bareUrl = `http://127.0.0.1:${port}`;
-await waitFor(bareUrl + '/', 10_000, bareChild);
-const bare = await measure(bareUrl, oneFile, thousandFile, bareChild.pid!);
-bareChild.kill('SIGTERM');
-console.log(`bare node:http: ${bare.rps_1row} req/s, p50 ${bare.p50_ms_1row} ms, p99 ${bare.p99_ms_1row} ms`);
-
+servers.push({ label: 'bare', base: `http://127.0.0.1:${port}`, pid: bareChild.pid! });
+await waitFor(`http://127.0.0.1:${port}/`, 10_000, bareChild);
 for (const kind of ['gbdt', 'logreg']) {
   const ourPort = ++port;
   const ours = startChild(process.execPath, [
@@ -183,20 +204,37 @@ for (const kind of ['gbdt', 'logreg']) {
     String(ourPort),
   ]);
   await waitFor(`http://127.0.0.1:${ourPort}/ping/`, 60_000, ours);
-  const o = await measure(`http://127.0.0.1:${ourPort}`, oneFile, thousandFile, ours.pid!);
-  ours.kill('SIGTERM');
+  servers.push({ label: `ours ${kind}`, base: `http://127.0.0.1:${ourPort}`, pid: ours.pid! });
   const refPort = ++port;
   const ref = startChild(
     'gunicorn',
     ['-w', '2', '--timeout', '600', '-b', `127.0.0.1:${refPort}`, 'ref_server:app'],
-    {
-      MODEL_KIND: kind,
-      OMP_NUM_THREADS: '1',
-    },
+    { MODEL_KIND: kind, OMP_NUM_THREADS: '1' },
   );
   await waitFor(`http://127.0.0.1:${refPort}/ping/`, 120_000, ref);
-  const r = await measure(`http://127.0.0.1:${refPort}`, oneFile, thousandFile, ref.pid!);
-  ref.kill('SIGTERM');
+  servers.push({ label: `reference ${kind}`, base: `http://127.0.0.1:${refPort}`, pid: ref.pid! });
+}
+// Warm-up (JIT, caches, pandas imports), not recorded.
+for (const srv of servers) await wrk(`${srv.base}/predict/`, oneFile, DURATION_S);
+const tallies = new Map(servers.map((srv) => [srv.label, { one: tally(), thousand: tally() }]));
+for (const [payload, file] of [
+  ['one', oneFile],
+  ['thousand', thousandFile],
+] as const) {
+  for (let r = 0; r < ROUNDS; r++) {
+    const order = r % 2 === 0 ? servers : [...servers].reverse();
+    for (const srv of order) await round(srv, file, tallies.get(srv.label)![payload]);
+  }
+}
+const figuresOf = (label: string) => {
+  const t = tallies.get(label)!;
+  return figures(t.one, t.thousand);
+};
+const bare = figuresOf('bare');
+const results: Record<string, { ours: Figures; reference: Figures }> = {};
+for (const kind of ['gbdt', 'logreg']) {
+  const o = figuresOf(`ours ${kind}`);
+  const r = figuresOf(`reference ${kind}`);
   results[kind] = { ours: o, reference: r };
   console.log(
     `${kind}: ours ${o.rps_1row} req/s (p99 ${o.p99_ms_1row} ms), ${o.rows_per_s_1000} rows/s; reference ${r.rps_1row} req/s (p99 ${r.p99_ms_1row} ms), ${r.rows_per_s_1000} rows/s`,
@@ -221,7 +259,7 @@ const ratios = Object.fromEntries(
 );
 const out = {
   benchmark: 'serve',
-  protocol: `wrk -t1 -c${CONNECTIONS} -d${DURATION_S}s over loopback, POST text/csv to /predict/; 1-row and 1000-row breast_cancer payloads; a ${DURATION_S}s warm-up run first`,
+  protocol: `wrk -t1 -c${CONNECTIONS} over loopback, POST text/csv to /predict/; 1-row and 1000-row breast_cancer payloads; per server and payload ${DURATION_S}s in ${ROUNDS} rounds alternating between the servers (order reversed every other round); rps and p50 are means over the rounds, p99 the worst round; a ${DURATION_S}s 1-row warm-up per server first`,
   headline_model: 'gbdt (100 trees)',
   ours: g.ours,
   reference: g.reference,
