@@ -31,7 +31,7 @@ export interface GbdtParams {
   early_stopping_rounds: number;
   validation_fraction: number;
   seed: number;
-  /** Threads for histogram building; 0 = auto (2 when there are ≥ 50k rows and 2 cores). */
+  /** Threads for gradients and histogram building; 0 = auto (2 when there are ≥ 50k rows and 2 cores). */
   n_threads: number;
 }
 
