@@ -94,7 +94,7 @@ for (const dialect of dialectsUnderTest()) {
       const res = await submit(t, {
         learner: 'gbdt',
         dataset: 'bc',
-        params: { n_estimators: 400, max_depth: 2, learning_rate: 0.01 },
+        params: { n_estimators: 3000, max_depth: 2, learning_rate: 0.01 },
       });
       const id = (res.json() as Json).id as string;
       await waitRun(t, id, (r) => r.state === 'running');
@@ -106,7 +106,7 @@ for (const dialect of dialectsUnderTest()) {
       const n = (await t.services.runs.metrics(id, 'train_loss')).length;
       await sleep(400);
       assert.equal((await t.services.runs.metrics(id, 'train_loss')).length, n, 'no iterations while paused');
-      assert.ok(n < 400);
+      assert.ok(n < 3000);
       // The training state is saved at the pause (waitLog throws when the line never comes).
       await waitLog(t, id, /^checkpoint saved at iteration \d+$/);
       await t.services.runs.resume(id);
@@ -115,8 +115,22 @@ for (const dialect of dialectsUnderTest()) {
       // Pausing stops the learner and continues it from the checkpoint: every iteration once.
       assert.deepEqual(
         (await t.services.runs.metrics(id, 'train_loss')).map((m) => m.step),
-        Array.from({ length: 400 }, (_, i) => i + 1),
+        Array.from({ length: 3000 }, (_, i) => i + 1),
       );
+    });
+
+    test('a pause that arrives before the training thread started still stops it at round 1', async () => {
+      const res = await submit(t, { learner: 'gbdt', dataset: 'bc', params: { n_estimators: 50 } });
+      const id = (res.json() as Json).id as string;
+      await waitRun(t, id, (r) => r.state !== 'queued');
+      await t.services.runs.pause(id);
+      await waitRun(t, id, (r) => r.state === 'paused');
+      await waitLog(t, id, /^checkpoint saved at iteration 1$/);
+      assert.ok((await t.services.runs.metrics(id, 'train_loss')).length <= 1);
+      await t.services.runs.resume(id);
+      const run = await waitRun(t, id);
+      assert.equal(run.state, 'succeeded', `${run.reason} ${run.message}`);
+      assert.equal((await t.services.runs.metrics(id, 'train_loss')).length, 50);
     });
 
     test('timeout fails the run with reason timeout', async () => {

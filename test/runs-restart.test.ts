@@ -94,7 +94,8 @@ describe('runs survive kill -9 of the server', { concurrency: 2 }, () => {
       test('a paused built-in run stays paused over kill -9 and resumes from its checkpoint', async () => {
         pausedStore = await freshStore(dialect);
         let server = await startServer(pausedStore);
-        const N = 300;
+        // Long enough that the pause lands before the last round even on a loaded machine.
+        const N = 3000;
         /** Submits a long GBDT run, pauses it once it iterates, and waits for its saved checkpoint. */
         const startPaused = async (url: string) => {
           const run = await api(url, '/api/v1/runs', {

@@ -68,3 +68,30 @@ test('a pause hands out the state at that iteration; a new attempt resumes from 
   sameModel(model);
   assert.deepEqual(second.iterations(), [6, 7, 8, 9, 10, 11, 12]);
 });
+
+test('a pause at the last iteration still hands out the state, and resuming from it adds no round', () => {
+  const r = recorder(12);
+  sameModel(trainResumable(base, frame, r.ctx));
+  const saved = r.checkpoints()[0] as { checkpoint: Checkpoint };
+  assert.equal(saved.checkpoint.iteration, 12);
+  const again = recorder();
+  sameModel(trainResumable({ ...base, resumeFrom: saved.checkpoint }, frame, again.ctx));
+  assert.deepEqual(again.iterations(), []);
+});
+
+test('a pause after the last round (while scoring) hands out the final state too', () => {
+  let calls = 0;
+  const progress: BuiltinProgress[] = [];
+  const model = trainResumable(base, frame, {
+    progress: (v) => progress.push(v as BuiltinProgress),
+    checkpoint: () => undefined,
+    // Not paused during the 12 rounds (one call each); paused when training has ended.
+    pauseRequested: () => ++calls > 12,
+  });
+  sameModel(model);
+  const handed = progress.filter((p) => 'checkpoint' in p) as Array<{ checkpoint: Checkpoint; why: string }>;
+  assert.deepEqual(
+    handed.map((p) => [p.checkpoint.iteration, p.why]),
+    [[12, 'pause']],
+  );
+});

@@ -121,6 +121,9 @@ export function trainResumable(input: BuiltinTrainInput, trainFrame: Frame, ctx:
       },
     });
     if (!stop.why || !result.checkpoint) {
+      // A pause that came after the last round still leaves a state to resume from.
+      if (iterative && result.checkpoint && ctx.pauseRequested())
+        ctx.progress({ checkpoint: result.checkpoint, why: 'pause' } satisfies BuiltinProgress);
       ctx.checkpoint();
       return result.model;
     }

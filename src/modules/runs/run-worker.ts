@@ -94,6 +94,8 @@ export function startRunWorker(o: RunWorkerOptions): RunWorker {
   async function execute(run: RunRow, job: QueueJob, token: string): Promise<void> {
     let execution: Execution | null = null;
     let cancelRequested = false;
+    /** A pause applied before the executor started must reach it once it exists. */
+    let pausedNow = false;
     let seq = await repo.maxLogSeq(run.id);
     let pending: Parameters<typeof repo.appendLogs>[0] = [];
     const flush = async () => {
@@ -120,10 +122,12 @@ export function startRunWorker(o: RunWorkerOptions): RunWorker {
         addLog('system', 'cancel requested');
         await execution?.cancel();
       } else if (action === 'pause') {
+        pausedNow = true;
         await execution?.pause();
         if (await transition(run.id, ['running'], 'paused', { reason: 'paused_by_user' }))
           addLog('system', 'paused');
       } else {
+        pausedNow = false;
         await execution?.resume();
         if (await transition(run.id, ['paused'], 'running', { reason: 'resumed_by_user' }))
           addLog('system', 'resumed');
@@ -158,6 +162,7 @@ export function startRunWorker(o: RunWorkerOptions): RunWorker {
       started: (e) => {
         execution = e;
         if (cancelRequested) void e.cancel();
+        else if (pausedNow) void e.pause();
       },
     };
     addLog('system', `attempt ${run.attempt} of ${run.max_attempts} started (worker ${workerId})`);
