@@ -117,6 +117,7 @@ export function fitGbdt(design: Design, target: Target, p: GbdtParams, opts: Fit
     newHist: ws.newHist,
     histPool,
     partition: ws.partition,
+    subtract: ws.subtract,
   }));
   const nColSample = Math.max(1, Math.round(p.colsample * F));
   let iteration = trees.length / K;

@@ -95,6 +95,8 @@ export interface HistWorkspace {
   scores: Float64Array;
   /** Fills gh from y and scores (the worker, if any, computes the second half of the rows). */
   gradients(task: Task): void;
+  /** large −= small over the given features (both from newHist). */
+  subtract(large: Float64Array, small: Float64Array, feats: Int32Array): void;
   /** A new (uninitialised) nFeatures × 512 histogram in the workspace memory. */
   newHist(): Float64Array;
   /** One histogram builder per class; hist must come from newHist. */
@@ -144,7 +146,12 @@ export function createHistWorkspace(
   const y = new Float64Array(buf, yAt, n);
   const scores = new Float64Array(buf, scoresAt, n * nClasses);
   const ghs = Array.from({ length: nClasses }, (_, k) => gh.subarray(2 * k * n, 2 * (k + 1) * n));
-  const { hist: kernel, histAll, partition: partitionKernel } = instantiateKernels(histKernelModule(), mem);
+  const {
+    hist: kernel,
+    histAll,
+    partition: partitionKernel,
+    subtract,
+  } = instantiateKernels(histKernelModule(), mem);
   const ctrl = new Int32Array(new SharedArrayBuffer(16 * 4));
   let worker: Worker | undefined;
   let exited = Promise.resolve();
@@ -247,6 +254,14 @@ export function createHistWorkspace(
       const mid = partitionKernel(rowsAt, colBinsAt + feature * n, lutAt, tmpAt, start, end);
       rows.set(tmp.subarray(0, end - mid), mid);
       return mid;
+    },
+    subtract: (large, small, fs) => {
+      if (fs.length === nf) subtract(large.byteOffset, small.byteOffset, nf * FEATURE_BYTES);
+      else
+        for (let j = 0; j < fs.length; j++) {
+          const o = fs[j]! * FEATURE_BYTES;
+          subtract(large.byteOffset + o, small.byteOffset + o, FEATURE_BYTES);
+        }
     },
     newHist: () => {
       const at = alloc(nf * FEATURE_BYTES);

@@ -37,6 +37,8 @@ export interface GrowContext {
   newHist: () => Float64Array;
   /** Histograms free for reuse. */
   histPool: Float64Array[];
+  /** large −= small over the features (the sibling's histogram from the parent's). */
+  subtract: (large: Float64Array, small: Float64Array, feats: Int32Array) => void;
   /** Stable partition of rows[start..end) by a split; returns the first right-hand index. */
   partition: (start: number, end: number, feature: number, bin: number, defaultLeft: boolean) => number;
 }
@@ -136,10 +138,7 @@ export function growTree(ctx: GrowContext, nSample: number, feats: Int32Array, p
       small = take();
       if (smallIsLeft) ctx.buildHist(small, c.start, mid, feats);
       else ctx.buildHist(small, mid, c.end, feats);
-      for (let j = 0; j < feats.length; j++) {
-        const o = feats[j]! << 9;
-        for (let i = o; i < o + 512; i++) large[i]! -= small[i]!;
-      }
+      ctx.subtract(large, small, feats);
     } else pool.push(large);
     const bigHist = small ? large : null;
     const leftC = blank(l, c.start, mid, c.depth + 1, smallIsLeft ? small : bigHist, c.gl, c.hl);

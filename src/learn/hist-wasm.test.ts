@@ -117,3 +117,19 @@ test('partition kernel is a stable split by bin with missing values sent the def
     assert.deepEqual(Array.from(ws.rows.subarray(end)), before.slice(end));
   }
 });
+
+test('histogram subtraction kernel equals elementwise f64 subtraction, all or some features', () => {
+  const rng = createRng(13);
+  const nf = 6;
+  const ws = createHistWorkspace(10, nf, 1, 1);
+  const large = ws.newHist();
+  const small = ws.newHist();
+  for (const feats of [Int32Array.from({ length: nf }, (_, f) => f), Int32Array.from([1, 4])]) {
+    for (let i = 0; i < large.length; i++) large[i] = rng.next() * 100;
+    for (let i = 0; i < small.length; i++) small[i] = rng.next() * 10;
+    const want = Float64Array.from(large);
+    for (const f of feats) for (let i = f * 512; i < (f + 1) * 512; i++) want[i]! -= small[i]!;
+    ws.subtract(large, small, feats);
+    assert.deepEqual(large, want);
+  }
+});

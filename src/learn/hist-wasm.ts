@@ -60,6 +60,7 @@ const STORE_I32 = [0x36, 2, 0];
 const LOAD_V128 = [0xfd, 0x00, 4, 0];
 const STORE_V128 = [0xfd, 0x0b, 4, 0];
 const F64X2_ADD = [0xfd, ...u32(240)];
+const F64X2_SUB = [0xfd, ...u32(241)];
 const BLOCK = [0x02, 0x40];
 const LOOP = [0x03, 0x40];
 const END = 0x0b;
@@ -152,6 +153,23 @@ function histAllBody(): number[] {
   ];
 }
 
+/** `subtract(dst, src, bytes)`: dst[i] -= src[i] over f64 pairs (sibling = parent − child). */
+function subtractBody(): number[] {
+  const [DST, SRC, BYTES, I] = [0, 1, 2, 3];
+  // prettier-ignore
+  return [
+    ...BLOCK, ...LOOP,
+    ...get(I), ...get(BYTES), GE_U, ...brIf(1),
+    ...get(DST), ...get(I), ADD, ...tee(DST + 4),
+    ...get(DST + 4), ...LOAD_V128,
+    ...get(SRC), ...get(I), ADD, ...LOAD_V128,
+    ...F64X2_SUB, ...STORE_V128,
+    ...get(I), ...constI32(16), ADD, ...set(I),
+    ...br(0), END, END,
+    END,
+  ];
+}
+
 function partitionBody(): number[] {
   const [ROWS_, COL, LUT, TMP_, START_, END_, I, L, RIGHT, ROW, LEFT] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
   // prettier-ignore
@@ -192,6 +210,7 @@ function moduleBytes(): Uint8Array {
     ]),
     ...histAllBody(),
   ];
+  const sub = [...vec([[...u32(2), I32]]), ...subtractBody()];
   return Uint8Array.from([
     ...[0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0],
     ...section(
@@ -200,17 +219,19 @@ function moduleBytes(): Uint8Array {
         [0x60, ...params(10), ...vec([])],
         [0x60, ...params(6), ...vec([[I32]])],
         [0x60, ...params(9), ...vec([])],
+        [0x60, ...params(3), ...vec([])],
       ]),
     ),
     // Imported memory: shared (flag 3 = has maximum + shared), so a worker thread can use it too.
     ...section(2, vec([[...name('env'), ...name('mem'), 0x02, 0x03, ...u32(1), ...u32(MAX_PAGES)]])),
-    ...section(3, vec([u32(0), u32(1), u32(2)])),
+    ...section(3, vec([u32(0), u32(1), u32(2), u32(3)])),
     ...section(
       7,
       vec([
         [...name('hist'), 0x00, 0],
         [...name('partition'), 0x00, 1],
         [...name('histAll'), 0x00, 2],
+        [...name('subtract'), 0x00, 3],
       ]),
     ),
     ...section(
@@ -219,6 +240,7 @@ function moduleBytes(): Uint8Array {
         [...u32(hist.length), ...hist],
         [...u32(part.length), ...part],
         [...u32(histAll.length), ...histAll],
+        [...u32(sub.length), ...sub],
       ]),
     ),
   ]);
@@ -287,11 +309,17 @@ export type PartitionKernel = (
 export function instantiateKernels(
   module: WasmModule,
   mem: WasmMemory,
-): { hist: HistKernel; histAll: HistAllKernel; partition: PartitionKernel } {
+): {
+  hist: HistKernel;
+  histAll: HistAllKernel;
+  partition: PartitionKernel;
+  subtract: (dst: number, src: number, bytes: number) => void;
+} {
   const { exports } = new wasm.Instance(module, { env: { mem } });
   return {
     hist: exports.hist as HistKernel,
     histAll: exports.histAll as HistAllKernel,
     partition: exports.partition as PartitionKernel,
+    subtract: exports.subtract as (dst: number, src: number, bytes: number) => void,
   };
 }
