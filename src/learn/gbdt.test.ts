@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createFrame, takeRows } from './frame.js';
+import { autoThreads } from './gbdt.js';
 import type { Frame } from './frame.js';
 import { accuracy, r2 } from './metrics.js';
 import { predict } from './model.js';
@@ -174,6 +175,11 @@ test('a second histogram thread gives a bit-identical model (all features and co
     const two = train('gbdt', frame, y, { n_estimators: 4, n_threads: 2, colsample }).model;
     assert.deepEqual(two.predictor, one.predictor);
   }
+});
+
+test('the default thread count is 1 below 50k rows and at most 2', () => {
+  assert.equal(autoThreads(49_999), 1);
+  assert.ok([1, 2].includes(autoThreads(1_000_000)));
 });
 
 test('min_samples_leaf bounds the training rows of every leaf (regression: exact)', () => {
