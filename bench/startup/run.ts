@@ -1,12 +1,12 @@
 /**
  * Start-up benchmark: wall time from spawning `node bin/modelyard.js up` on a fresh data directory
  * to the first `/healthz` 200, median of several spawns. Bare `node -e ''` start is measured in
- * the same run as the floor no server can beat; `--compare <dir>` also times another checkout's
- * built `bin/modelyard.js` (e.g. a worktree of an older commit) in alternation, so before/after
- * figures share the same load.
+ * the same run as the floor no server can beat; each `--compare <dir>=<label>` also times another
+ * checkout's built `bin/modelyard.js` (e.g. an export of an older commit, built) in alternation,
+ * so before/after figures share the same load.
  *
  *   npm run bench:startup                                # 7 spawns
- *   npm run bench:startup -- --runs 11 --compare /tmp/modelyard-old --compare-label 'commit 40868bf'
+ *   npm run bench:startup -- --runs 11 --compare '/tmp/modelyard-old=commit 40868bf'
  *
  * Writes bench/results/startup.json.
  */
@@ -20,8 +20,7 @@ import { parseArgs } from 'node:util';
 const { values } = parseArgs({
   options: {
     runs: { type: 'string', default: '7' },
-    compare: { type: 'string' },
-    'compare-label': { type: 'string' },
+    compare: { type: 'string', multiple: true, default: [] },
   },
 });
 const RUNS = Math.max(5, Number(values.runs));
@@ -111,25 +110,30 @@ const summary = (xs: number[], cpu: Array<number | null> = []) => ({
   ...(cpu.length > 0 && cpu.every((c) => c !== null) ? { cpu_median_ms: median(cpu as number[]) } : {}),
 });
 
-const ours: number[] = [];
-const compare: number[] = [];
-const oursCpu: Array<number | null> = [];
-const compareCpu: Array<number | null> = [];
+interface Subject {
+  label: string;
+  bin: string;
+  wall: number[];
+  cpu: Array<number | null>;
+}
+const subject = (label: string, bin: string): Subject => ({ label, bin, wall: [], cpu: [] });
+const ours = subject('modelyard up', join(ROOT, 'bin', 'modelyard.js'));
+const compared = values.compare.map((c) => {
+  const eq = c.indexOf('=');
+  const dir = eq < 0 ? c : c.slice(0, eq);
+  return subject(eq < 0 ? dir : c.slice(eq + 1), join(resolve(dir), 'bin', 'modelyard.js'));
+});
+const subjects = [ours, ...compared];
 const bare: number[] = [];
-const compareBin = values.compare ? join(resolve(values.compare), 'bin', 'modelyard.js') : undefined;
 const loadBefore = loadavg()[0]!;
 // One unmeasured start of each warms the page cache, as on a machine that ran the command before.
-await oneStart(join(ROOT, 'bin', 'modelyard.js'));
-if (compareBin) await oneStart(compareBin);
+for (const s of subjects) await oneStart(s.bin);
 for (let i = 0; i < RUNS; i++) {
   bare.push(await bareNode());
-  const a = await oneStart(join(ROOT, 'bin', 'modelyard.js'));
-  ours.push(a.wallMs);
-  oursCpu.push(a.cpuMs);
-  if (compareBin) {
-    const b = await oneStart(compareBin);
-    compare.push(b.wallMs);
-    compareCpu.push(b.cpuMs);
+  for (const s of subjects) {
+    const r = await oneStart(s.bin);
+    s.wall.push(r.wallMs);
+    s.cpu.push(r.cpuMs);
   }
 }
 const loadAfter = loadavg()[0]!;
@@ -137,10 +141,8 @@ const loadAfter = loadavg()[0]!;
 const out = {
   benchmark: 'start-up: spawn `modelyard up` (fresh data dir, SQLite, local blobs) → first /healthz 200',
   goal: 'well under a second on a warm install (issue #2); target < 0.7 s',
-  ours: summary(ours, oursCpu),
-  ...(compareBin
-    ? { compare: { label: values['compare-label'] ?? compareBin, ...summary(compare, compareCpu) } }
-    : {}),
+  ours: summary(ours.wall, ours.cpu),
+  compare: compared.map((s) => ({ label: s.label, ...summary(s.wall, s.cpu) })),
   bare_node: summary(bare),
   machine: {
     cpus: cpus().length,
@@ -155,7 +157,6 @@ writeFileSync(join(ROOT, 'bench', 'results', 'startup.json'), JSON.stringify(out
 const line = (name: string, xs: number[], cpu: Array<number | null> = []) =>
   `${name.padEnd(12)} median ${median(xs).toFixed(0).padStart(5)} ms  (min ${Math.min(...xs).toFixed(0)}, max ${Math.max(...xs).toFixed(0)}, n=${xs.length})` +
   (cpu.length > 0 && cpu.every((c) => c !== null) ? `  cpu median ${median(cpu as number[])} ms\n` : '\n');
-process.stdout.write(line('modelyard up', ours, oursCpu));
-if (compareBin) process.stdout.write(line('compare', compare, compareCpu));
+for (const s of subjects) process.stdout.write(line(s.label, s.wall, s.cpu));
 process.stdout.write(line('bare node', bare));
 process.stdout.write(`load average ${loadBefore.toFixed(2)} → ${loadAfter.toFixed(2)}\n`);
