@@ -41,6 +41,7 @@ export function createDeploymentsCore(deps: DeploymentsDeps) {
     logger: deps.logger,
     cacheDir: join(deps.config.dataDir, 'deployments-cache'),
     serverVersion: deps.serverVersion ?? VERSION,
+    onEvent: (name, level, message) => void events.add(name, level, message),
   });
 
   async function mustGet(name: string): Promise<DeploymentRow> {

@@ -28,6 +28,8 @@ export interface DeploymentsRuntimeOptions {
   cacheDir: string;
   /** Product version sent as X-Drum-Version. */
   serverVersion: string;
+  /** Records what happened to a deployment's replicas (its event log). */
+  onEvent?: (name: string, level: 'info' | 'warn' | 'error', message: string) => void;
 }
 
 export function createDeploymentsRuntime(o: DeploymentsRuntimeOptions) {
@@ -57,6 +59,7 @@ export function createDeploymentsRuntime(o: DeploymentsRuntimeOptions) {
       load: () => loadVersion(source, v, o.cacheDir),
       serve: JSON.parse(row.options) as ServeOptions,
       serverVersion: o.serverVersion,
+      onEvent: (message) => o.onEvent?.(row.name, 'warn', message),
     });
   }
 

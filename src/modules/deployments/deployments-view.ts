@@ -72,6 +72,8 @@ export function deploymentView(
           canary: router.canary?.label ?? null,
           routed: router.routed(),
           replicaRequests: router.primary.counts(),
+          replicas: router.primary.size,
+          mode: router.primary.mode,
         }
       : null,
     url: `/deployments/${row.name}/`,

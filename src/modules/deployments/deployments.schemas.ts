@@ -113,6 +113,10 @@ export const DeploymentView = Type.Object({
       canary: Nullable(Type.String()),
       routed: Type.Object({ primary: Type.Integer(), canary: Type.Integer() }),
       replicaRequests: Type.Array(Type.Integer()),
+      replicas: Type.Integer({
+        description: 'Replicas of the primary serving now (the autoscaler moves it within the profile)',
+      }),
+      mode: Type.String({ description: 'Where replicas run: in-process | threads | processes' }),
     }),
     Type.Null(),
   ]),

@@ -233,6 +233,8 @@ export function createDeploymentsService(deps: DeploymentsDeps) {
     close,
     handle: runtime.handle,
     isLive: runtime.isLive,
+    /** The live router of a deployment, or null (diagnostics and tests). */
+    router: runtime.router,
   };
 }
 

@@ -1,17 +1,24 @@
 /**
  * N replicas of one model version behind round-robin. A replica is a prediction server of the
  * serving runtime (same DRUM/KServe/MLflow dispatcher as `modelyard serve`) mounted under the
- * deployment's prefix; built-in models answer in-process, custom code runs one child process per
- * replica, so replicas buy real parallelism there. The pool counts requests in flight so a swap
- * can drain it before closing the runtimes.
+ * deployment's prefix. Where the model runs:
+ * - custom code: one child process per replica;
+ * - a built-in model with replicas > 1: one worker thread per replica (replica-threads.ts); the
+ *   main thread parses and renders, each model call goes to the least-busy thread;
+ * - a built-in model with one replica: in-process, the fastest path on a loaded machine (no
+ *   hand-off to a thread).
+ * The pool counts requests in flight so a swap can drain it before closing the runtimes.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createPredictionServer } from '../serving/prediction-server.js';
 import type { PredictionServer } from '../serving/prediction-server.js';
 import type { LabelOptions } from '../serving/labels.js';
 import type { LoadedModel } from '../serving/model-loader.js';
-import type { Scores, Table, TargetType } from '../serving/serving.types.js';
+import type { ModelRuntime, Scores, Table, TargetType } from '../serving/serving.types.js';
+import { startReplicaThreads } from './replica-threads.js';
+import type { ReplicaThreads } from './replica-threads.js';
 
 export interface ServeOptions extends LabelOptions {
   targetType?: TargetType;
@@ -29,7 +36,12 @@ export interface ReplicaPoolOptions {
   load(): Promise<LoadedModel>;
   serve: ServeOptions;
   serverVersion: string;
+  /** Told about replica events worth a deployment log line (a thread replaced). */
+  onEvent?: (message: string) => void;
 }
+
+/** Where a pool's replicas run. */
+export type ReplicaMode = 'in-process' | 'threads' | 'processes';
 
 export interface ReplicaPool {
   readonly versionId: string;
@@ -37,6 +49,9 @@ export interface ReplicaPool {
   readonly size: number;
   readonly targetType: string;
   readonly predictor: string;
+  readonly mode: ReplicaMode;
+  /** The worker threads of a built-in model with replicas > 1, else null. */
+  readonly threads: ReplicaThreads | null;
   handle(req: IncomingMessage, res: ServerResponse): boolean;
   /** Scores a parsed table on the next replica (compat surfaces that are not HTTP passthroughs). */
   score(table: Table): Promise<{ scores: Scores; labels: string[] | null }>;
@@ -47,24 +62,64 @@ export interface ReplicaPool {
   drainAndClose(timeoutMs?: number): Promise<void>;
 }
 
+/** The model's description with its calls sent to the replica threads. */
+function threadedRuntime(base: ModelRuntime, threads: ReplicaThreads): ModelRuntime {
+  return {
+    predictor: base.predictor,
+    language: base.language,
+    source: base.source,
+    platform: base.platform,
+    inputs: base.inputs,
+    outputNames: base.outputNames,
+    outputSize: base.outputSize,
+    impliedTargetType: base.impliedTargetType,
+    predictMatrix: (x, nRows) => threads.predict(x, nRows),
+    // The pool closes the threads once every server is closed.
+    async close() {},
+  };
+}
+
 export async function createReplicaPool(o: ReplicaPoolOptions): Promise<ReplicaPool> {
   const servers: PredictionServer[] = [];
+  let threads: ReplicaThreads | null = null;
+  let mode: ReplicaMode = 'in-process';
+  const serve = (model: ModelRuntime, version: string | undefined) =>
+    createPredictionServer({
+      model,
+      name: o.name,
+      version,
+      urlPrefix: o.urlPrefix,
+      serverVersion: o.serverVersion,
+      ...o.serve,
+    });
   try {
-    for (let i = 0; i < o.replicas; i++) {
-      const loaded = await o.load();
-      servers.push(
-        await createPredictionServer({
-          model: loaded.runtime,
-          name: o.name,
-          version: loaded.version,
-          urlPrefix: o.urlPrefix,
-          serverVersion: o.serverVersion,
-          ...o.serve,
-        }),
-      );
+    const loaded = await o.load();
+    const base = loaded.runtime;
+    if (o.replicas > 1 && base.platform === 'modelyard_myd' && base.inputs.count !== null) {
+      mode = 'threads';
+      threads = await startReplicaThreads({
+        bytes: await readFile(base.source),
+        source: base.source,
+        count: o.replicas,
+        nCols: base.inputs.count,
+        onEvent: o.onEvent,
+      });
+      // One front per replica, each with its own micro-batcher, so up to `replicas` calls are
+      // out at once; the main-thread runtime only describes the model.
+      await base.close();
+      for (let i = 0; i < o.replicas; i++)
+        servers.push(await serve(threadedRuntime(base, threads), loaded.version));
+    } else {
+      if (base.predictTable) mode = 'processes';
+      servers.push(await serve(base, loaded.version));
+      for (let i = 1; i < o.replicas; i++) {
+        const more = await o.load();
+        servers.push(await serve(more.runtime, more.version));
+      }
     }
   } catch (e) {
     await Promise.all(servers.map((s) => s.close()));
+    await threads?.close();
     throw e;
   }
   const first = servers[0]!.service!;
@@ -77,6 +132,8 @@ export async function createReplicaPool(o: ReplicaPoolOptions): Promise<ReplicaP
     size: servers.length,
     targetType: first.targetType,
     predictor: first.runtime.predictor,
+    mode,
+    threads,
     handle(req, res) {
       const i = next;
       next = (next + 1) % servers.length;
@@ -112,6 +169,7 @@ export async function createReplicaPool(o: ReplicaPoolOptions): Promise<ReplicaP
       const until = Date.now() + timeoutMs;
       while (inflight > 0 && Date.now() < until) await sleep(5);
       await Promise.all(servers.map((s) => s.close()));
+      await threads?.close();
     },
   };
 }
