@@ -217,9 +217,26 @@ export class PausableTimer {
   }
 }
 
+/** What a task function gets besides its input. */
+export interface TaskContext {
+  /** Reports progress to the parent (any structured-cloneable value). */
+  progress(value: unknown): void;
+  /** Call often (e.g. once per boosting round): blocks here while the execution is paused. */
+  checkpoint(): void;
+  /**
+   * True once a pause was requested and the task has not yet blocked in checkpoint(): a task
+   * that can save its state does so first, so the state outlives the process if it dies paused.
+   */
+  pauseRequested(): boolean;
+}
+
+/** What a task module exports (as `task`, or as its default export). */
+export type TaskFunction<I, O> = (input: I, ctx: TaskContext) => O | Promise<O>;
+
 /**
  * Built-in work (learners) run on a worker thread of this process. The module is a `*.worker.ts`
- * file that calls `serveTask` (see thread-executor.ts for the protocol).
+ * file that exports a TaskFunction as `task` (or default) and has no other side effects on import
+ * (see thread-executor.ts for the protocol).
  */
 export interface TaskSpec<I = unknown> extends ExecutionSpecBase {
   /** The task module; get it from TaskExecutor.moduleUrl() so it resolves under tsx and in dist. */

@@ -1,10 +1,10 @@
 /**
  * Small tasks that exercise the thread executor (tests, and an example of a task module).
- * A real task module looks the same: one `serveTask(fn)` call at top level.
+ * A real task module looks the same: it exports its task function as `task` (or default).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { childEnv } from '../../config.js';
-import { serveTask, type TaskContext } from './thread-executor.js';
+import type { TaskContext } from './executor.js';
 
 export type SampleTaskInput =
   | { mode: 'succeed'; value?: unknown }
@@ -20,7 +20,7 @@ export type SampleTaskInput =
   /** Keeps allocating memory. */
   | { mode: 'hog' };
 
-export async function sampleTask(input: SampleTaskInput, ctx: TaskContext): Promise<unknown> {
+export async function task(input: SampleTaskInput, ctx: TaskContext): Promise<unknown> {
   switch (input.mode) {
     case 'succeed':
       return input.value ?? 'ok';
@@ -59,5 +59,3 @@ export async function sampleTask(input: SampleTaskInput, ctx: TaskContext): Prom
     }
   }
 }
-
-serveTask(sampleTask);

@@ -32,6 +32,10 @@ before(async () => {
     entryPoints: [
       { in: entry, out: 'cli/index' },
       { in: fileURLToPath(sampleSource), out: 'infra/executor/sample-tasks.worker' },
+      {
+        in: fileURLToPath(workerModuleUrl('infra/executor/task-host.worker')),
+        out: 'infra/executor/task-host.worker',
+      },
     ],
     outdir: join(distDir, 'dist'),
     bundle: true,
@@ -41,6 +45,9 @@ before(async () => {
     target: 'node20',
     logLevel: 'warning',
   });
+  // As the real dist/ sits under our package.json: the tsx-loaded task host (tests run the
+  // executor from source) then imports the bundled task as ESM.
+  writeFileSync(join(distDir, 'dist', 'package.json'), '{"type":"module"}');
   sample = pathToFileURL(join(distDir, 'dist', 'infra', 'executor', 'sample-tasks.worker.js'));
 });
 after(() => rmSync(distDir, { recursive: true, force: true }));

@@ -2,11 +2,12 @@
  * Built-in tasks on worker threads, and the task side of the protocol.
  *
  * Protocol (parent ⇄ task thread):
- * - The parent starts a Worker on the task module with workerData `{ __modelyardTask, input,
- *   control }`; `control` is an Int32Array over a SharedArrayBuffer whose slot 0 is 0 (run) or
- *   1 (paused) or 2 (cancelled: checkpoint() throws).
- * - The module calls `serveTask(fn)`: it posts `{t:'started'}`, runs `fn(input, ctx)` and posts
- *   `{t:'done', value}` or `{t:'error', message}`. `ctx.progress(v)` posts `{t:'progress', value}`.
+ * - The parent starts a Worker on the task host (task-host.worker.ts) with workerData
+ *   `{ __modelyardTask, taskModule, input, control }`; `control` is an Int32Array over a
+ *   SharedArrayBuffer whose slot 0 is 0 (run) or 1 (paused) or 2 (cancelled: checkpoint() throws).
+ * - The host imports the task module, which exports a plain task function (`task` or default),
+ *   posts `{t:'started'}`, runs `fn(input, ctx)` and posts `{t:'done', value}` or
+ *   `{t:'error', message}`. `ctx.progress(v)` posts `{t:'progress', value}`.
  *   Console output of the thread becomes the execution's log lines.
  * - Pause: the parent sets control to 1. The task sees it at its next `ctx.checkpoint()`, which
  *   blocks the thread (Atomics.wait) until the parent sets 0 and notifies (resume). A shared flag
@@ -17,7 +18,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { Worker } from 'node:worker_threads';
 import { childEnv } from '../../config.js';
 import {
   LineSplitter,
@@ -30,72 +31,10 @@ import {
   type TaskExecutor,
   type TaskSpec,
 } from './executor.js';
+import { CANCELLED, PAUSED, RUN, type TaskWorkerData, type ToParent } from './task-protocol.js';
 
-/** What a task function gets besides its input. */
-export interface TaskContext {
-  /** Reports progress to the parent (any structured-cloneable value). */
-  progress(value: unknown): void;
-  /** Call often (e.g. once per boosting round): blocks here while the execution is paused. */
-  checkpoint(): void;
-  /**
-   * True once a pause was requested and the task has not yet blocked in checkpoint(): a task
-   * that can save its state does so first, so the state outlives the process if it dies paused.
-   */
-  pauseRequested(): boolean;
-}
-
-export type TaskFunction<I, O> = (input: I, ctx: TaskContext) => O | Promise<O>;
-
-type ToParent =
-  | { t: 'started' }
-  | { t: 'progress'; value: unknown }
-  | { t: 'done'; value: unknown }
-  | { t: 'error'; message: string };
-
-interface TaskWorkerData {
-  __modelyardTask: true;
-  input: unknown;
-  control: Int32Array;
-}
-
-const RUN = 0;
-const PAUSED = 1;
-const CANCELLED = 2;
 /** After a task reported its result, how long its thread may take to exit by itself. */
 const EXIT_GRACE_MS = 1000;
-
-/**
- * Serves a task function from a `*.worker.ts` module. Does nothing when the module is imported
- * outside a task thread (so tests may import the function directly).
- */
-export function serveTask<I, O>(fn: TaskFunction<I, O>): void {
-  const data = workerData as TaskWorkerData | undefined;
-  if (isMainThread || !parentPort || data?.__modelyardTask !== true) return;
-  const port = parentPort;
-  const post = (m: ToParent) => port.postMessage(m);
-  const control = data.control;
-  const ctx: TaskContext = {
-    progress: (value) => post({ t: 'progress', value }),
-    checkpoint() {
-      while (Atomics.load(control, 0) === PAUSED) Atomics.wait(control, 0, PAUSED);
-      if (Atomics.load(control, 0) === CANCELLED) throw new Error('task cancelled');
-    },
-    pauseRequested: () => Atomics.load(control, 0) === PAUSED,
-  };
-  post({ t: 'started' });
-  Promise.resolve()
-    .then(() => fn(data.input as I, ctx))
-    .then(
-      (value) => {
-        try {
-          post({ t: 'done', value });
-        } catch (e) {
-          post({ t: 'error', message: `task result cannot be sent: ${(e as Error).message}` });
-        }
-      },
-      (e: unknown) => post({ t: 'error', message: e instanceof Error ? e.message : String(e) }),
-    );
-}
 
 /**
  * URL of a worker module given its path under src/ without extension (e.g.
@@ -113,10 +52,14 @@ export function workerModuleUrl(pathFromSrc: string): URL {
   throw new Error(`worker module ${pathFromSrc}.js not found near ${fileURLToPath(import.meta.url)}`);
 }
 
-/** Starts a Worker on a module; TypeScript sources (tests, `npm run dev`) go through tsx's loader. */
-function startWorker(module: URL, workerOptions: ConstructorParameters<typeof Worker>[1]): Worker {
+/**
+ * Starts a Worker on the task host, which loads `task`; TypeScript sources (tests, `npm run dev`)
+ * go through tsx's loader.
+ */
+function startWorker(task: URL, workerOptions: ConstructorParameters<typeof Worker>[1]): Worker {
   const options = { ...workerOptions, execArgv: workerExecArgv() };
-  if (!module.pathname.endsWith('.ts')) return new Worker(module, options);
+  const module = workerModuleUrl('infra/executor/task-host.worker');
+  if (!module.pathname.endsWith('.ts') && !task.pathname.endsWith('.ts')) return new Worker(module, options);
   // Node 20 does not hand the parent's --import loaders to worker threads: register tsx inside.
   const tsx = import.meta.resolve('tsx/esm/api');
   const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(module.href)}); })`;
@@ -158,7 +101,12 @@ export function createThreadExecutor(options: ThreadExecutorOptions = {}): TaskE
 function launchTask(spec: TaskSpec, maxLineChars: number): Execution {
   const startedAt = Date.now();
   const control = new Int32Array(new SharedArrayBuffer(4));
-  const data: TaskWorkerData = { __modelyardTask: true, input: spec.input, control };
+  const data: TaskWorkerData = {
+    __modelyardTask: true,
+    taskModule: spec.module.href,
+    input: spec.input,
+    control,
+  };
   let started = false;
   let ended = false;
   let paused = false;
@@ -176,6 +124,8 @@ function launchTask(spec: TaskSpec, maxLineChars: number): Execution {
     resolveDone(full);
   };
 
+  // Before the Worker exists: a start that throws finishes (and stops the timer) at once.
+  const timer = new PausableTimer(spec.timeoutMs, () => stop('timeout'));
   let worker: Worker;
   try {
     worker = startWorker(spec.module, {
@@ -209,7 +159,6 @@ function launchTask(spec: TaskSpec, maxLineChars: number): Execution {
     Atomics.notify(control, 0);
     void worker.terminate();
   };
-  const timer = new PausableTimer(spec.timeoutMs, () => stop('timeout'));
   const emit = (line: LogLine) => safely(() => spec.onLog?.(line));
   const out = new LineSplitter('stdout', maxLineChars, emit);
   const err = new LineSplitter('stderr', maxLineChars, emit);

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { TaskContext } from '../../infra/executor/thread-executor.js';
+import type { TaskContext } from '../../infra/executor/executor.js';
 import { predict, train, type Checkpoint } from '../../learn/index.js';
 import { loadFixture } from '../../learn/test-helpers.js';
 import { trainResumable, type BuiltinProgress, type BuiltinTrainInput } from './builtin-train.worker.js';

@@ -8,7 +8,7 @@
  * training (onIteration 'stop') and continuing with `resumeFrom`, which the learners guarantee
  * gives the model an uninterrupted run gives. A later attempt starts from `resumeFrom`.
  */
-import { serveTask, type TaskContext } from '../../infra/executor/thread-executor.js';
+import type { TaskContext, TaskFunction } from '../../infra/executor/executor.js';
 import {
   accuracy,
   getColumn,
@@ -135,7 +135,8 @@ export function trainResumable(input: BuiltinTrainInput, trainFrame: Frame, ctx:
   }
 }
 
-serveTask<BuiltinTrainInput, BuiltinTrainOutput>((input, ctx) => {
+/** The task function the thread executor's host runs. */
+export const task: TaskFunction<BuiltinTrainInput, BuiltinTrainOutput> = (input, ctx) => {
   const frame = parseCsv(input.csv);
   if (input.assignment.length !== frame.nRows)
     throw new Error(`split assignment has ${input.assignment.length} rows, data has ${frame.nRows}`);
@@ -153,4 +154,4 @@ serveTask<BuiltinTrainInput, BuiltinTrainOutput>((input, ctx) => {
       .join(' ')}`,
   );
   return { model: saveModel(model), metrics, iterations: model.info.iterations ?? 1, task: model.task };
-});
+};
