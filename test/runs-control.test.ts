@@ -182,6 +182,27 @@ for (const dialect of dialectsUnderTest()) {
       assert.equal(r2.attempt, 2);
     });
 
+    test('a retried attempt replaces the metrics of the failed one (no duplicate steps)', async () => {
+      const script = [
+        'a=$MODELYARD_ATTEMPT',
+        'for s in 1 2 3; do echo "{\\"metric\\": \\"loss\\", \\"value\\": $a.$s, \\"step\\": $s}"; done',
+        'echo "{\\"metric\\": \\"auto\\", \\"value\\": $a}"',
+        '[ "$a" -ge 2 ] || exit 1',
+        '',
+      ].join('\n');
+      const id = await submitScript(t, script, { retries: 1, backoffMs: 10 });
+      const run = await waitRun(t, id);
+      assert.equal(run.state, 'succeeded');
+      assert.equal(run.attempt, 2);
+      const points = (await t.services.runs.metrics(id)).map((p) => [p.name, p.step, p.value]);
+      assert.deepEqual(points, [
+        ['auto', 0, 2],
+        ['loss', 1, 2.1],
+        ['loss', 2, 2.2],
+        ['loss', 3, 2.3],
+      ]);
+    });
+
     test('cancel while queued (on a queue nobody consumes) removes it at once', async () => {
       const id = await submitScript(t, 'echo never\n', { queue: 'nobody' });
       const res = await t.app.inject({ method: 'POST', url: `/api/v1/runs/${id}/cancel` });

@@ -183,6 +183,9 @@ export async function runBuiltin(o: Ctx, a: Attempt): Promise<AttemptResult> {
 export async function runUserCode(o: Ctx, a: Attempt): Promise<AttemptResult> {
   const { run } = a;
   const { phase, repo } = o.runs.internal;
+  // A run's metrics are its latest attempt's: a retry starts the program over and reports every
+  // step again, so the points of the attempts before it would be duplicates (or stale values).
+  if (run.attempt > 1) await repo.dropMetrics(run.id);
   await phase(run.id, 'data_extraction', 'started');
   let spec: ReturnType<typeof userCodeSpec>;
   try {
