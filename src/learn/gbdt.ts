@@ -5,7 +5,7 @@
  */
 import { applyBinMapper, fitAndBin, MISSING_BIN } from './binning.js';
 import type { BinnedMatrix } from './binning.js';
-import { availableParallelism, loadavg } from 'node:os';
+import { availableParallelism } from 'node:os';
 import { createHistWorkspace } from './hist-parallel.js';
 import { growTree } from './hist-tree.js';
 import type { GrowContext, GrownTree, GrowParams } from './hist-tree.js';
@@ -38,16 +38,9 @@ export interface GbdtParams {
 /** Below this many training rows a second thread costs more than it saves. */
 const AUTO_THREADS_MIN_ROWS = 50_000;
 
-/**
- * Threads that n_threads = 0 picks: 2 from 50k rows when there are 2 cores and the 1-minute load
- * average leaves one free (load < cores − 0.5). The histogram and gradient steps fork and join
- * about 16 times per tree; when other processes hold the cores, the second thread is often
- * descheduled at a join and two threads measured slower than one. Models are identical either way.
- */
+/** Threads that n_threads = 0 picks: 2 from 50k rows when there are 2 cores, else 1. */
 export function autoThreads(nRows: number): number {
-  const cores = availableParallelism();
-  if (nRows < AUTO_THREADS_MIN_ROWS || cores < 2) return 1;
-  return loadavg()[0]! < cores - 0.5 ? 2 : 1;
+  return nRows >= AUTO_THREADS_MIN_ROWS ? Math.min(2, availableParallelism()) : 1;
 }
 
 interface GbdtState {
