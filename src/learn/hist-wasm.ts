@@ -1,7 +1,7 @@
 /**
  * The GBDT inner loops as a tiny WebAssembly module. The histogram kernel uses 128-bit SIMD and is
  * about 2.3× faster than the best plain-JS loop (no bounds checks, one f64x2 add per (gradient,
- * hessian) pair). The binary is assembled here from a handful of opcodes, so there is no .wasm
+ * hessian) pair). The binary is assembled here (opcodes in wasm-asm.ts), so there is no .wasm
  * file to ship or load.
  *
  * Exported `hist(hist, bins, rows, gh, nf, start, end, feats, j0, j1)` (all i32 byte offsets into
@@ -15,57 +15,39 @@
  * written to tmp[0..end-mid) for the caller to copy to rows[mid..end). Branch-free: each row is
  * written to both sides and only its side's cursor advances (splits are unpredictable branches).
  */
-
-const u32 = (n: number): number[] => {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) b |= 0x80;
-    out.push(b);
-  } while (n !== 0);
-  return out;
-};
-const i32 = (n: number): number[] => {
-  const out: number[] = [];
-  for (;;) {
-    const b = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) return [...out, b];
-    out.push(b | 0x80);
-  }
-};
-const vec = (items: number[][]): number[] => [...u32(items.length), ...items.flat()];
-const section = (id: number, body: number[]): number[] => [id, ...u32(body.length), ...body];
-const name = (s: string): number[] => [...u32(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
-
-const I32 = 0x7f;
-const V128 = 0x7b;
-const get = (i: number): number[] => [0x20, i];
-const set = (i: number): number[] => [0x21, i];
-const tee = (i: number): number[] => [0x22, i];
-const constI32 = (v: number): number[] => [0x41, ...i32(v)];
-const ADD = 0x6a;
-const MUL = 0x6c;
-const XOR = 0x73;
-const SHL = 0x74;
-const GE_U = 0x4f;
-const GT_U = 0x4b;
-const loadI32 = (offset: number): number[] => [0x28, 2, ...u32(offset)];
-const LOAD_U8 = [0x2d, 0, 0];
-const loadU8 = (offset: number): number[] => [0x2d, 0, ...u32(offset)];
-const loadV128 = (offset: number): number[] => [0xfd, 0x00, 4, ...u32(offset)];
-const storeV128 = (offset: number): number[] => [0xfd, 0x0b, 4, ...u32(offset)];
-const STORE_I32 = [0x36, 2, 0];
-const LOAD_V128 = [0xfd, 0x00, 4, 0];
-const STORE_V128 = [0xfd, 0x0b, 4, 0];
-const F64X2_ADD = [0xfd, ...u32(240)];
-const F64X2_SUB = [0xfd, ...u32(241)];
-const BLOCK = [0x02, 0x40];
-const LOOP = [0x03, 0x40];
-const END = 0x0b;
-const br = (depth: number): number[] => [0x0c, depth];
-const brIf = (depth: number): number[] => [0x0d, depth];
+import {
+  u32,
+  vec,
+  section,
+  name,
+  I32,
+  V128,
+  get,
+  set,
+  tee,
+  constI32,
+  ADD,
+  MUL,
+  XOR,
+  SHL,
+  GE_U,
+  GT_U,
+  loadI32,
+  LOAD_U8,
+  loadU8,
+  loadV128,
+  storeV128,
+  STORE_I32,
+  LOAD_V128,
+  STORE_V128,
+  F64X2_ADD,
+  F64X2_SUB,
+  BLOCK,
+  LOOP,
+  END,
+  br,
+  brIf,
+} from './wasm-asm.js';
 
 // Parameters 0–9 as documented above; locals: 10 r, 11 row base in bins, 12 j, 13 scratch, 14 (g, h).
 const [HIST, BINS, ROWS, GH, NF, START, STOP, FEATS, J0, J1] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
