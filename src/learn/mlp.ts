@@ -3,6 +3,7 @@
  * Output: identity + squared error (regression), sigmoid (binary) or softmax (multiclass)
  * with log-loss. One iteration = one epoch; the full optimiser state is checkpointable.
  */
+import { addOuter, rowsDotRows } from './mlp-kernels.js';
 import { createRng } from './random.js';
 import type { Design, FitOptions, FitResult, MlpPredictor, Target } from './types.js';
 
@@ -66,11 +67,14 @@ export function fitMlp(design: Design, target: Target, p: MlpParams, opts: FitOp
   let epoch = resume?.epoch ?? 0;
   let bestLoss = resume?.bestLoss ?? Infinity;
   let noImprove = resume?.noImprove ?? 0;
-  const acts = sizes.map((s) => new Float64Array(s));
-  const deltas = sizes.map((s) => new Float64Array(s));
+  const batch = Math.min(p.batch_size, n);
+  // Batch activations (A[l]: batch × sizes[l], A[L] the raw outputs) and deltas, row-major.
+  const A = sizes.map((sz) => new Float64Array(batch * sz));
+  const D = sizes.map((sz) => new Float64Array(batch * sz));
+  const wt = new Float64Array(Math.max(0, ...sizes.slice(1, L).map((sz, l) => sz * sizes[l + 2]!)));
+  const rowsBuf = new Int32Array(batch);
   const grad = new Float64Array(P);
   const order = Uint32Array.from({ length: n }, (_, i) => i);
-  const batch = Math.min(p.batch_size, n);
   const [b1, b2, eps] = [0.9, 0.999, 1e-8];
   let lastLoss = NaN;
   while (epoch < p.max_iter) {
@@ -86,8 +90,8 @@ export function fitMlp(design: Design, target: Target, p: MlpParams, opts: FitOp
     for (let s = 0; s < n; s += batch) {
       const e = Math.min(n, s + batch);
       grad.fill(0);
-      for (let bi = s; bi < e; bi++) lossSum += backprop(order[bi]!);
       const bs = e - s;
+      lossSum += backprop(s, bs);
       step++;
       const c1 = 1 - b1 ** step;
       const c2 = 1 - b2 ** step;
@@ -109,59 +113,46 @@ export function fitMlp(design: Design, target: Target, p: MlpParams, opts: FitOp
     if (noImprove >= p.n_iter_no_change) break;
   }
 
-  /** Forward + backward for one row, accumulating into grad; returns the row loss. */
-  function backprop(row: number): number {
-    const a0 = acts[0]!;
-    for (let j = 0; j < d; j++) a0[j] = x[row * d + j]!;
-    for (let l = 0; l < L; l++) {
-      const nin = sizes[l]!;
-      const nout = sizes[l + 1]!;
-      const src = acts[l]!;
-      const dst = acts[l + 1]!;
-      for (let o = 0; o < nout; o++) {
-        let z = w[bOff[l]! + o]!;
-        const base = wOff[l]! + o * nin;
-        for (let j = 0; j < nin; j++) z += w[base + j]! * src[j]!;
-        dst[o] = l === L - 1 || z > 0 ? z : 0;
-      }
+  /** Forward + backward for the batch order[s..s+bs), accumulating into grad; returns the loss sum. */
+  function backprop(s: number, bs: number): number {
+    const a0 = A[0]!;
+    for (let r = 0; r < bs; r++) {
+      const row = order[s + r]!;
+      for (let j = 0; j < d; j++) a0[r * d + j] = x[row * d + j]!;
     }
-    const z = acts[L]!;
-    const dz = deltas[L]!;
-    const y = target.y[row]!;
-    let loss: number;
-    if (target.task === 'regression') {
-      dz[0] = z[0]! - y;
-      loss = 0.5 * dz[0]! * dz[0]!;
-    } else if (target.task === 'binary') {
-      const pr = 1 / (1 + Math.exp(-z[0]!));
-      dz[0] = pr - y;
-      loss = -Math.log(Math.max(1e-15, y === 1 ? pr : 1 - pr));
-    } else {
-      let max = -Infinity;
-      for (let k = 0; k < out; k++) max = Math.max(max, z[k]!);
-      let sum = 0;
-      for (let k = 0; k < out; k++) sum += Math.exp(z[k]! - max);
-      loss = max + Math.log(sum) - z[y]!;
-      for (let k = 0; k < out; k++) dz[k] = Math.exp(z[k]! - max) / sum - (k === y ? 1 : 0);
+    for (let l = 0; l < L; l++)
+      rowsDotRows(A[l]!, bs, sizes[l]!, w, wOff[l]!, sizes[l + 1]!, A[l + 1]!, bOff[l]!, l < L - 1, null);
+    const z = A[L]!;
+    const dz = D[L]!;
+    let loss = 0;
+    for (let r = 0; r < bs; r++) {
+      const y = target.y[order[s + r]!]!;
+      const c = r * out;
+      if (target.task === 'regression') {
+        dz[c] = z[c]! - y;
+        loss += 0.5 * dz[c]! * dz[c]!;
+      } else if (target.task === 'binary') {
+        const pr = 1 / (1 + Math.exp(-z[c]!));
+        dz[c] = pr - y;
+        loss -= Math.log(Math.max(1e-15, y === 1 ? pr : 1 - pr));
+      } else {
+        let max = -Infinity;
+        for (let k = 0; k < out; k++) max = Math.max(max, z[c + k]!);
+        let sum = 0;
+        for (let k = 0; k < out; k++) sum += dz[c + k] = Math.exp(z[c + k]! - max);
+        loss += max + Math.log(sum) - z[c + y]!;
+        for (let k = 0; k < out; k++) dz[c + k] = dz[c + k]! / sum - (k === y ? 1 : 0);
+      }
     }
     for (let l = L - 1; l >= 0; l--) {
       const nin = sizes[l]!;
       const nout = sizes[l + 1]!;
-      const src = acts[l]!;
-      const dOut = deltas[l + 1]!;
-      const dIn = deltas[l]!;
-      if (l > 0) dIn.fill(0);
-      for (let o = 0; o < nout; o++) {
-        const g = dOut[o]!;
-        if (g === 0) continue;
-        grad[bOff[l]! + o]! += g;
-        const base = wOff[l]! + o * nin;
-        for (let j = 0; j < nin; j++) {
-          grad[base + j]! += g * src[j]!;
-          if (l > 0) dIn[j]! += g * w[base + j]!;
-        }
-      }
-      if (l > 0) for (let j = 0; j < nin; j++) if (src[j]! <= 0) dIn[j] = 0;
+      addOuter(D[l + 1]!, bs, nout, A[l]!, nin, grad, wOff[l]!, bOff[l]!, rowsBuf);
+      if (l === 0) break;
+      // Deltas of the layer below: D[l+1] · W, as rows of D against rows of Wᵀ, masked by ReLU.
+      for (let o = 0; o < nout; o++)
+        for (let j = 0; j < nin; j++) wt[j * nout + o] = w[wOff[l]! + o * nin + j]!;
+      rowsDotRows(D[l + 1]!, bs, nout, wt, 0, nin, D[l]!, -1, false, A[l]!);
     }
     return loss;
   }
