@@ -99,7 +99,8 @@ export function rowsDotRows(
     }
   }
   // (s + |s|) / 2 is max(s, 0) exactly, without a branch the signs would make unpredictable.
-  if (mask) for (let i = 0, m = R * O; i < m; i++) if (mask[i]! <= 0) C[i] = 0;
+  // Multiplying by the 0/1 of the comparison: no branch for the (random) signs to mispredict.
+  if (mask) for (let i = 0, m = R * O; i < m; i++) C[i]! *= +(mask[i]! > 0);
 }
 
 /**
@@ -131,6 +132,38 @@ export function addOuter(
     G[gbOff + o]! += gb;
     const go = gOff + o * n;
     let i = 0;
+    for (; i + 7 < k; i += 8) {
+      const r0 = rows[i]!;
+      const r1 = rows[i + 1]!;
+      const r2 = rows[i + 2]!;
+      const r3 = rows[i + 3]!;
+      const r4 = rows[i + 4]!;
+      const r5 = rows[i + 5]!;
+      const r6 = rows[i + 6]!;
+      const r7 = rows[i + 7]!;
+      const g0 = D[r0 * O + o]!;
+      const g1 = D[r1 * O + o]!;
+      const g2 = D[r2 * O + o]!;
+      const g3 = D[r3 * O + o]!;
+      const g4 = D[r4 * O + o]!;
+      const g5 = D[r5 * O + o]!;
+      const g6 = D[r6 * O + o]!;
+      const g7 = D[r7 * O + o]!;
+      const a0 = r0 * n;
+      const a1 = r1 * n;
+      const a2 = r2 * n;
+      const a3 = r3 * n;
+      const a4 = r4 * n;
+      const a5 = r5 * n;
+      const a6 = r6 * n;
+      const a7 = r7 * n;
+      for (let j = 0; j < n; j++)
+        G[go + j]! +=
+          g0 * A[a0 + j]! +
+          g1 * A[a1 + j]! +
+          (g2 * A[a2 + j]! + g3 * A[a3 + j]!) +
+          (g4 * A[a4 + j]! + g5 * A[a5 + j]! + (g6 * A[a6 + j]! + g7 * A[a7 + j]!));
+    }
     for (; i + 3 < k; i += 4) {
       const r0 = rows[i]!;
       const r1 = rows[i + 1]!;
