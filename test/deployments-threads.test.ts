@@ -1,34 +1,12 @@
 /** Built-in replicas on worker threads: the same answers as in-process, crash replacement, clean stop. */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { parseCsv, saveModel, train } from '../src/learn/index.js';
 import type { ReplicaPool } from '../src/modules/deployments/replica-pool.js';
 import { createTestApp, type TestApp } from './helpers/app.js';
 import { dialectsUnderTest } from './helpers/db.js';
+import { gbdtModelBytes as gbdtBytes, gbdtRowsCsv as rowsCsv } from './helpers/deployments.js';
 
 const API = '/api/v1/deployments';
-
-/** A small GBDT binary classifier on 4 features (enough trees that answers are not trivial). */
-function gbdtBytes(): Uint8Array {
-  let csv = 'a,b,c,d,y\n';
-  for (let i = 0; i < 300; i++) {
-    const a = Math.sin(i * 0.37) * 3;
-    const b = ((i * 7) % 13) - 6;
-    const c = Math.cos(i * 0.11) * 2;
-    const d = (i % 5) / 2;
-    csv += `${a},${b},${c},${d},${a + 0.5 * b - c * d > 0 ? 'yes' : 'no'}\n`;
-  }
-  return saveModel(train('gbdt', parseCsv(Buffer.from(csv)), 'y', { n_estimators: 40, max_depth: 4 }).model);
-}
-
-function rowsCsv(n: number, seed: number): string {
-  let s = 'a,b,c,d\n';
-  for (let i = 0; i < n; i++) {
-    const k = seed * 1000 + i;
-    s += `${Math.sin(k) * 3},${(k % 13) - 6},${Math.cos(k * 0.3) * 2},${(k % 7) / 3}\n`;
-  }
-  return s;
-}
 
 for (const dialect of dialectsUnderTest()) {
   describe(`deployment replica threads (${dialect})`, () => {

@@ -19,3 +19,26 @@ export async function registerLinear(services: Services, name: string, k: number
   await services.registry.putArtifact(v.id, 'model.myd', linearModelBytes(k));
   return v.id;
 }
+
+/** A small GBDT binary classifier on features a,b,c,d (enough trees that answers are not trivial). */
+export function gbdtModelBytes(): Uint8Array {
+  let csv = 'a,b,c,d,y\n';
+  for (let i = 0; i < 300; i++) {
+    const a = Math.sin(i * 0.37) * 3;
+    const b = ((i * 7) % 13) - 6;
+    const c = Math.cos(i * 0.11) * 2;
+    const d = (i % 5) / 2;
+    csv += `${a},${b},${c},${d},${a + 0.5 * b - c * d > 0 ? 'yes' : 'no'}\n`;
+  }
+  return saveModel(train('gbdt', parseCsv(Buffer.from(csv)), 'y', { n_estimators: 40, max_depth: 4 }).model);
+}
+
+/** `n` rows for gbdtModelBytes' model as CSV with a header; `seed` varies the values. */
+export function gbdtRowsCsv(n: number, seed: number): string {
+  let s = 'a,b,c,d\n';
+  for (let i = 0; i < n; i++) {
+    const k = seed * 1000 + i;
+    s += `${Math.sin(k) * 3},${(k % 13) - 6},${Math.cos(k * 0.3) * 2},${(k % 7) / 3}\n`;
+  }
+  return s;
+}

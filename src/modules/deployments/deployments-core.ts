@@ -30,6 +30,8 @@ export type DeploymentsDeps = Pick<Deps, 'db' | 'logger'> & {
    * other server processes sharing the database.
    */
   followIntervalMs?: number;
+  /** How often the autoscaler samples the load of running deployments (default 1000 ms; 0 = never). */
+  autoscaleIntervalMs?: number;
 };
 
 export function createDeploymentsCore(deps: DeploymentsDeps) {

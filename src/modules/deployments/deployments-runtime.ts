@@ -35,6 +35,11 @@ export interface DeploymentsRuntimeOptions {
 export function createDeploymentsRuntime(o: DeploymentsRuntimeOptions) {
   const source = registryServiceSource(o.registry);
   const live = new Map<string, DeploymentRouter>();
+  /**
+   * Replica counts the autoscaler set, with the row's `replicas` they were set against: a new
+   * `replicas` from an update wins over an earlier scale.
+   */
+  const scaled = new Map<string, { base: number; current: number }>();
   const locks = new Map<string, Promise<unknown>>();
 
   /** Serialises lifecycle operations per deployment (start/stop/update/alias moves). */
@@ -49,13 +54,25 @@ export function createDeploymentsRuntime(o: DeploymentsRuntimeOptions) {
     return run;
   }
 
-  async function buildPool(row: DeploymentRow, v: RegistryVersionRef): Promise<ReplicaPool> {
+  /** Replicas a row runs with now: the autoscaler's count, within the profile, else `replicas`. */
+  function replicasFor(row: DeploymentRow): number {
+    const s = scaled.get(row.name);
+    if (!s || s.base !== row.replicas) return row.replicas;
+    const max = row.max_instances === -1 ? Infinity : row.max_instances;
+    return Math.max(row.min_instances, Math.min(max, s.current));
+  }
+
+  async function buildPool(
+    row: DeploymentRow,
+    v: RegistryVersionRef,
+    replicas: number,
+  ): Promise<ReplicaPool> {
     return createReplicaPool({
       name: row.name,
       urlPrefix: `${DEPLOYMENTS_PREFIX}/${row.name}`,
       label: `${v.name}/${v.version}`,
       versionId: v.id,
-      replicas: row.replicas,
+      replicas,
       load: () => loadVersion(source, v, o.cacheDir),
       serve: JSON.parse(row.options) as ServeOptions,
       serverVersion: o.serverVersion,
@@ -69,11 +86,12 @@ export function createDeploymentsRuntime(o: DeploymentsRuntimeOptions) {
    */
   async function apply(row: DeploymentRow): Promise<void> {
     const current = live.get(row.name);
+    const replicas = replicasFor(row);
     const reusable = (p: ReplicaPool | null | undefined, versionId: string | null) =>
-      p && p.versionId === versionId && p.size === row.replicas ? p : null;
+      p && p.versionId === versionId && p.size === replicas ? p : null;
     const fresh: ReplicaPool[] = [];
     const build = async (versionId: string) => {
-      const p = await buildPool(row, versionRef(await o.registry.get(versionId)));
+      const p = await buildPool(row, versionRef(await o.registry.get(versionId)), replicas);
       fresh.push(p);
       return p;
     };
@@ -87,7 +105,7 @@ export function createDeploymentsRuntime(o: DeploymentsRuntimeOptions) {
       if (row.canary_version_id)
         canary =
           reusable(current?.canary, row.canary_version_id) ??
-          (row.canary_version_id === primary.versionId && primary.size === row.replicas
+          (row.canary_version_id === primary.versionId && primary.size === replicas
             ? primary
             : await build(row.canary_version_id));
     } catch (e) {
@@ -105,8 +123,28 @@ export function createDeploymentsRuntime(o: DeploymentsRuntimeOptions) {
     await Promise.all([...new Set(retired)].map((p) => p.drainAndClose()));
   }
 
+  /**
+   * Runs a live deployment with `replicas` replicas (the autoscaler; call under withLock): new
+   * pools are built and swapped in like any change, so no request fails. False when not live.
+   */
+  async function scale(name: string, replicas: number): Promise<boolean> {
+    const row = await o.repo.byName(name);
+    if (!row || !live.has(name)) return false;
+    const before = scaled.get(name);
+    scaled.set(name, { base: row.replicas, current: replicas });
+    try {
+      await apply(row);
+    } catch (e) {
+      if (before) scaled.set(name, before);
+      else scaled.delete(name);
+      throw e;
+    }
+    return true;
+  }
+
   /** Stops serving a deployment: removed from routing first, then drained and closed. */
   async function teardown(name: string): Promise<void> {
+    scaled.delete(name);
     const r = live.get(name);
     if (!r) return;
     live.delete(name);
@@ -163,6 +201,7 @@ export function createDeploymentsRuntime(o: DeploymentsRuntimeOptions) {
   return {
     withLock,
     apply,
+    scale,
     teardown,
     describe,
     handle,

@@ -21,6 +21,11 @@ function splitProfile(json: string): { settings: Settings; extra: Record<string,
   return { settings, extra };
 }
 
+/** The validated settings of a profile column. */
+export function profileSettings(json: string): Settings {
+  return splitProfile(json).settings;
+}
+
 /**
  * The profile column: validated settings merged over the current ones, and `extra` (replaced when
  * given, else kept).

@@ -15,8 +15,7 @@ export const CanaryInput = Type.Object(
 const ProfileFields = {
   scaleDownDelaySeconds: Type.Optional(
     Type.Number({
-      description:
-        'Profile: seconds an idle instance is kept before scaling down (> 0, default 60; recorded — replicas are not scaled by load yet)',
+      description: 'Profile: seconds of low load before the autoscaler removes a replica (> 0, default 60)',
     }),
   ),
   gpu: Type.Optional(

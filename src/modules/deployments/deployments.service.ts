@@ -8,6 +8,7 @@ import { conflict, invalid } from '../../errors.js';
 import { isUniqueViolation, nowIso } from '../../infra/db/kysely.js';
 import type { Table } from '../serving/serving.types.js';
 import { createAliasFollower } from './alias-follower.js';
+import { createAutoscaler } from './autoscaler.js';
 import { createDeploymentsCore } from './deployments-core.js';
 import type { DeploymentsDeps } from './deployments-core.js';
 import { newDeploymentId } from './deployments.repository.js';
@@ -35,6 +36,7 @@ export function createDeploymentsService(deps: DeploymentsDeps) {
   const core = createDeploymentsCore(deps);
   const { repo, runtime, events, mustGet, resolve, bringUp, viewOf } = core;
   const follower = createAliasFollower(core);
+  const autoscaler = createAutoscaler(core, deps.autoscaleIntervalMs);
 
   const isRunning = (row: DeploymentRow) =>
     runtime.isLive(row.name) || row.status === 'running' || row.status === 'starting';
@@ -203,11 +205,13 @@ export function createDeploymentsService(deps: DeploymentsDeps) {
         );
     }
     follower.start();
+    autoscaler.start();
   }
 
   /** Stops serving (server shutdown); the desired state stays, so the next start resumes. */
   async function close(): Promise<void> {
     await follower.stop();
+    await autoscaler.stop();
     await Promise.all(runtime.names().map((n) => runtime.withLock(n, () => runtime.teardown(n))));
   }
 

@@ -56,6 +56,12 @@ export interface ReplicaPool {
   /** Scores a parsed table on the next replica (compat surfaces that are not HTTP passthroughs). */
   score(table: Table): Promise<{ scores: Scores; labels: string[] | null }>;
   inflight(): number;
+  /**
+   * Requests in flight integrated over time (request·milliseconds) since the pool started: the
+   * difference of two readings divided by the time between them is the average load in between,
+   * which an instant reading on this (event-loop) thread would mostly see as zero.
+   */
+  loadIntegral(): number;
   /** Requests each replica has taken. */
   counts(): number[];
   /** Waits until no request is in flight (at most `timeoutMs`), then closes every replica. */
@@ -126,6 +132,15 @@ export async function createReplicaPool(o: ReplicaPoolOptions): Promise<ReplicaP
   const taken = new Array<number>(servers.length).fill(0);
   let next = 0;
   let inflight = 0;
+  let integral = 0;
+  let changedAt = performance.now();
+  /** Moves the in-flight count by `delta`, accumulating the time spent at the old count. */
+  const track = (delta: number) => {
+    const now = performance.now();
+    integral += inflight * (now - changedAt);
+    changedAt = now;
+    inflight += delta;
+  };
   return {
     versionId: o.versionId,
     label: o.label,
@@ -137,12 +152,12 @@ export async function createReplicaPool(o: ReplicaPoolOptions): Promise<ReplicaP
     handle(req, res) {
       const i = next;
       next = (next + 1) % servers.length;
-      inflight++;
+      track(1);
       let done = false;
       const finish = () => {
         if (!done) {
           done = true;
-          inflight--;
+          track(-1);
         }
       };
       res.once('finish', finish);
@@ -155,15 +170,16 @@ export async function createReplicaPool(o: ReplicaPoolOptions): Promise<ReplicaP
       const i = next;
       next = (next + 1) % servers.length;
       taken[i]!++;
-      inflight++;
+      track(1);
       try {
         const svc = servers[i]!.service!;
         return { scores: await svc.scoreTable(table), labels: svc.labels };
       } finally {
-        inflight--;
+        track(-1);
       }
     },
     inflight: () => inflight,
+    loadIntegral: () => integral + inflight * (performance.now() - changedAt),
     counts: () => taken.slice(),
     async drainAndClose(timeoutMs = 30_000) {
       const until = Date.now() + timeoutMs;
