@@ -16,8 +16,15 @@ export { LearnParamError } from './params.js';
 export type { ParamSpec, ParamSchema } from './params.js';
 export { train } from './train.js';
 export type { TrainOptions, TrainResult, MatrixData } from './train.js';
-export { predict, predictRowInto, createRowPredictor, outputSize, inputNames } from './model.js';
-export type { Model, ModelInfo, Predictions, RowPredictor } from './model.js';
+export {
+  predict,
+  predictRowInto,
+  createRowPredictor,
+  createBatchPredictor,
+  outputSize,
+  inputNames,
+} from './model.js';
+export type { Model, ModelInfo, Predictions, RowPredictor, BatchPredictor } from './model.js';
 export { saveModel, loadModel, MODEL_FORMAT_VERSION } from './model-format.js';
 export { accuracy, confusionMatrix, precisionRecallF1, logLoss, rocAuc, rmse, mae, r2 } from './metrics.js';
 export type { Prf, PrfOptions } from './metrics.js';

@@ -5,6 +5,7 @@
 import type { Frame } from './frame.js';
 import { transformFrame, transformRowInto } from './preprocess.js';
 import type { PreprocessSpec } from './preprocess.js';
+import { BATCH_BLOCK, createImplicitBatch } from './implicit-batch.js';
 import { buildImplicitTrees, implicitRawInto } from './implicit-trees.js';
 import { packedRawInto, packTrees, treeRawInto } from './tree-predictor.js';
 import type { Link, MlpPredictor, Predictor, Task } from './types.js';
@@ -55,10 +56,7 @@ export function createRowPredictor(model: Model): RowPredictor {
   const design = new Float64Array(spec.outputNames.length);
   const raw = new Float64Array(p.nRaw);
   const link = p.link;
-  const identityInputs = spec.inputs.every(
-    (inp, i) =>
-      inp.kind === 'numeric' && spec.fill[i] === null && spec.center[i] === 0 && spec.scale[i] === 1,
-  );
+  const identityInputs = hasIdentityInputs(spec);
   const boosted = fastTreesRaw(p);
   if (boosted) {
     // Trees on untransformed numeric inputs read x directly: no copy on the hot path.
@@ -80,6 +78,75 @@ export function createRowPredictor(model: Model): RowPredictor {
     rawInto(p, design, raw, hidden);
     applyLink(link, raw, out);
   };
+}
+
+/**
+ * Scores a row-major matrix: `x` holds nRows × inputNames(model).length values (as for
+ * RowPredictor), `out` receives nRows × outputSize(model) values. No allocation per call or row.
+ */
+export type BatchPredictor = (x: Float64Array, nRows: number, out: Float64Array) => void;
+
+/**
+ * Compiles a batch predictor with the same outputs, bit for bit, as the row predictor. Boosted
+ * ensembles with the complete-tree layout are walked tree-major over blocks of rows
+ * (implicit-batch.ts); other models run the row predictor on each row.
+ */
+export function createBatchPredictor(model: Model): BatchPredictor {
+  const spec = model.preprocess;
+  const p = model.predictor;
+  const nIn = spec.inputs.length;
+  const k = outputSize(model);
+  const implicit =
+    p.kind === 'trees' && p.combine === 'sum' && p.valueDim === 1 ? buildImplicitTrees(p) : null;
+  if (!implicit) {
+    const row = createRowPredictor(model);
+    const xRow = new Float64Array(nIn);
+    const outRow = new Float64Array(k);
+    return (x, nRows, out) => {
+      for (let i = 0; i < nRows; i++) {
+        // One reused row buffer: no per-row view objects.
+        for (let j = 0; j < nIn; j++) xRow[j] = x[i * nIn + j]!;
+        row(xRow, outRow);
+        for (let c = 0; c < k; c++) out[i * k + c] = outRow[c]!;
+      }
+    };
+  }
+  const nDesign = spec.outputNames.length;
+  const batchRaw = createImplicitBatch(implicit, nDesign);
+  const nRaw = p.nRaw;
+  const identityInputs = hasIdentityInputs(spec);
+  const raw = new Float64Array(BATCH_BLOCK * nRaw);
+  const design = identityInputs ? null : new Float64Array(BATCH_BLOCK * nDesign);
+  const xRow = new Float64Array(nIn);
+  const dRow = new Float64Array(nDesign);
+  const rawRow = new Float64Array(nRaw);
+  const outRow = new Float64Array(k);
+  return (x, nRows, out) => {
+    for (let b0 = 0; b0 < nRows; b0 += BATCH_BLOCK) {
+      const nb = Math.min(BATCH_BLOCK, nRows - b0);
+      if (design) {
+        for (let r = 0; r < nb; r++) {
+          for (let j = 0; j < nIn; j++) xRow[j] = x[(b0 + r) * nIn + j]!;
+          transformRowInto(spec, xRow, dRow);
+          design.set(dRow, r * nDesign);
+        }
+        batchRaw(design, 0, nb, raw);
+      } else batchRaw(x, b0, nb, raw);
+      for (let r = 0; r < nb; r++) {
+        for (let c = 0; c < nRaw; c++) rawRow[c] = raw[r * nRaw + c]!;
+        applyLink(p.link, rawRow, outRow);
+        for (let c = 0; c < k; c++) out[(b0 + r) * k + c] = outRow[c]!;
+      }
+    }
+  };
+}
+
+/** Whether every input reaches the predictor unchanged (numeric, no fill, no scaling). */
+function hasIdentityInputs(spec: PreprocessSpec): boolean {
+  return spec.inputs.every(
+    (inp, i) =>
+      inp.kind === 'numeric' && spec.fill[i] === null && spec.center[i] === 0 && spec.scale[i] === 1,
+  );
 }
 
 type RawFn = (x: ArrayLike<number>, raw: Float64Array) => void;

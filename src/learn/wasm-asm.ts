@@ -1,7 +1,8 @@
 /**
- * A few WebAssembly binary-format encoders and opcodes: just what hist-wasm.ts needs to assemble
+ * A few WebAssembly binary-format encoders and opcodes: just what hist-wasm.ts and
+ * predict-wasm.ts need to assemble
  * its kernels (LEB128 integers, vectors, sections, locals, i32 arithmetic, memory access, 128-bit
- * SIMD f64x2 add/sub, structured control flow).
+ * SIMD f64x2 add/sub, f64 scalar loads/compares, structured control flow).
  */
 export const u32 = (n: number): number[] => {
   const out: number[] = [];
@@ -53,3 +54,10 @@ export const LOOP = [0x03, 0x40];
 export const END = 0x0b;
 export const br = (depth: number): number[] => [0x0c, depth];
 export const brIf = (depth: number): number[] => [0x0d, depth];
+export const F64 = 0x7c;
+export const SUB = 0x6b;
+export const LT_U = 0x49;
+export const loadF64 = (offset: number): number[] => [0x2b, 3, ...u32(offset)];
+export const storeF64 = (offset: number): number[] => [0x39, 3, ...u32(offset)];
+export const F64_GT = 0x64;
+export const F64_ADD = 0xa0;

@@ -1,5 +1,11 @@
 /** Runtime for models trained by the built-in learners (src/learn): synchronous, allocation-free rows. */
-import { createRowPredictor, inputNames, loadModel, outputSize } from '../../learn/index.js';
+import {
+  createBatchPredictor,
+  createRowPredictor,
+  inputNames,
+  loadModel,
+  outputSize,
+} from '../../learn/index.js';
 import type { ModelRuntime, TargetType } from './serving.types.js';
 
 /** Whether bytes start with the built-in model format's magic ("MYLM"). */
@@ -14,16 +20,10 @@ export function createBuiltinRuntime(bytes: Uint8Array, source: string): ModelRu
   const nIn = names.length;
   const row = createRowPredictor(model);
   const levels = model.preprocess.inputs.map((i) => (i.kind === 'categorical' ? i.levels : null));
-  const xRow = new Float64Array(nIn);
-  const outRow = new Float64Array(k);
+  const batch = createBatchPredictor(model);
   function predictMatrix(x: Float64Array, nRows: number): Float64Array {
     const out = new Float64Array(nRows * k);
-    for (let i = 0; i < nRows; i++) {
-      // Copy into one reused row buffer: no per-row view objects.
-      for (let j = 0; j < nIn; j++) xRow[j] = x[i * nIn + j]!;
-      row(xRow, outRow);
-      for (let c = 0; c < k; c++) out[i * k + c] = outRow[c]!;
-    }
+    batch(x, nRows, out);
     return out;
   }
   return {
