@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
+import { availableParallelism } from 'node:os';
 import { test } from 'node:test';
 import { decideScale, INITIAL_SCALE_STATE } from './autoscale-policy.js';
 import type { ScalePolicy, ScaleState } from './autoscale-policy.js';
+import { unlimitedReplicas } from './autoscaler.js';
+import { MAX_REPLICAS } from './deployments-validate.js';
 
 const policy: ScalePolicy = {
   minReplicas: 1,
@@ -64,4 +67,10 @@ test('brings a count outside min..max back inside at once', () => {
   assert.match(up.reason!, /minInstances/);
   const down = decideScale(policy, INITIAL_SCALE_STATE, { atMs: 0, inflight: 0, replicas: 5 });
   assert.equal(down.replicas, 3);
+});
+
+test('maxInstances -1 means one replica per core, never below min', () => {
+  const cores = availableParallelism();
+  assert.equal(unlimitedReplicas(1), Math.max(1, Math.min(MAX_REPLICAS, cores)));
+  assert.equal(unlimitedReplicas(cores + 3), cores + 3);
 });

@@ -1,12 +1,14 @@
 /**
  * Scales running deployments by load: every second it samples the requests in flight on each
- * deployment whose profile allows a range (minInstances < maxInstances; -1 = up to MAX_REPLICAS),
+ * deployment whose profile allows a range (minInstances < maxInstances; -1 = up to the machine's
+ * cores, since replicas beyond them add no throughput to a CPU-bound model),
  * as their time-weighted average over the second (an instant reading taken on the event loop
  * falls between requests and mostly sees none),
  * asks the pure policy (autoscale-policy.ts) for the next replica count, and applies a change
  * through the runtime's usual swap (new pool built, swapped in, old one drained: no request fails).
  * Each change is written to the deployment's log.
  */
+import { availableParallelism } from 'node:os';
 import type { DeploymentsCore } from './deployments-core.js';
 import { MAX_REPLICAS } from './deployments-validate.js';
 import { DEFAULT_SCALE_DOWN_DELAY_SECONDS, profileSettings } from './deployments-view.js';
@@ -24,11 +26,16 @@ export const DOWN_INFLIGHT_PER_REPLICA = 0.5;
 
 const DEFAULT_INTERVAL_MS = 1000;
 
+/** What maxInstances -1 ("unlimited") means: one replica per core, never below min. */
+export function unlimitedReplicas(minReplicas: number): number {
+  return Math.max(minReplicas, Math.min(MAX_REPLICAS, availableParallelism()));
+}
+
 export function policyOf(row: DeploymentRow): ScalePolicy {
   const delayS = profileSettings(row.profile).scaleDownDelaySeconds ?? DEFAULT_SCALE_DOWN_DELAY_SECONDS;
   return {
     minReplicas: row.min_instances,
-    maxReplicas: row.max_instances === -1 ? MAX_REPLICAS : row.max_instances,
+    maxReplicas: row.max_instances === -1 ? unlimitedReplicas(row.min_instances) : row.max_instances,
     upInflightPerReplica: UP_INFLIGHT_PER_REPLICA,
     upSamples: UP_SAMPLES,
     downInflightPerReplica: DOWN_INFLIGHT_PER_REPLICA,
