@@ -2,7 +2,7 @@
  * Batch prediction over the complete-tree layout (implicit-trees.ts): tree-major over blocks of
  * rows. For one block, each tree is walked for every row before the next tree, so the tree's
  * ~1.3 KB of nodes stays in L1 while the block's rows (BLOCK × nFeatures values) stay there too;
- * four rows walk the same tree in lockstep so their dependent load chains overlap. Each row still
+ * eight rows walk the same tree in lockstep so their dependent load chains overlap. Each row still
  * adds the base and then the trees in ensemble order, so its sums are bit-identical to
  * implicitRawInto's. Rows with a missing value take the same exact walk as the single-row path.
  */
