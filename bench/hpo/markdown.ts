@@ -84,12 +84,13 @@ console.log(
 console.log('ms per suggestion (mean of trials 91–100 / 191–200):\n');
 console.log(
   md(
-    ['problem', 'tpe @100', 'tpe @200', 'gp @100', 'optuna-3.1 tpe @100', 'optuna-3.1 tpe @200'],
+    ['problem', 'tpe @100', 'tpe @200', 'gp @100', 'gp @200', 'optuna-3.1 tpe @100', 'optuna-3.1 tpe @200'],
     Object.entries(r.results).map(([p, a]) => [
       p,
       f(a.tpe?.msAt100),
       f(a.tpe?.msAt200),
       f(a.gp?.msAt100),
+      f(a.gp?.msAt200),
       f(a['optuna-3.1:tpe']?.msAt100),
       f(a['optuna-3.1:tpe']?.msAt200),
     ]),
@@ -119,7 +120,8 @@ const fa = ['random-full', 'hyperband', 'asha', 'random+median', 'random+sha'];
 console.log(
   md(
     ['problem', 'target', ...fa],
-    Object.entries(r.fidelity).map(([p, g]) => [
+    // run.ts stores the fidelity summary object, whose data sits under `goal`.
+    Object.entries((r.fidelity as { goal?: typeof r.fidelity }).goal ?? r.fidelity).map(([p, g]) => [
       p,
       f(g.targetLog10Regret),
       ...fa.map((a) => `${g.units[a]?.medianUnits ?? '>2700'} (${f(g.units[a]?.finalLog10Regret)})`),
