@@ -1,4 +1,5 @@
 /** `modelyard serve <model>`: DRUM's `drum server` — one model on its own port, every protocol. */
+import cluster from 'node:cluster';
 import type { Command } from 'commander';
 import { VERSION } from '../app.js';
 import { createPredictionServer } from '../modules/serving/prediction-server.js';
@@ -7,6 +8,7 @@ import type { TargetType } from '../modules/serving/serving.types.js';
 import { fileModelLoader } from '../modules/serving/model-loader.js';
 import { CliError, type GlobalOptions } from './client.js';
 import { cliRegistryLoader } from './deployments.js';
+import { WORKER_HEADER, parseWorkers, reportToPrimary, superviseWorkers } from './serve-cluster.js';
 
 export interface LabelFlags {
   targetType?: string;
@@ -54,7 +56,12 @@ export function registerServe(program: Command): void {
       .option('--url-prefix <prefix>', 'path prefix of every route (DRUM URL_PREFIX)')
       .option('--name <name>', 'model name in V2/V1 routes (default: file name without extension)')
       .option('--with-error-server', 'on a load failure, keep serving 513 with the error instead of exiting')
-      .option('--max-body-mb <n>', 'largest request body in MB (default 50)', Number),
+      .option('--max-body-mb <n>', 'largest request body in MB (default 50)', Number)
+      .option(
+        '--workers <n>',
+        'server processes sharing the port, each loading the model (default 1; 0 or auto: one per core)',
+      )
+      .option('--max-workers <n>', "DRUM's name for --workers"),
   ).action(
     async (
       model: string,
@@ -64,10 +71,16 @@ export function registerServe(program: Command): void {
         name?: string;
         withErrorServer?: boolean;
         maxBodyMb?: number;
+        workers?: string;
+        maxWorkers?: string;
       },
       cmd: Command,
     ) => {
       const { host, port } = parseAddress(o.address);
+      const workers = parseWorkers(o.workers, o.maxWorkers);
+      // The primary of a multi-process server only supervises; the workers run the code below.
+      if (workers > 1 && cluster.isPrimary) return superviseWorkers(workers);
+      const inWorker = cluster.isWorker;
       let server;
       try {
         server = await createPredictionServer({
@@ -79,24 +92,31 @@ export function registerServe(program: Command): void {
           serverVersion: VERSION,
           // A path first; otherwise `name@alias` / `name/3` from the registry of --url.
           loaders: [fileModelLoader, cliRegistryLoader(cmd.optsWithGlobals() as GlobalOptions)],
+          responseHeaders: inWorker ? { [WORKER_HEADER]: String(process.pid) } : undefined,
           ...labelOptions(o),
         });
       } catch (e) {
-        throw new CliError(`cannot load model '${model}': ${(e as Error).message}`);
+        const message = `cannot load model '${model}': ${(e as Error).message}`;
+        if (!inWorker) throw new CliError(message);
+        // The primary reports it once, instead of every worker printing it.
+        await reportToPrimary({ type: 'failed', message });
+        process.exit(1);
       }
       const url = await server.listen(port, host);
       const s = server.service;
-      process.stderr.write(
-        s
-          ? `serving '${server.name}' (${s.targetType}, ${s.runtime.predictor}) at ${url}\n`
-          : `model failed to load; error server at ${url}: ${server.loadError}\n`,
-      );
+      const line = s
+        ? `serving '${server.name}' (${s.targetType}, ${s.runtime.predictor}) at ${url}`
+        : `model failed to load; error server at ${url}: ${server.loadError}`;
+      if (inWorker) await reportToPrimary({ type: 'ready', line });
+      else process.stderr.write(line + '\n');
       await new Promise<void>((resolve) => {
         const stop = () => resolve();
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
       });
       await server.close();
+      // The IPC channel to the primary would keep a worker alive after its server has closed.
+      if (inWorker) process.exit(0);
     },
   );
 }

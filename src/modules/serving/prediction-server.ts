@@ -38,6 +38,8 @@ export interface PredictionServerOptions extends Omit<ServingOptions, 'name'> {
   custom?: CustomRuntimeOptions;
   /** Product version for X-Drum-Version and metadata. */
   serverVersion?: string;
+  /** Extra headers on every response, e.g. the answering worker's pid under `serve --workers`. */
+  responseHeaders?: Record<string, string>;
 }
 
 export interface PredictionServer {
@@ -78,6 +80,7 @@ export async function createPredictionServer(o: PredictionServerOptions): Promis
   }
   const host: ServingHost = { service, loadError, version: o.serverVersion ?? 'dev', name };
   const drumVersion = host.version;
+  const extraHeaders = o.responseHeaders ?? {};
   let server: Server | null = null;
 
   function send(res: ServerResponse, r: ServingResponse, requestId: string): void {
@@ -87,6 +90,7 @@ export async function createPredictionServer(o: PredictionServerOptions): Promis
       'content-length': typeof body === 'string' ? Buffer.byteLength(body) : body.length,
       'x-drum-version': drumVersion,
       X_Request_ID: requestId,
+      ...extraHeaders,
       ...r.headers,
     };
     res.writeHead(r.status, headers);

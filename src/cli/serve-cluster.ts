@@ -1,0 +1,100 @@
+/**
+ * `modelyard serve --workers N`: N processes share the listening port through node:cluster. The
+ * primary only supervises — it loads no model and answers no request: it forks the workers (each
+ * re-runs the same command line and loads the model itself), announces the address once all are
+ * up, replaces a worker that dies, and on SIGTERM/SIGINT stops them all before it exits.
+ */
+import cluster from 'node:cluster';
+import type { Worker } from 'node:cluster';
+import { availableParallelism } from 'node:os';
+import { CliError } from './client.js';
+
+/** Messages a worker sends its primary over the cluster IPC channel. */
+export type WorkerMessage = { type: 'ready'; line: string } | { type: 'failed'; message: string };
+
+/** Header naming the worker process that answered, set on every response under `--workers`. */
+export const WORKER_HEADER = 'x-modelyard-worker';
+
+/**
+ * `--workers` / DRUM's `--max-workers`: a positive integer, or `0`/`auto` for one per core.
+ * Both flags name the same setting; giving both with different values is an error.
+ */
+export function parseWorkers(workers?: string, maxWorkers?: string): number {
+  if (workers !== undefined && maxWorkers !== undefined && workers !== maxWorkers)
+    throw new CliError(`--workers and --max-workers disagree ('${workers}' vs '${maxWorkers}')`, 2);
+  const v = (workers ?? maxWorkers ?? '1').trim().toLowerCase();
+  if (v === 'auto' || v === '0') return availableParallelism();
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n < 1)
+    throw new CliError(`--workers must be a positive integer, 0 or auto (got '${workers ?? maxWorkers}')`, 2);
+  return n;
+}
+
+/** In a worker process: tells the primary how things went (resolves once the message is sent). */
+export function reportToPrimary(m: WorkerMessage): Promise<void> {
+  return new Promise((resolve) => {
+    if (!process.send) return resolve();
+    process.send(m, undefined, {}, () => resolve());
+  });
+}
+
+/**
+ * Runs the primary until it is told to stop (resolves after every worker has exited) or a worker
+ * fails before it was ready — a model that does not load, at start or in a replacement — which
+ * stops the others and rejects with the worker's reason.
+ */
+export function superviseWorkers(count: number): Promise<void> {
+  const live = new Set<Worker>();
+  const ready = new Set<Worker>();
+  let announced = false;
+  let stopping = false;
+  let failure: CliError | null = null;
+
+  return new Promise<void>((resolve, reject) => {
+    const finishIfDone = () => {
+      if (live.size > 0) return;
+      process.off('SIGTERM', stop);
+      process.off('SIGINT', stop);
+      if (failure) reject(failure);
+      else resolve();
+    };
+    function stop(): void {
+      if (stopping) return;
+      stopping = true;
+      // SIGTERM runs each worker's own graceful close (open requests finish, runtimes shut down).
+      for (const w of live) w.process.kill('SIGTERM');
+      finishIfDone();
+    }
+    const fail = (message: string) => {
+      failure ??= new CliError(message);
+      stop();
+    };
+    const fork = () => {
+      const w = cluster.fork();
+      live.add(w);
+      let reason = '';
+      w.on('message', (m: WorkerMessage) => {
+        if (m.type === 'failed') reason = m.message;
+        else if (m.type === 'ready') {
+          ready.add(w);
+          if (!announced && ready.size === count) {
+            announced = true;
+            process.stderr.write(`${m.line} (${count} worker processes, primary pid ${process.pid})\n`);
+          }
+        }
+      });
+      w.on('exit', (code, signal) => {
+        live.delete(w);
+        const wasReady = ready.delete(w);
+        if (stopping) return finishIfDone();
+        const how = signal ? `signal ${signal}` : `code ${code}`;
+        if (!wasReady) return fail(reason || `a worker exited (${how}) before it was ready`);
+        process.stderr.write(`worker ${w.process.pid} exited (${how}); starting a replacement\n`);
+        fork();
+      });
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+    for (let i = 0; i < count; i++) fork();
+  });
+}
