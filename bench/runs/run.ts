@@ -1,13 +1,12 @@
 /**
  * bench/runs: submit→running latency of a local process run, and how fast tiny jobs drain through
- * the in-process queue and through BullMQ with 1 and 2 worker processes.
+ * the in-process queue and through BullMQ with 1 and 2 worker processes; and how jobs that wait on
+ * a timer (no CPU) scale over 1, 2 and 4 worker processes, which isolates the queue from the CPU.
  * Writes bench/results/runs.json. Needs REDIS_URL for the BullMQ figures (skipped otherwise).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import pino from 'pino';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
@@ -19,12 +18,17 @@ import { openDb } from '../../src/infra/db/kysely.js';
 import { migrateToLatest } from '../../src/infra/db/migrate.js';
 import { createMemoryJobQueue } from '../../src/infra/queue/memory-job-queue.js';
 import { startRunWorker } from '../../src/modules/runs/index.js';
+import { bullmqDrain, type DrainResult } from './bullmq-drain.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const LATENCY_RUNS = Number(process.env.BENCH_RUNS_LATENCY_N ?? 60);
 const JOBS = Number(process.env.BENCH_RUNS_JOBS ?? 1000);
 const CONCURRENCY = Number(process.env.BENCH_RUNS_CONCURRENCY ?? 8);
 const REPEATS = Number(process.env.BENCH_RUNS_REPEATS ?? 5);
+const SCALE_JOBS = Number(process.env.BENCH_RUNS_SCALE_JOBS ?? 1200);
+const SCALE_SLEEP_MS = Number(process.env.BENCH_RUNS_SCALE_SLEEP_MS ?? 20);
+const SCALE_CONCURRENCY = Number(process.env.BENCH_RUNS_SCALE_CONCURRENCY ?? 4);
+const SCALE_REPEATS = Number(process.env.BENCH_RUNS_SCALE_REPEATS ?? 3);
 
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -115,125 +119,6 @@ async function memoryDrain(): Promise<number> {
   return JOBS / s;
 }
 
-/** CPU seconds a process has used (Linux /proc; null elsewhere). */
-function cpuSeconds(pid: number): number | null {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks of 10 ms
-  } catch {
-    return null;
-  }
-}
-
-/** Redis server CPU seconds (user + sys) from INFO. */
-async function redisCpuSeconds(url: string): Promise<number> {
-  const { Redis } = await import('ioredis');
-  const r = new Redis(url);
-  try {
-    const info = await r.info('cpu');
-    const get = (k: string) => Number(new RegExp(`${k}:([\\d.]+)`).exec(info)?.[1] ?? NaN);
-    return get('used_cpu_user') + get('used_cpu_sys');
-  } finally {
-    r.disconnect();
-  }
-}
-
-interface DrainResult {
-  jobsPerS: number;
-  /** Share of one core each process used during the drain: what is (not) the bottleneck. */
-  redisCpuShare: number;
-  workerCpuShare: Array<number | null>;
-  workerCpuMsPerJob: number | null;
-  loadavg1m: number;
-}
-
-/**
- * `live`: every worker is up, then the clock runs from the first add (pipelined through the port)
- * to the last job done, so the adds are part of it. `backlog`: the jobs are added while the queue
- * is paused, the workers start, and the clock runs from resume to the last job done: the
- * consumers' own drain rate.
- */
-async function bullmqDrain(workers: number, mode: 'live' | 'backlog'): Promise<DrainResult> {
-  const url = process.env.REDIS_URL!;
-  const { createBullmqJobQueue } = await import('../../src/infra/queue/bullmq-job-queue.js');
-  const { Queue } = await import('bullmq');
-  const { Redis } = await import('ioredis');
-  const prefix = `bench-runs-${process.pid}-${workers}-${Date.now()}`;
-  const producer = await createBullmqJobQueue({ url, prefix, logger: pino({ level: 'silent' }) });
-  const adds = () =>
-    Promise.all(
-      Array.from({ length: JOBS }, (_, n) =>
-        producer.add('bench', { id: `job-${n}`, name: 'tiny', data: { n } }),
-      ),
-    );
-  const control = new Redis(url, { maxRetriesPerRequest: null });
-  const raw = new Queue('bench', { connection: control, prefix });
-  if (mode === 'backlog') {
-    await raw.pause();
-    await adds();
-  }
-  const children: ChildProcess[] = [];
-  const ready: Promise<void>[] = [];
-  let done = 0;
-  let finish!: () => void;
-  const finished = new Promise<void>((r) => (finish = r));
-  for (let w = 0; w < workers; w++) {
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        join(ROOT, 'bench/runs/bullmq-worker.ts'),
-        url,
-        prefix,
-        'bench',
-        String(CONCURRENCY),
-      ],
-      {
-        cwd: ROOT,
-        stdio: ['ignore', 'pipe', 'inherit'],
-      },
-    );
-    children.push(child);
-    const lines = createInterface({ input: child.stdout! });
-    ready.push(new Promise((r) => lines.once('line', () => r())));
-    let last = 0;
-    lines.on('line', (l) => {
-      const m = /^done (\d+)$/.exec(l);
-      if (!m) return;
-      done += Number(m[1]) - last;
-      last = Number(m[1]);
-      if (done >= JOBS) finish();
-    });
-  }
-  await Promise.all(ready);
-  const redis0 = await redisCpuSeconds(url);
-  const cpu0 = children.map((c) => cpuSeconds(c.pid!));
-  const t0 = performance.now();
-  if (mode === 'backlog') await raw.resume();
-  else await adds();
-  await finished;
-  const s = (performance.now() - t0) / 1000;
-  const redisShare = ((await redisCpuSeconds(url)) - redis0) / s;
-  const used = children.map((c, i) => {
-    const now = cpuSeconds(c.pid!);
-    return now === null || cpu0[i] === null ? null : now - cpu0[i]!;
-  });
-  for (const c of children) c.kill('SIGTERM');
-  await producer.close();
-  await raw.obliterate({ force: true }).catch(() => undefined);
-  await raw.close();
-  control.disconnect();
-  const known = used.every((u) => u !== null);
-  return {
-    jobsPerS: JOBS / s,
-    redisCpuShare: +redisShare.toFixed(2),
-    workerCpuShare: used.map((u) => (u === null ? null : +(u / s).toFixed(2))),
-    workerCpuMsPerJob: known ? +((used.reduce((a, u) => a! + u!, 0)! / JOBS) * 1000).toFixed(3) : null,
-    loadavg1m: +loadavg()[0]!.toFixed(1),
-  };
-}
-
 const { times, spawned } = await latency();
 const result: Record<string, unknown> = {
   submit_to_running_p50_ms: +pct(times, 50).toFixed(1),
@@ -244,23 +129,36 @@ const result: Record<string, unknown> = {
   jobs_per_s_bullmq_1: null as number | null,
   jobs_per_s_bullmq_2: null as number | null,
 };
-let bullmqDetail: Record<string, DrainResult & { allJobsPerS: number[] }> | null = null;
-if (process.env.REDIS_URL) {
-  // One drain lasts about a second, so a load spike on a shared machine swings it by 2×: repeat,
-  // interleaving the four cases so drifting load hits each alike, and keep each case's median.
-  const cases = ['live_1', 'live_2', 'backlog_1', 'backlog_2'] as const;
-  const runs: Record<string, DrainResult[]> = Object.fromEntries(cases.map((c) => [c, []]));
-  for (let r = 0; r < REPEATS; r++)
-    for (const c of cases) {
-      const [mode, n] = c.split('_') as ['live' | 'backlog', string];
-      runs[c]!.push(await bullmqDrain(Number(n), mode));
-    }
-  bullmqDetail = Object.fromEntries(
-    cases.map((c) => {
+const loadavgAtStart = loadavg().map((x) => +x.toFixed(1));
+type Detail = DrainResult & { allJobsPerS: number[] };
+/** Runs every case `repeats` times, interleaved so drifting load hits each alike; keeps each case's median. */
+async function medians(cases: Record<string, () => Promise<DrainResult>>, repeats: number) {
+  const runs: Record<string, DrainResult[]> = Object.fromEntries(Object.keys(cases).map((c) => [c, []]));
+  for (let r = 0; r < repeats; r++)
+    for (const [c, drain] of Object.entries(cases)) runs[c]!.push(await drain());
+  return Object.fromEntries(
+    Object.keys(cases).map((c) => {
       const sorted = [...runs[c]!].sort((a, b) => a.jobsPerS - b.jobsPerS);
       const median = sorted[Math.floor(sorted.length / 2)]!;
       return [c, { ...median, allJobsPerS: runs[c]!.map((x) => Math.round(x.jobsPerS)) }];
     }),
+  ) as Record<string, Detail>;
+}
+let bullmqDetail: Record<string, Detail> | null = null;
+let scalingDetail: Record<string, Detail> | null = null;
+const url = process.env.REDIS_URL;
+if (url) {
+  // One drain lasts about a second, so a load spike on a shared machine swings it by 2×: repeat.
+  const tiny = (workers: number, mode: 'live' | 'backlog') => () =>
+    bullmqDrain({ url, workers, mode, jobs: JOBS, concurrency: CONCURRENCY, sleepMs: 0 });
+  bullmqDetail = await medians(
+    {
+      live_1: tiny(1, 'live'),
+      live_2: tiny(2, 'live'),
+      backlog_1: tiny(1, 'backlog'),
+      backlog_2: tiny(2, 'backlog'),
+    },
+    REPEATS,
   );
   const rate = (c: string) => bullmqDetail![c]!.jobsPerS;
   result.jobs_per_s_bullmq_1 = Math.round(rate('live_1'));
@@ -269,20 +167,44 @@ if (process.env.REDIS_URL) {
   result.jobs_per_s_bullmq_backlog_1 = Math.round(rate('backlog_1'));
   result.jobs_per_s_bullmq_backlog_2 = Math.round(rate('backlog_2'));
   result.bullmq_backlog_2_over_1 = +(rate('backlog_2') / rate('backlog_1')).toFixed(2);
+  result.worker_cpu_ms_per_job_tiny = bullmqDetail.backlog_1!.workerCpuMsPerJob;
+
+  // Scaling with the CPU taken out: each job waits SCALE_SLEEP_MS on a timer, so a consumer of
+  // concurrency C can finish at most C·1000/SCALE_SLEEP_MS jobs/s whatever the CPU, and N
+  // consumers N times that — if the queue hands the work out evenly and fast enough.
+  const sleepy = (workers: number) => () =>
+    bullmqDrain({
+      url,
+      workers,
+      mode: 'backlog',
+      jobs: SCALE_JOBS,
+      concurrency: SCALE_CONCURRENCY,
+      sleepMs: SCALE_SLEEP_MS,
+    });
+  scalingDetail = await medians({ wait_1: sleepy(1), wait_2: sleepy(2), wait_4: sleepy(4) }, SCALE_REPEATS);
+  const wait = (n: number) => scalingDetail![`wait_${n}`]!.jobsPerS;
+  for (const n of [1, 2, 4]) result[`jobs_per_s_wait_${n}`] = Math.round(wait(n));
+  result.wait_2_over_1 = +(wait(2) / wait(1)).toFixed(2);
+  result.wait_4_over_1 = +(wait(4) / wait(1)).toFixed(2);
+  result.wait_ideal_jobs_per_s_1 = (SCALE_CONCURRENCY * 1000) / SCALE_SLEEP_MS;
+  result.worker_cpu_ms_per_job_wait = scalingDetail.wait_1!.workerCpuMsPerJob;
 }
 const out = {
   ...result,
   bullmq_detail: bullmqDetail,
+  scaling_detail: scalingDetail,
   protocol: {
     latency: `${LATENCY_RUNS} user-code runs ('true' via sh) submitted one at a time through the runs service on SQLite; time from submit() to the 'running' state event (the worker claimed it), and to the 'training started' phase (the process was spawned with its inputs written); first 5 dropped as warm-up`,
-    drain: `${JOBS} tiny jobs (handler serialises its data) drained by consumers of concurrency ${CONCURRENCY}; BullMQ consumers are separate node processes; median of ${REPEATS} interleaved repeats per case. jobs_per_s_bullmq_*: jobs added (pipelined, through the port) once every consumer is up, clock from the first add; *_backlog_*: jobs added while the queue is paused, clock from resume`,
-    cpu: 'bullmq_detail: share of one core used by Redis and by each consumer process during the drain (/proc and INFO cpu), consumer CPU per job, and the 1-minute load average: when nothing is near 1.0 the drain waits on scheduling and round trips, not on Redis or consumer CPU',
+    drain: `${JOBS} tiny jobs (handler serialises its data) drained by consumers of concurrency ${CONCURRENCY}; BullMQ consumers are separate node processes; median of ${REPEATS} interleaved repeats per case. jobs_per_s_bullmq_*: jobs added (pipelined, through the port) once every consumer is up, clock from the first add; *_backlog_*: jobs added while the queue is paused, clock from resume. These jobs are CPU-bound: producer, consumers and Redis share the machine's cores, so the 2/1 ratio shows the CPU left, not the queue`,
+    scaling: `${SCALE_JOBS} jobs that each wait ${SCALE_SLEEP_MS} ms on a timer (no CPU, like I/O), added while the queue is paused, drained by 1, 2 and 4 consumer processes of concurrency ${SCALE_CONCURRENCY} each, clock from resume to the last job done; median of ${SCALE_REPEATS} interleaved repeats. Ideal: ${(SCALE_CONCURRENCY * 1000) / SCALE_SLEEP_MS} jobs/s per consumer, ratios 2 and 4`,
+    cpu: 'bullmq_detail / scaling_detail: share of one core used by Redis and by each consumer process during the drain (/proc and INFO cpu), consumer and Redis CPU per job, and the 1-minute load average: when nothing is near 1.0 the drain waits on scheduling and round trips, not on Redis or consumer CPU',
   },
   goals: { submit_to_running_p50_ms: '≤ 50', jobs_per_s: '≥ 200', scaling: '~linear (2/1 ≈ 2)' },
   machine: {
     cpus: cpus().length,
     model: cpus()[0]?.model,
     node: process.version,
+    loadavg_at_start: loadavgAtStart,
     loadavg_at_end: loadavg().map((x) => +x.toFixed(1)),
   },
   measuredAt: new Date().toISOString(),
