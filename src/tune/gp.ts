@@ -9,11 +9,11 @@ import { logNormCdf, normLogPdf } from './math.js';
 import { minimizeBox } from './optimize.js';
 import { sampleRandomParams } from './random.js';
 import { warpLosses } from './warp.js';
-import { fromInternal, fromUnit, toInternal, toUnit } from './space.js';
-import type { Dim, Params } from './space.js';
+import { encode, isGridDim, keyOf, mergeDuplicates, randomPoint, rowKeys, snapToGrid } from './gp-encode.js';
+import { fromInternal, fromUnit } from './space.js';
+import type { Params } from './space.js';
 import type { Sampler, TrialRecord } from './sampler.js';
 import { lossOf } from './sampler.js';
-import type { Rng } from './rng.js';
 
 export interface GpOptions {
   /** Random trials before the GP is used (WMLA InitPoints). Default 10. */
@@ -173,17 +173,6 @@ class Posterior {
   }
 }
 
-function encode(dims: readonly Dim[], params: Params): Float64Array {
-  return Float64Array.from(dims, (d) => {
-    const v = params[d.name];
-    return v === undefined ? 0.5 : toUnit(d, toInternal(d, v));
-  });
-}
-
-function randomPoint(dims: readonly Dim[], rng: Rng): Float64Array {
-  return Float64Array.from(dims, (d) => (d.categorical ? rng.int(d.nChoices) : rng.next()));
-}
-
 /** WMLA "Bayesian". */
 export function createGpSampler(options: GpOptions = {}): Sampler {
   const nStartup = options.nStartupTrials ?? 10;
@@ -202,15 +191,24 @@ export function createGpSampler(options: GpOptions = {}): Sampler {
       const dims = ctx.dims;
       const d = dims.length;
       const pending = ctx.trials.filter((t) => t.state === 'pending');
-      const rows: TrialRecord[] = [...done, ...pending];
-      const n = rows.length;
+      const Xdone = new Float64Array(done.length * d);
+      done.forEach((t, i) => Xdone.set(encode(dims, t.params), i * d));
+      // Repeated configurations become one row with their mean loss (keeps K well conditioned).
+      const merged = mergeDuplicates(
+        Xdone,
+        d,
+        done.map((t) => lossOf(t, ctx.direction)),
+      );
+      const nd = merged.losses.length;
+      const n = nd + pending.length;
       const X = new Float64Array(n * d);
-      rows.forEach((t, i) => X.set(encode(dims, t.params), i * d));
+      X.set(merged.X);
+      pending.forEach((t: TrialRecord, i) => X.set(encode(dims, t.params), (nd + i) * d));
       const cat = Uint8Array.from(dims, (dm) => (dm.categorical ? 1 : 0));
-      const nd = done.length;
+      // Fixed during gradient refinement: categorical and grid dimensions (they move only between candidates).
+      const fixed = Uint8Array.from(dims, (dm) => (dm.categorical || isGridDim(dm) ? 1 : 0));
       // Warp and standardise the losses; the fit and the acquisition work on this scale.
-      const raw = done.map((t) => lossOf(t, ctx.direction));
-      const { y } = warpLosses(raw);
+      const { y } = warpLosses(merged.losses);
       const doneSet: GpTrainSet = { n: nd, d, X: X.subarray(0, nd * d), cat };
 
       // Refit every trial while data is scarce, then geometrically (every +20%) with a warm start.
@@ -252,7 +250,7 @@ export function createGpSampler(options: GpOptions = {}): Sampler {
 
       // Global candidates, plus perturbations of the best observed points for late local precision.
       const order = Array.from(y, (v, i) => [v, i] as const).sort((a, b) => a[0] - b[0]);
-      const cands: Float64Array[] = [];
+      let cands: Float64Array[] = [];
       // Scoring cost grows with n²: beyond 100 observations the candidate count shrinks ∝ 1/n.
       const nRandom = Math.max(128, Math.round(nCandidates * Math.min(1, 100 / n)));
       for (let c = 0; c < nRandom; c++) cands.push(randomPoint(dims, ctx.rng));
@@ -263,8 +261,15 @@ export function createGpSampler(options: GpOptions = {}): Sampler {
             if (!cat[j])
               x[j] = Math.min(1, Math.max(0, x[j]! + (ctx.rng.normal() * 0.05) / Math.sqrt(post.lam[j]!)));
           }
-          cands.push(x);
+          cands.push(snapToGrid(dims, x));
         }
+      }
+      if (noiseless) {
+        // Re-evaluating a seen configuration teaches a deterministic objective nothing, yet once the model
+        // is confident the incumbent's EI (≈0.4·√jitter) can top every unseen point: skip seen ones.
+        const seen = rowKeys(X, d, n);
+        cands = cands.filter((x) => !seen.has(keyOf(x)));
+        if (cands.length === 0) return { params: sampleRandomParams(ctx) };
       }
       const acq = post.logEiBatch(cands, best);
       const scored = cands.map((x, c) => ({ x, v: acq[c]! })).sort((a, b) => b.v - a.v);
@@ -272,9 +277,9 @@ export function createGpSampler(options: GpOptions = {}): Sampler {
       const upper = Float64Array.from(dims, (dm) => (dm.categorical ? 0 : 1));
       let winner = scored[0]!;
       for (const start of scored.slice(0, nLocal)) {
-        // Categorical dims stay fixed during refinement (bounds collapse onto the current choice).
-        const lo = Float64Array.from(lower, (v, j) => (cat[j] ? start.x[j]! : v));
-        const hi = Float64Array.from(upper, (v, j) => (cat[j] ? start.x[j]! : v));
+        // Categorical and grid dims stay fixed during refinement (bounds collapse onto the current value).
+        const lo = Float64Array.from(lower, (v, j) => (fixed[j] ? start.x[j]! : v));
+        const hi = Float64Array.from(upper, (v, j) => (fixed[j] ? start.x[j]! : v));
         const r = minimizeBox(
           (x, g) => {
             const v = post.logEi(x, best, g);
