@@ -1,6 +1,7 @@
 /**
- * bench:serve — our prediction server vs a Flask + pandas + scikit-learn server under gunicorn
- * (2 workers) vs a bare node:http server returning a constant, all loaded by wrk over loopback
+ * bench:serve — our prediction server (one process, and `modelyard serve --workers 2`) vs a Flask +
+ * pandas + scikit-learn server under gunicorn (2 workers) vs a bare node:http server returning a
+ * constant, all loaded by wrk over loopback
  * with 1-row and 1000-row CSV payloads; also the server CPU time per request (all its processes
  * and threads), a figure that moves less than throughput when the machine is shared.
  * Writes bench/results/serve.json.
@@ -9,7 +10,7 @@
  */
 import { execFile, spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseCsv, saveModel, train } from '../../src/learn/index.js';
@@ -165,6 +166,7 @@ function figures(one: Tally, thousand: Tally): Figures {
 
 need('wrk', 'apt-get install -y wrk');
 need('gunicorn', 'apt-get install -y gunicorn python3-flask python3-pandas python3-sklearn');
+if (!existsSync(join(ROOT, 'dist/cli/index.js'))) throw new Error('dist/ not built: npm run build');
 const dir = mkdtempSync(join(tmpdir(), 'bench-serve-'));
 const csvText = readFileSync(join(ROOT, 'test/fixtures/datasets/breast_cancer.csv'), 'utf8').trim();
 const frame = parseCsv(Buffer.from(csvText), { categorical: ['target'] });
@@ -205,6 +207,19 @@ for (const kind of ['gbdt', 'logreg']) {
   ]);
   await waitFor(`http://127.0.0.1:${ourPort}/ping/`, 60_000, ours);
   servers.push({ label: `ours ${kind}`, base: `http://127.0.0.1:${ourPort}`, pid: ours.pid! });
+  // The same server as users start it, two worker processes on one port (the bundled CLI).
+  const twoPort = ++port;
+  const two = startChild(process.execPath, [
+    join(ROOT, 'bin/modelyard.js'),
+    'serve',
+    models[kind]!,
+    '--address',
+    `127.0.0.1:${twoPort}`,
+    '--workers',
+    '2',
+  ]);
+  await waitFor(`http://127.0.0.1:${twoPort}/ping/`, 60_000, two);
+  servers.push({ label: `ours_2w ${kind}`, base: `http://127.0.0.1:${twoPort}`, pid: two.pid! });
   const refPort = ++port;
   const ref = startChild(
     'gunicorn',
@@ -231,13 +246,14 @@ const figuresOf = (label: string) => {
   return figures(t.one, t.thousand);
 };
 const bare = figuresOf('bare');
-const results: Record<string, { ours: Figures; reference: Figures }> = {};
+const results: Record<string, { ours: Figures; ours_2w: Figures; reference: Figures }> = {};
 for (const kind of ['gbdt', 'logreg']) {
   const o = figuresOf(`ours ${kind}`);
+  const w = figuresOf(`ours_2w ${kind}`);
   const r = figuresOf(`reference ${kind}`);
-  results[kind] = { ours: o, reference: r };
+  results[kind] = { ours: o, ours_2w: w, reference: r };
   console.log(
-    `${kind}: ours ${o.rps_1row} req/s (p99 ${o.p99_ms_1row} ms), ${o.rows_per_s_1000} rows/s; reference ${r.rps_1row} req/s (p99 ${r.p99_ms_1row} ms), ${r.rows_per_s_1000} rows/s`,
+    `${kind}: ours ${o.rps_1row} req/s (p99 ${o.p99_ms_1row} ms), ${o.rows_per_s_1000} rows/s; ours_2w ${w.rps_1row} req/s (p99 ${w.p99_ms_1row} ms), ${w.rows_per_s_1000} rows/s; reference ${r.rps_1row} req/s (p99 ${r.p99_ms_1row} ms), ${r.rows_per_s_1000} rows/s`,
   );
 }
 
@@ -252,6 +268,10 @@ const ratios = Object.fromEntries(
       bare_vs_ours_cpu_per_request_1row: ratio(bare.cpu_ms_1row, v.ours.cpu_ms_1row),
       ours_vs_reference_rps_1row: ratio(v.ours.rps_1row, v.reference.rps_1row),
       ours_vs_reference_rows_per_s_1000: ratio(v.ours.rows_per_s_1000, v.reference.rows_per_s_1000),
+      // Two worker processes each, like the reference's two gunicorn workers.
+      ours_2w_vs_reference_rps_1row: ratio(v.ours_2w.rps_1row, v.reference.rps_1row),
+      ours_2w_vs_reference_rows_per_s_1000: ratio(v.ours_2w.rows_per_s_1000, v.reference.rows_per_s_1000),
+      ours_2w_vs_ours_rows_per_s_1000: ratio(v.ours_2w.rows_per_s_1000, v.ours.rows_per_s_1000),
       reference_vs_ours_cpu_per_request_1row: ratio(v.reference.cpu_ms_1row, v.ours.cpu_ms_1row),
       reference_vs_ours_cpu_per_request_1000: ratio(v.reference.cpu_ms_1000, v.ours.cpu_ms_1000),
     },
@@ -259,9 +279,10 @@ const ratios = Object.fromEntries(
 );
 const out = {
   benchmark: 'serve',
-  protocol: `wrk -t1 -c${CONNECTIONS} over loopback, POST text/csv to /predict/; 1-row and 1000-row breast_cancer payloads; per server and payload ${DURATION_S}s in ${ROUNDS} rounds alternating between the servers (order reversed every other round); rps and p50 are means over the rounds, p99 the worst round; a ${DURATION_S}s 1-row warm-up per server first`,
+  protocol: `wrk -t1 -c${CONNECTIONS} over loopback, POST text/csv to /predict/; 1-row and 1000-row breast_cancer payloads; per server and payload ${DURATION_S}s in ${ROUNDS} rounds alternating between the servers (order reversed every other round); rps and p50 are means over the rounds, p99 the worst round; a ${DURATION_S}s 1-row warm-up per server first; ours_2w is \`modelyard serve --workers 2\` (node:cluster, 2 worker processes + an idle primary), the reference gunicorn with 2 workers; wrk runs on the same ${cpus().length} cores and takes CPU from whichever server it loads`,
   headline_model: 'gbdt (100 trees)',
   ours: g.ours,
+  ours_2w: g.ours_2w,
   reference: g.reference,
   bare_node: bare,
   models: results,
@@ -271,6 +292,8 @@ const out = {
     'p99_1row <= 2 ms': g.ours.p99_ms_1row <= 2,
     'rps_1row >= 50x reference': ratios.gbdt!.ours_vs_reference_rps_1row >= 50,
     'rows/s 1000 >= 20x reference': ratios.gbdt!.ours_vs_reference_rows_per_s_1000 >= 20,
+    'rps_1row >= 50x reference (ours_2w)': ratios.gbdt!.ours_2w_vs_reference_rps_1row >= 50,
+    'rows/s 1000 >= 20x reference (ours_2w)': ratios.gbdt!.ours_2w_vs_reference_rows_per_s_1000 >= 20,
   },
   machine: {
     cpus: cpus().length,
@@ -290,6 +313,7 @@ console.log(
 );
 for (const [k, v] of Object.entries(results)) {
   console.log(row(`ours ${k}`, v.ours));
+  console.log(row(`ours_2w ${k}`, v.ours_2w));
   console.log(row(`reference ${k}`, v.reference));
 }
 console.log(row('bare node:http', bare));
