@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { applyBinMapper, binOf, fitAndBin, MISSING_BIN } from './binning.js';
 import { sortedOrder } from './radix-sort.js';
+import { createHistWorkspace } from './hist-parallel.js';
 import { createRng } from './random.js';
 
 function mixedColumn(n: number, seed: number): Float64Array {
@@ -51,4 +52,26 @@ test('fitAndBin assigns the same bins as a binary search over its bounds', () =>
   }
   const { binned } = fitAndBin(cols);
   for (let i = 0; i < 5000; i++) if (Number.isNaN(cols[0]![i])) assert.equal(binned.bins[i * 3], MISSING_BIN);
+});
+
+test('the GBDT workspace bins like fitAndBin with one or two threads (row- and feature-major)', async () => {
+  const rng = createRng(5);
+  const n = 30_000;
+  const cols = Array.from({ length: 9 }, (_, j) =>
+    Float64Array.from({ length: n }, () => (rng.next() < 0.03 * j ? NaN : Math.round(rng.next() * 10 ** j))),
+  );
+  const ref = fitAndBin(cols, 64);
+  for (const threads of [1, 2]) {
+    const ws = createHistWorkspace(n, cols.length, 1, threads);
+    try {
+      const upper = ws.binFeatures(cols, 64);
+      assert.deepEqual(upper, ref.mapper.upper);
+      assert.deepEqual(ws.bins, ref.binned.bins);
+      for (let f = 0; f < cols.length; f++)
+        for (let i = 0; i < n; i += 97)
+          assert.equal(ws.colBins[f * n + i], ref.binned.bins[i * cols.length + f]);
+    } finally {
+      await ws.close();
+    }
+  }
 });

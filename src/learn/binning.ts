@@ -33,35 +33,54 @@ export function fitAndBin(
   columns: Float64Array[],
   maxBins = 256,
 ): { mapper: BinMapper; binned: BinnedMatrix } {
-  const valueBins = Math.max(2, Math.min(255, maxBins - 1));
+  const valueBins = valueBinCount(maxBins);
   const nFeatures = columns.length;
   const nRows = nFeatures === 0 ? 0 : columns[0]!.length;
   const bins = new Uint8Array(nRows * nFeatures).fill(MISSING_BIN);
-  const upper: Float64Array[] = [];
-  const vals = new Float64Array(nRows);
-  const idx = new Uint32Array(nRows);
-  for (let f = 0; f < nFeatures; f++) {
-    const col = columns[f]!;
-    let n = 0;
-    for (let i = 0; i < nRows; i++) {
-      const v = col[i]!;
-      if (v === v) idx[n++] = i;
-    }
-    const order = sortedOrder(col, idx.subarray(0, n));
-    for (let i = 0; i < n; i++) vals[i] = col[order[i]!]!;
-    const u = columnBounds(vals.subarray(0, n), valueBins);
-    upper.push(u);
-    let b = 0;
-    for (let i = 0; i < n; i++) {
-      const v = vals[i]!;
-      while (b < u.length && v > u[b]!) b++;
-      bins[order[i]! * nFeatures + f] = b;
-    }
-  }
+  const scratch = { idx: new Uint32Array(nRows), vals: new Float64Array(nRows) };
+  const upper = columns.map((col, f) => binColumn(col, valueBins, bins, nFeatures, f, scratch));
   return { mapper: { upper }, binned: { nRows, nFeatures, bins } };
 }
 
-function columnBounds(sorted: Float64Array, valueBins: number): Float64Array {
+/** Value bins (without the missing bin) for a max_bins setting. */
+export function valueBinCount(maxBins: number): number {
+  return Math.max(2, Math.min(255, maxBins - 1));
+}
+
+/**
+ * Fits the bounds of one column and writes the bin of every non-missing value i to
+ * out[i * stride + offset] (missing entries are left untouched: fill them with MISSING_BIN).
+ * Returns the bounds. Self-contained apart from the helpers below, because the GBDT worker thread
+ * runs it from source (hist-parallel.ts).
+ */
+export function binColumn(
+  col: Float64Array,
+  valueBins: number,
+  out: Uint8Array,
+  stride: number,
+  offset: number,
+  scratch: { idx: Uint32Array; vals: Float64Array },
+): Float64Array {
+  const { idx, vals } = scratch;
+  const nRows = col.length;
+  let n = 0;
+  for (let i = 0; i < nRows; i++) {
+    const v = col[i]!;
+    if (v === v) idx[n++] = i;
+  }
+  const order = sortedOrder(col, idx.subarray(0, n));
+  for (let i = 0; i < n; i++) vals[i] = col[order[i]!]!;
+  const u = columnBounds(vals.subarray(0, n), valueBins);
+  let b = 0;
+  for (let i = 0; i < n; i++) {
+    const v = vals[i]!;
+    while (b < u.length && v > u[b]!) b++;
+    out[order[i]! * stride + offset] = b;
+  }
+  return u;
+}
+
+export function columnBounds(sorted: Float64Array, valueBins: number): Float64Array {
   const n = sorted.length;
   const distinct: number[] = [];
   for (let i = 0; i < n && distinct.length <= valueBins; i++) {
@@ -83,7 +102,7 @@ function columnBounds(sorted: Float64Array, valueBins: number): Float64Array {
   }
   return Float64Array.from(bounds);
 }
-function midpoint(a: number, b: number): number {
+export function midpoint(a: number, b: number): number {
   const m = a + (b - a) / 2;
   // Rounding can land on b; the bound must stay strictly below it.
   return m < b ? m : a;

@@ -3,7 +3,7 @@
  * round) and squared-error regression, with row/column subsampling, early stopping on a seeded
  * validation split, gain importance, per-round callbacks and exact checkpoint/resume.
  */
-import { applyBinMapper, fitAndBin, MISSING_BIN } from './binning.js';
+import { applyBinMapper, MISSING_BIN } from './binning.js';
 import type { BinnedMatrix } from './binning.js';
 import { availableParallelism } from 'node:os';
 import { createHistWorkspace } from './hist-parallel.js';
@@ -65,68 +65,67 @@ export function fitGbdt(design: Design, target: Target, p: GbdtParams, opts: Fit
     rows ? Float64Array.from(rows, (r) => col[r]!) : col;
   const trainCols = design.columns.map((c) => pick(c, split?.train));
   const yTrain = pick(target.y, split?.train);
-  const { mapper, binned } = fitAndBin(trainCols, p.max_bins);
-  const valid = split
-    ? applyBinMapper(
-        mapper,
-        design.columns.map((c) => pick(c, split.test)),
-      )
-    : undefined;
-  const yValid = split ? pick(target.y, split.test) : undefined;
-  const n = binned.nRows;
   const F = design.nCols;
+  const n = F === 0 ? 0 : yTrain.length;
+  const threads = p.n_threads > 0 ? p.n_threads : autoThreads(n);
   const base = baseScore(target, yTrain, K);
-  const initial = initScores(n, base);
-  const validScores = valid ? initScores(valid.nRows, base) : undefined;
-
   const resume = opts.resumeFrom?.state as GbdtState | undefined;
   if (opts.resumeFrom && opts.resumeFrom.learner !== 'gbdt') throw new Error('checkpoint is not from gbdt');
   const trees: FlatTree[] = [];
   const rng = createRng(p.seed, resume?.rng);
   let bestIteration = resume?.bestIteration ?? 0;
   let bestLoss = resume?.bestLoss ?? Infinity;
-  for (const t of resume?.trees ?? []) {
-    const tree = reviveTree(t);
-    addBinnedTree(tree, binned, initial, K);
-    if (valid && validScores) addBinnedTree(tree, valid, validScores, K);
-    trees.push(tree);
-  }
-
-  const threads = p.n_threads > 0 ? p.n_threads : autoThreads(n);
-  const ws = createHistWorkspace(n, F, K, threads);
-  const { rows, bins, scores } = ws;
-  bins.set(binned.bins);
-  scores.set(initial);
-  ws.y.set(yTrain);
-  const gh = Array.from({ length: K }, (_, k) => ws.gh.subarray(2 * k * n, 2 * (k + 1) * n));
-  const sample = new Uint32Array(n);
-  const nValueBins = Int32Array.from(mapper.upper, (u) => u.length + 1);
-  const grow: GrowParams = {
-    maxDepth: p.max_depth,
-    maxLeaves: p.max_leaves,
-    minChildWeight: p.min_child_weight,
-    minSamplesLeaf: p.min_samples_leaf,
-    lambda: p.reg_lambda,
-    gamma: p.gamma,
-    learningRate: p.learning_rate,
-  };
-  const histPool: Float64Array[] = [];
-  transposeInto(binned, ws.colBins);
-  const ctxs: GrowContext[] = gh.map((a, k) => ({
-    nFeatures: F,
-    nValueBins,
-    rows,
-    gh: a,
-    buildHist: ws.forClass(k),
-    newHist: ws.newHist,
-    histPool,
-    partition: ws.partition,
-    subtract: ws.subtract,
-  }));
-  const nColSample = Math.max(1, Math.round(p.colsample * F));
-  let iteration = trees.length / K;
+  let iteration = 0;
   let metrics: Record<string, number> = {};
+  const ws = createHistWorkspace(n, F, K, threads);
   try {
+    const mapper = { upper: ws.binFeatures(trainCols, p.max_bins) };
+    const binned: BinnedMatrix = { nRows: n, nFeatures: F, bins: ws.bins };
+    const valid = split
+      ? applyBinMapper(
+          mapper,
+          design.columns.map((c) => pick(c, split.test)),
+        )
+      : undefined;
+    const yValid = split ? pick(target.y, split.test) : undefined;
+    const initial = initScores(n, base);
+    const validScores = valid ? initScores(valid.nRows, base) : undefined;
+    for (const t of resume?.trees ?? []) {
+      const tree = reviveTree(t);
+      addBinnedTree(tree, binned, initial, K);
+      if (valid && validScores) addBinnedTree(tree, valid, validScores, K);
+      trees.push(tree);
+    }
+
+    const { rows, scores } = ws;
+    scores.set(initial);
+    ws.y.set(yTrain);
+    const gh = Array.from({ length: K }, (_, k) => ws.gh.subarray(2 * k * n, 2 * (k + 1) * n));
+    const sample = new Uint32Array(n);
+    const nValueBins = Int32Array.from(mapper.upper, (u) => u.length + 1);
+    const grow: GrowParams = {
+      maxDepth: p.max_depth,
+      maxLeaves: p.max_leaves,
+      minChildWeight: p.min_child_weight,
+      minSamplesLeaf: p.min_samples_leaf,
+      lambda: p.reg_lambda,
+      gamma: p.gamma,
+      learningRate: p.learning_rate,
+    };
+    const histPool: Float64Array[] = [];
+    const ctxs: GrowContext[] = gh.map((a, k) => ({
+      nFeatures: F,
+      nValueBins,
+      rows,
+      gh: a,
+      buildHist: ws.forClass(k),
+      newHist: ws.newHist,
+      histPool,
+      partition: ws.partition,
+      subtract: ws.subtract,
+    }));
+    const nColSample = Math.max(1, Math.round(p.colsample * F));
+    iteration = trees.length / K;
     while (iteration < p.n_estimators) {
       ws.gradients(target.task);
       let nSample = 0;
@@ -215,15 +214,6 @@ function flatten(t: GrownTree, upper: Float64Array[], output: number): FlatTree 
     value: t.value.slice(0, n),
     gain: t.gain.slice(0, n),
   };
-}
-
-/** Feature-major copy of row-major bin codes. */
-function transposeInto(m: BinnedMatrix, out: Uint8Array): void {
-  const { bins, nRows: n, nFeatures: nf } = m;
-  for (let f = 0; f < nf; f++) {
-    const o = f * n;
-    for (let i = 0; i < n; i++) out[o + i] = bins[i * nf + f]!;
-  }
 }
 
 function addLeafRanges(t: GrownTree, rows: Uint32Array, s: Float64Array, K: number, k: number): void {

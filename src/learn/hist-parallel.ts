@@ -9,9 +9,10 @@
  * results are bit-identical for any thread count. Synchronisation is Atomics on shared memory (no
  * event loop), so training stays synchronous. The worker is plain JS evaluated from a string.
  */
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import { histKernelModule, instantiateKernels, MAX_PAGES, wasm } from './hist-wasm.js';
-import { MISSING_BIN } from './binning.js';
+import { binColumn, columnBounds, midpoint, MISSING_BIN, valueBinCount } from './binning.js';
+import { sortedOrder } from './radix-sort.js';
 import { computeGradients } from './gbdt-objective.js';
 import type { Task } from './types.js';
 import type { HistBuilder } from './hist-tree.js';
@@ -32,17 +33,26 @@ const J0 = 5;
 const J1 = 6;
 const ALL = 7;
 const EXIT = 8;
-/** What the worker does: OP_HIST or OP_GRADIENTS (rows [START, END) with task TASK). */
+/**
+ * What the worker does: OP_HIST, OP_GRADIENTS (rows [START, END) with task TASK) or OP_BIN
+ * (features from J0 of the columns on the port, VALUE_BINS value bins).
+ */
 const OP = 9;
 const TASK = 10;
+const VALUE_BINS = 11;
 const OP_HIST = 0;
 const OP_GRADIENTS = 1;
+const OP_BIN = 2;
 const TASKS: Task[] = ['binary', 'multiclass', 'regression'];
 
 const WORKER_SOURCE = `
-const { workerData } = require('node:worker_threads');
-const { ctrl, module, mem, binsAt, rowsAt, ghAt, partnerAt, featsAt, yAt, scoresAt, nf, n, K } = workerData;
+const { workerData, receiveMessageOnPort } = require('node:worker_threads');
+const { ctrl, module, mem, binsAt, rowsAt, ghAt, partnerAt, featsAt, colBinsAt, yAt, scoresAt, nf, n, K, port, claims } = workerData;
 const computeGradients = ${computeGradients.toString()};
+${sortedOrder.toString()}
+${midpoint.toString()}
+${columnBounds.toString()}
+${binColumn.toString()}
 const tasks = ${JSON.stringify(TASKS)};
 const y = new Float64Array(mem.buffer, yAt, n);
 const scores = new Float64Array(mem.buffer, scoresAt, n * K);
@@ -57,6 +67,21 @@ for (;;) {
   if (ctrl[${EXIT}] === 1) break;
   if (ctrl[${OP}] === ${OP_GRADIENTS}) {
     computeGradients({ task: tasks[ctrl[${TASK}]] }, y, scores, K, ghs, ctrl[${START}], ctrl[${END}]);
+    Atomics.store(ctrl, ${DONE}, seen);
+    Atomics.notify(ctrl, ${DONE});
+    continue;
+  }
+  if (ctrl[${OP}] === ${OP_BIN}) {
+    // Features j0.. of the columns on the port, claimed from the last one down until one is taken.
+    const cols = receiveMessageOnPort(port).message;
+    const colBins = new Uint8Array(mem.buffer, colBinsAt, n * nf);
+    const scratch = { idx: new Uint32Array(n), vals: new Float64Array(n) };
+    const j0 = ctrl[${J0}];
+    const done = [];
+    for (let f = nf - 1; f >= j0 && Atomics.compareExchange(claims, f, 0, 1) === 0; f--) {
+      done.push([f, ${binColumn.name}(cols[f - j0], ctrl[${VALUE_BINS}], colBins, 1, f * n, scratch)]);
+    }
+    port.postMessage(done);
     Atomics.store(ctrl, ${DONE}, seen);
     Atomics.notify(ctrl, ${DONE});
     continue;
@@ -76,9 +101,15 @@ for (;;) {
 `;
 
 export interface HistWorkspace {
-  /** Row-major nRows × nFeatures bin codes (fill before training). */
+  /**
+   * Quantile-bins the training columns (nFeatures columns of nRows values) into bins and colBins
+   * (the worker, if any, bins the second half of the features); returns each feature's bounds.
+   * Same codes and bounds as fitAndBin.
+   */
+  binFeatures(columns: Float64Array[], maxBins: number): Float64Array[];
+  /** Row-major nRows × nFeatures bin codes (filled by binFeatures). */
   bins: Uint8Array;
-  /** The same codes feature-major (nFeatures × nRows), read by partition (fill before training). */
+  /** The same codes feature-major (nFeatures × nRows), read by partition (filled by binFeatures). */
   colBins: Uint8Array;
   /** Row indices of the current tree's sample. */
   rows: Uint32Array;
@@ -153,10 +184,15 @@ export function createHistWorkspace(
     subtract,
   } = instantiateKernels(histKernelModule(), mem);
   const ctrl = new Int32Array(new SharedArrayBuffer(16 * 4));
+  /** Per feature, 1 once a thread has taken it for binning. */
+  const claims = new Int32Array(new SharedArrayBuffer(Math.max(1, nf) * 4));
   let worker: Worker | undefined;
   let exited = Promise.resolve();
+  const { port1: port, port2: workerPort } = new MessageChannel();
+  port.unref();
   if (threads > 1) {
     worker = new Worker(WORKER_SOURCE, {
+      transferList: [workerPort],
       eval: true,
       workerData: {
         ctrl,
@@ -167,11 +203,14 @@ export function createHistWorkspace(
         ghAt,
         partnerAt,
         featsAt,
+        colBinsAt,
         yAt,
         scoresAt,
         nf,
         n,
         K: nClasses,
+        port: workerPort,
+        claims,
       },
     });
     worker.unref();
@@ -226,7 +265,42 @@ export function createHistWorkspace(
       }
     };
   };
+  const binFeatures = (columns: Float64Array[], maxBins: number): Float64Array[] => {
+    const valueBins = valueBinCount(maxBins);
+    colBins.fill(MISSING_BIN);
+    const scratch = { idx: new Uint32Array(n), vals: new Float64Array(n) };
+    const upper: Float64Array[] = [];
+    // The worker may take features from the second half, last first; this thread takes them from
+    // the first on, so whichever thread is late (cold start, load) simply bins fewer.
+    const shareFrom = worker && n >= PARALLEL_MIN_ROWS ? nf >>> 1 : nf;
+    if (shareFrom < nf) {
+      claims.fill(0);
+      const shared = new Float64Array(new SharedArrayBuffer((nf - shareFrom) * n * 8));
+      for (let f = shareFrom; f < nf; f++) shared.set(columns[f]!, (f - shareFrom) * n);
+      const views = Array.from({ length: nf - shareFrom }, (_, i) => shared.subarray(i * n, (i + 1) * n));
+      // Shared memory is posted without a structured-clone copy.
+      port.postMessage(views);
+      ctrl[J0] = shareFrom;
+      ctrl[VALUE_BINS] = valueBins;
+      ctrl[OP] = OP_BIN;
+      post();
+      for (let f = 0; f < nf && Atomics.compareExchange(claims, f, 0, 1) === 0; f++)
+        upper[f] = binColumn(columns[f]!, valueBins, colBins, 1, f * n, scratch);
+      awaitWorker();
+      const theirs = receiveMessageOnPort(port);
+      if (!theirs) throw new Error('gbdt worker returned no bin bounds');
+      for (const [f, u] of theirs.message as [number, Float64Array][]) upper[f] = u;
+    } else
+      for (let f = 0; f < nf; f++) upper[f] = binColumn(columns[f]!, valueBins, colBins, 1, f * n, scratch);
+    // Row-major copy for the histogram kernels.
+    for (let f = 0; f < nf; f++) {
+      const o = f * n;
+      for (let i = 0; i < n; i++) bins[i * nf + f] = colBins[o + i]!;
+    }
+    return upper;
+  };
   return {
+    binFeatures,
     bins,
     colBins,
     rows,
@@ -269,13 +343,17 @@ export function createHistWorkspace(
     },
     forClass,
     close: () => {
-      if (!worker) return exited;
+      if (!worker) {
+        port.close();
+        return exited;
+      }
       // Referenced again so the exit event is delivered (it exits at once on this signal).
       worker.ref();
       ctrl[EXIT] = 1;
       Atomics.store(ctrl, SEQ, ++seq);
       Atomics.notify(ctrl, SEQ);
       worker = undefined;
+      port.close();
       return exited;
     },
   };

@@ -3,15 +3,15 @@
  * faster than Float64Array#sort for the 10⁵–10⁶ values a GBDT bins per feature, and it yields the
  * order, not just the values. The order equals the default numeric sort's: -0 before +0.
  */
-const BITS = 11;
-const RADIX = 1 << BITS;
-const MASK = RADIX - 1;
-
 /**
  * Returns the entries of idx (row numbers into values, none NaN) ordered by ascending value; ties
  * keep their order in idx.
  */
 export function sortedOrder(values: Float64Array, idx: Uint32Array): Uint32Array {
+  // Constants are local: the GBDT worker thread runs this function from its source text.
+  const BITS = 11;
+  const RADIX = 1 << BITS;
+  const MASK = RADIX - 1;
   const n = idx.length;
   const words = new Uint32Array(values.buffer, values.byteOffset, values.length * 2);
   let lo = new Uint32Array(n);
