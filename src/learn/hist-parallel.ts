@@ -19,6 +19,12 @@ import type { HistBuilder } from './hist-tree.js';
 
 export const PARALLEL_MIN_ROWS = 8192;
 
+/**
+ * Polls of a shared control slot before a thread sleeps in Atomics.wait: on this kind of VM a
+ * futex wake-up can cost about as much as a node's histogram, so both threads spin briefly first.
+ */
+const SPINS = 100_000;
+
 /** Bytes per feature histogram: 256 bins × (gradient, hessian) f64 pairs. */
 const FEATURE_BYTES = 4096;
 const PAGE = 65536;
@@ -62,6 +68,7 @@ const f64 = new Float64Array(mem.buffer);
 const feats = new Int32Array(mem.buffer, featsAt, nf);
 let seen = 0;
 for (;;) {
+  for (let i = 0; i < ${SPINS} && Atomics.load(ctrl, ${SEQ}) === seen; i++);
   Atomics.wait(ctrl, ${SEQ}, seen);
   seen = Atomics.load(ctrl, ${SEQ});
   if (ctrl[${EXIT}] === 1) break;
@@ -228,8 +235,12 @@ export function createHistWorkspace(
     Atomics.notify(ctrl, SEQ);
   };
   const awaitWorker = (): void => {
-    let done: number;
-    while ((done = Atomics.load(ctrl, DONE)) !== seq) Atomics.wait(ctrl, DONE, done);
+    let done = Atomics.load(ctrl, DONE);
+    for (let i = 0; i < SPINS && done !== seq; i++) done = Atomics.load(ctrl, DONE);
+    while (done !== seq) {
+      Atomics.wait(ctrl, DONE, done);
+      done = Atomics.load(ctrl, DONE);
+    }
   };
   const forClass = (cls: number): HistBuilder => {
     const ghClass = ghAt + cls * 16 * n;
