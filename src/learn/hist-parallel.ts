@@ -46,6 +46,8 @@ const EXIT = 8;
 const OP = 9;
 const TASK = 10;
 const VALUE_BINS = 11;
+/** Set by the worker when a job threw; it then posts { failure } on the port and exits. */
+const FAILED = 12;
 const OP_HIST = 0;
 const OP_GRADIENTS = 1;
 const OP_BIN = 2;
@@ -72,36 +74,39 @@ for (;;) {
   Atomics.wait(ctrl, ${SEQ}, seen);
   seen = Atomics.load(ctrl, ${SEQ});
   if (ctrl[${EXIT}] === 1) break;
-  if (ctrl[${OP}] === ${OP_GRADIENTS}) {
-    computeGradients({ task: tasks[ctrl[${TASK}]] }, y, scores, K, ghs, ctrl[${START}], ctrl[${END}]);
-    Atomics.store(ctrl, ${DONE}, seen);
-    Atomics.notify(ctrl, ${DONE});
-    continue;
-  }
-  if (ctrl[${OP}] === ${OP_BIN}) {
-    // Features j0.. of the columns on the port, claimed from the last one down until one is taken.
-    const cols = receiveMessageOnPort(port).message;
-    const colBins = new Uint8Array(mem.buffer, colBinsAt, n * nf);
-    const scratch = { idx: new Uint32Array(n), vals: new Float64Array(n) };
-    const j0 = ctrl[${J0}];
-    const done = [];
-    for (let f = nf - 1; f >= j0 && Atomics.compareExchange(claims, f, 0, 1) === 0; f--) {
-      done.push([f, ${binColumn.name}(cols[f - j0], ctrl[${VALUE_BINS}], colBins, 1, f * n, scratch)]);
+  try {
+    if (ctrl[${OP}] === ${OP_GRADIENTS}) {
+      computeGradients({ task: tasks[ctrl[${TASK}]] }, y, scores, K, ghs, ctrl[${START}], ctrl[${END}]);
+    } else if (ctrl[${OP}] === ${OP_BIN}) {
+      // Features j0.. of the columns on the port, claimed from the last one down until one is taken.
+      const cols = receiveMessageOnPort(port).message;
+      const colBins = new Uint8Array(mem.buffer, colBinsAt, n * nf);
+      const scratch = { idx: new Uint32Array(n), vals: new Float64Array(n) };
+      const j0 = ctrl[${J0}];
+      const done = [];
+      for (let f = nf - 1; f >= j0 && Atomics.compareExchange(claims, f, 0, 1) === 0; f--) {
+        done.push([f, ${binColumn.name}(cols[f - j0], ctrl[${VALUE_BINS}], colBins, 1, f * n, scratch)]);
+      }
+      port.postMessage(done);
+    } else {
+      const j0 = ctrl[${J0}];
+      const j1 = ctrl[${J1}];
+      for (let j = j0; j < j1; j++) {
+        const o = (partnerAt >> 3) + (feats[j] << 9);
+        f64.fill(0, o, o + 512);
+      }
+      const gh = ghAt + ctrl[${CLASS}] * 16 * n;
+      if (ctrl[${ALL}] === 1) histAll(partnerAt, binsAt, rowsAt, gh, nf, ctrl[${START}], ctrl[${END}], j0, j1);
+      else hist(partnerAt, binsAt, rowsAt, gh, nf, ctrl[${START}], ctrl[${END}], featsAt, j0, j1);
     }
-    port.postMessage(done);
+  } catch (e) {
+    // The main thread waits synchronously for DONE: report the failure instead of never answering.
+    ctrl[${FAILED}] = 1;
+    port.postMessage({ failure: String((e && e.stack) || e) });
     Atomics.store(ctrl, ${DONE}, seen);
     Atomics.notify(ctrl, ${DONE});
-    continue;
+    break;
   }
-  const j0 = ctrl[${J0}];
-  const j1 = ctrl[${J1}];
-  for (let j = j0; j < j1; j++) {
-    const o = (partnerAt >> 3) + (feats[j] << 9);
-    f64.fill(0, o, o + 512);
-  }
-  const gh = ghAt + ctrl[${CLASS}] * 16 * n;
-  if (ctrl[${ALL}] === 1) histAll(partnerAt, binsAt, rowsAt, gh, nf, ctrl[${START}], ctrl[${END}], j0, j1);
-  else hist(partnerAt, binsAt, rowsAt, gh, nf, ctrl[${START}], ctrl[${END}], featsAt, j0, j1);
   Atomics.store(ctrl, ${DONE}, seen);
   Atomics.notify(ctrl, ${DONE});
 }
@@ -240,6 +245,13 @@ export function createHistWorkspace(
     while (done !== seq) {
       Atomics.wait(ctrl, DONE, done);
       done = Atomics.load(ctrl, DONE);
+    }
+    if (ctrl[FAILED] === 1) {
+      const report = receiveMessageOnPort(port)?.message as { failure?: string } | undefined;
+      // The worker has left its loop and exits; referenced so close() sees the exit event.
+      worker?.ref();
+      worker = undefined;
+      throw new Error(`GBDT worker thread failed: ${report?.failure ?? 'no report'}`);
     }
   };
   const forClass = (cls: number): HistBuilder => {

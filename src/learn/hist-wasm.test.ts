@@ -133,3 +133,20 @@ test('histogram subtraction kernel equals elementwise f64 subtraction, all or so
     assert.deepEqual(large, want);
   }
 });
+
+test('a job that fails in the worker thread throws on the main thread instead of hanging', async () => {
+  const n = 20_000;
+  const ws = createHistWorkspace(n, 5, 1, 2);
+  try {
+    for (let i = 0; i < n; i++) ws.rows[i] = i;
+    // A feature subset (so the feature-list kernel runs) whose worker half names a feature far
+    // outside the workspace memory: the worker's kernel traps.
+    const feats = Int32Array.from([0, 1, 2, 1 << 19]);
+    assert.throws(
+      () => ws.forClass(0)(ws.newHist(), 0, n, feats),
+      /GBDT worker thread failed: .*RuntimeError/s,
+    );
+  } finally {
+    await ws.close();
+  }
+});
