@@ -171,7 +171,7 @@ const gbdt = define({
       min: 0,
       max: 2,
       description:
-        'Threads for gradients and histogram building (0 = auto: 2 from 50k rows when 2 cores exist). Results are identical for any value.',
+        'Threads for binning, gradients and histogram building (0 = auto: 2 from 50k rows when 2 cores exist). Results are identical for any value.',
     },
   },
   fit: (d, t, p: GbdtParams, o) => {
