@@ -72,6 +72,10 @@ describe('deployment autoscaling (sqlite)', () => {
     await waitFor('a scale down to 1 replica', async () => (await serving('auto')).replicas === 1);
     assert.equal((await serving('auto')).mode, 'in-process');
 
+    // The log line is written after the swap; poll for it rather than race it.
+    const logged = async (re: RegExp) =>
+      (await t.services.deployments.logs('auto')).some((e) => re.test(e.message));
+    await waitFor('the scale-down log line', () => logged(/^scaled down from 2 to 1 replicas/));
     const logs = await t.services.deployments.logs('auto');
     const messages = logs.map((e) => e.message);
     assert.ok(
