@@ -38,6 +38,20 @@ export function reportToPrimary(m: WorkerMessage): Promise<void> {
   });
 }
 
+/** A crash this soon after the previous one counts as part of a crash loop. */
+const CRASH_LOOP_WINDOW_MS = 10_000;
+const MAX_RESTART_DELAY_MS = 30_000;
+
+/**
+ * How long to wait before replacing a crashed worker: at once for an isolated crash, then 1 s,
+ * 2 s, 4 s … (at most 30 s) while crashes keep coming within 10 s of each other, so a model that
+ * dies on every request cannot spin the primary.
+ */
+export function restartDelayMs(crashesInARow: number): number {
+  if (crashesInARow <= 1) return 0;
+  return Math.min(MAX_RESTART_DELAY_MS, 1000 * 2 ** (crashesInARow - 2));
+}
+
 /**
  * Runs the primary until it is told to stop (resolves after every worker has exited) or a worker
  * fails before it was ready — a model that does not load, at start or in a replacement — which
@@ -49,10 +63,15 @@ export function superviseWorkers(count: number): Promise<void> {
   let announced = false;
   let stopping = false;
   let failure: CliError | null = null;
+  let crashesInARow = 0;
+  let lastCrashMs = -Infinity;
+  const pendingRestarts = new Set<NodeJS.Timeout>();
 
   return new Promise<void>((resolve, reject) => {
     const finishIfDone = () => {
       if (live.size > 0) return;
+      for (const t of pendingRestarts) clearTimeout(t);
+      pendingRestarts.clear();
       process.off('SIGTERM', stop);
       process.off('SIGINT', stop);
       if (failure) reject(failure);
@@ -89,8 +108,19 @@ export function superviseWorkers(count: number): Promise<void> {
         if (stopping) return finishIfDone();
         const how = signal ? `signal ${signal}` : `code ${code}`;
         if (!wasReady) return fail(reason || `a worker exited (${how}) before it was ready`);
-        process.stderr.write(`worker ${w.process.pid} exited (${how}); starting a replacement\n`);
-        fork();
+        const now = Date.now();
+        crashesInARow = now - lastCrashMs <= CRASH_LOOP_WINDOW_MS ? crashesInARow + 1 : 1;
+        lastCrashMs = now;
+        const delayMs = restartDelayMs(crashesInARow);
+        process.stderr.write(
+          `worker ${w.process.pid} exited (${how}); starting a replacement` +
+            (delayMs > 0 ? ` in ${delayMs / 1000} s (${crashesInARow} crashes in a row)\n` : '\n'),
+        );
+        const t = setTimeout(() => {
+          pendingRestarts.delete(t);
+          if (!stopping) fork();
+        }, delayMs);
+        pendingRestarts.add(t);
       });
     };
     process.on('SIGTERM', stop);
