@@ -15,10 +15,8 @@
  *   to receive messages. A task that never calls checkpoint() cannot be paused.
  * - Cancel and timeout terminate the thread at once (Worker.terminate), checkpoint or not.
  */
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker, WorkerOptions } from 'node:worker_threads';
+import { startModuleWorker, workerModuleUrl } from '../worker-threads.js';
 import { childEnv } from '../../config.js';
 import {
   LineSplitter,
@@ -36,49 +34,12 @@ import { CANCELLED, PAUSED, RUN, type TaskWorkerData, type ToParent } from './ta
 /** After a task reported its result, how long its thread may take to exit by itself. */
 const EXIT_GRACE_MS = 1000;
 
-/**
- * URL of a worker module given its path under src/ without extension (e.g.
- * `infra/executor/sample-tasks.worker`): the `.ts` source under tsx, the bundled `.js` in dist/
- * (where this code may sit in dist/ or a subfolder, so the bundle root is searched upwards).
- */
-export function workerModuleUrl(pathFromSrc: string): URL {
-  if (import.meta.url.endsWith('.ts')) return new URL(`../../${pathFromSrc}.ts`, import.meta.url);
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let up = 0; up < 4; up++) {
-    const candidate = join(dir, `${pathFromSrc}.js`);
-    if (existsSync(candidate)) return pathToFileURL(candidate);
-    dir = dirname(dir);
-  }
-  throw new Error(`worker module ${pathFromSrc}.js not found near ${fileURLToPath(import.meta.url)}`);
-}
+export { workerModuleUrl };
 
-/**
- * Starts a Worker on the task host, which loads `task`; TypeScript sources (tests, `npm run dev`)
- * go through tsx's loader.
- */
-function startWorker(task: URL, workerOptions: ConstructorParameters<typeof Worker>[1]): Worker {
-  const options = { ...workerOptions, execArgv: workerExecArgv() };
-  const module = workerModuleUrl('infra/executor/task-host.worker');
-  if (!module.pathname.endsWith('.ts') && !task.pathname.endsWith('.ts')) return new Worker(module, options);
-  // Node 20 does not hand the parent's --import loaders to worker threads: register tsx inside.
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(module.href)}); })`;
-  return new Worker(boot, { ...options, eval: true });
-}
-
-/**
- * The parent's flags minus tsx's loader: a worker re-runs `--import tsx` (~0.5 s) although, on
- * Node 20, the hooks it installs there do not apply to the worker's own imports.
- */
-function workerExecArgv(): string[] {
-  const out: string[] = [];
-  const args = process.execArgv;
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    if (['--import', '--loader', '--require', '-r'].includes(a) && args[i + 1]?.includes('tsx')) i++;
-    else if (!/^--(import|loader|require)=.*tsx/.test(a)) out.push(a);
-  }
-  return out;
+/** Starts a Worker on the task host, which loads `task` (a `.ts` task needs tsx in the thread). */
+function startWorker(task: URL, options: WorkerOptions): Worker {
+  const host = workerModuleUrl('infra/executor/task-host.worker');
+  return startModuleWorker(host, options, host.pathname.endsWith('.ts') || task.pathname.endsWith('.ts'));
 }
 
 export interface ThreadExecutorOptions {

@@ -4,10 +4,8 @@
  * transferred, not copied. A thread that dies is replaced at once, and the calls it held fail with
  * 503 `replica_crashed` (never hang). Each thread loads the model from the same bytes.
  */
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startModuleWorker, workerModuleUrl } from '../../infra/worker-threads.js';
 import { AppError } from '../../errors.js';
 import type { PredictMessage, ReplicaThreadData, ReplicaThreadMessage } from './replica.worker.js';
 
@@ -47,49 +45,13 @@ interface Slot {
   queued: number;
 }
 
-/**
- * Where the worker module is: the `.ts` source under tsx, the bundled `.js` in dist/ (this code
- * sits in a dist/ chunk, so the bundle root is searched upwards). Mirrors the task executor's rule.
- */
-function workerUrl(): URL {
-  if (import.meta.url.endsWith('.ts')) return new URL('./replica.worker.ts', import.meta.url);
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let up = 0; up < 4; up++) {
-    const candidate = join(dir, `${WORKER_PATH}.js`);
-    if (existsSync(candidate)) return pathToFileURL(candidate);
-    dir = dirname(dir);
-  }
-  throw new Error(`worker module ${WORKER_PATH}.js not found near ${fileURLToPath(import.meta.url)}`);
-}
-
-/** The parent's flags minus tsx's loader (re-running it costs a thread ~0.5 s and does nothing there). */
-function workerExecArgv(): string[] {
-  const out: string[] = [];
-  const args = process.execArgv;
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    if (['--import', '--loader', '--require', '-r'].includes(a) && args[i + 1]?.includes('tsx')) i++;
-    else if (!/^--(import|loader|require)=.*tsx/.test(a)) out.push(a);
-  }
-  return out;
-}
-
-function spawn(url: URL, data: ReplicaThreadData): Worker {
-  const execArgv = workerExecArgv();
-  if (!url.pathname.endsWith('.ts')) return new Worker(url, { workerData: data, execArgv });
-  // Node 20 does not hand the parent's --import loaders to worker threads: register tsx inside.
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`;
-  return new Worker(boot, { eval: true, workerData: data, execArgv });
-}
-
 const crashed = (why: string) =>
   new AppError('unavailable', `the replica answering this request ended (${why}); it was replaced, retry`, {
     reason: 'replica_crashed',
   });
 
 export async function startReplicaThreads(o: ReplicaThreadsOptions): Promise<ReplicaThreads> {
-  const url = workerUrl();
+  const url = workerModuleUrl(WORKER_PATH);
   const data: ReplicaThreadData = { __modelyardReplica: true, bytes: o.bytes, source: o.source };
   const slots: Slot[] = [];
   let nextId = 1;
@@ -98,7 +60,7 @@ export async function startReplicaThreads(o: ReplicaThreadsOptions): Promise<Rep
   let running = 0;
 
   function start(index: number): Slot {
-    const worker = spawn(url, data);
+    const worker = startModuleWorker(url, { workerData: data });
     running++;
     const slot: Slot = { worker, ready: Promise.resolve(), calls: new Map(), queued: 0 };
     let up = false;
