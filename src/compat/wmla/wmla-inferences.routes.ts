@@ -10,6 +10,7 @@ import multipart from '@fastify/multipart';
 import { Type } from '@sinclair/typebox';
 import { AppError, invalid } from '../../errors.js';
 import { installAuth } from '../../http/auth.js';
+import { readMultipartForm } from '../../http/multipart-form.js';
 import type {
   PredictJobInputFile,
   PredictJobView,
@@ -22,7 +23,6 @@ const BASE = '/platform/rest/deeplearning/v1';
 const WMLA_PROJECT = 'wmla';
 const tags = ['wmla'];
 /** Form fields of startpredict that are parameters, not input files. */
-const PARAMS = new Set(['modelname', 'threshold', 'predictname', 'masterUrl', 'sigid', 'signame']);
 const KEPT = ['masterUrl', 'sigid', 'signame'] as const;
 const CSV_TYPES = new Set(['text:csv', 'csv', 'table:csv']);
 
@@ -155,20 +155,10 @@ export const wmlaInferenceRoutes: CompatSurface = async (plain, { services, deps
   });
 
   app.post(`${BASE}/inferences/startpredict`, { schema: { tags } }, async (req) => {
-    if (!req.isMultipart())
-      throw invalid('send multipart/form-data: modelname, predictname, threshold and files image0..N');
-    const fields: Record<string, string> = {};
-    const files: PredictJobInputFile[] = [];
-    for await (const part of req.parts()) {
-      if (part.type === 'file')
-        files.push({
-          field: part.fieldname,
-          fileName: part.filename || part.fieldname,
-          bytes: await part.toBuffer(),
-          contentType: part.mimetype,
-        });
-      else if (PARAMS.has(part.fieldname)) fields[part.fieldname] = String(part.value);
-    }
+    const { fields, files } = await readMultipartForm(
+      req,
+      'send multipart/form-data: modelname, predictname, threshold and files image0..N',
+    );
     const labels = Object.fromEntries(KEPT.flatMap((k) => (fields[k] ? [[k, fields[k]]] : [])));
     const j = await submit(
       {

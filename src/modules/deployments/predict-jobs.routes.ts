@@ -6,12 +6,11 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import multipart from '@fastify/multipart';
 import { Type } from '@sinclair/typebox';
 import { invalid } from '../../errors.js';
+import { readMultipartForm } from '../../http/multipart-form.js';
 import type { Services } from '../index.js';
-import type { PredictJobInputFile } from './predict-jobs.service.js';
 
 const tags = ['predict-jobs'];
 const NameParams = Type.Object({ name: Type.String() });
-const FIELDS = new Set(['name', 'model', 'threshold']);
 
 const JobView = Type.Object({
   id: Type.String(),
@@ -58,19 +57,10 @@ export const predictJobsRoutes: FastifyPluginAsyncTypebox<{ services: Services }
       },
     },
     async (req, reply) => {
-      if (!req.isMultipart()) throw invalid('send multipart/form-data: name, model, [threshold] and files');
-      const fields: Record<string, string> = {};
-      const files: PredictJobInputFile[] = [];
-      for await (const part of req.parts()) {
-        if (part.type === 'file')
-          files.push({
-            field: part.fieldname,
-            fileName: part.filename || part.fieldname,
-            bytes: await part.toBuffer(),
-            contentType: part.mimetype,
-          });
-        else if (FIELDS.has(part.fieldname)) fields[part.fieldname] = String(part.value);
-      }
+      const { fields, files } = await readMultipartForm(
+        req,
+        'send multipart/form-data: name, model, [threshold] and files',
+      );
       for (const f of ['name', 'model'])
         if (!fields[f]) throw invalid(`${f} is required`, { errors: [{ field: f, message: 'is required' }] });
       const threshold = fields.threshold ? Number(fields.threshold) : null;
