@@ -94,18 +94,10 @@ async function codeZip(
     WMLA_TEMPLATES_PROJECT,
     String((model.design as { templatename?: unknown } | null)?.templatename ?? ''),
   );
-  const byPath = new Map<string, string>();
-  for (const v of template ? [template, model] : [model])
-    for (const a of await reg.listArtifacts(v.id)) byPath.set(a.path, v.id);
-  const zip = zipStream(
-    [...byPath].map(([path, versionId]) => ({
-      name: path,
-      open: async () => (await reg.openArtifact(versionId, path)).stream,
-    })),
-  );
+  const { stream, paths } = await reg.openLayeredZip(template ? [template.id, model.id] : [model.id]);
   const chunks: Buffer[] = [];
-  for await (const c of zip) chunks.push(c as Buffer);
-  return { bytes: new Uint8Array(Buffer.concat(chunks)), files: [...byPath.keys()] };
+  for await (const c of stream) chunks.push(c as Buffer);
+  return { bytes: new Uint8Array(Buffer.concat(chunks)), files: paths };
 }
 
 function commandFor(cmd: string | undefined, files: string[]): string {

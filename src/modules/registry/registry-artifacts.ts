@@ -222,5 +222,26 @@ export function createArtifacts(base: RegistryBase) {
     return { stream, artifactVersion: r.artifact_version, fileName: 'Model.zip' };
   }
 
-  return { putArtifact, listArtifacts, openArtifact, deleteArtifact, openZip };
+  /**
+   * The artifacts of several versions as one streamed zip, later versions replacing earlier ones'
+   * files of the same path (a model's own files over those of the template it was made from).
+   */
+  async function openLayeredZip(versionIds: string[]) {
+    const byPath = new Map<string, { blob_key: string; created_at: string | Date }>();
+    for (const id of versionIds) {
+      await base.row(id);
+      const rows = await db.selectFrom('model_artifacts').selectAll().where('version_id', '=', id).execute();
+      for (const a of rows) byPath.set(a.path, a);
+    }
+    const paths = [...byPath.keys()].sort();
+    const stream = zipStream(
+      paths.map((path) => {
+        const a = byPath.get(path)!;
+        return { name: path, modifiedAt: new Date(a.created_at), open: () => blobs.get(a.blob_key) };
+      }),
+    );
+    return { stream, paths };
+  }
+
+  return { putArtifact, listArtifacts, openArtifact, deleteArtifact, openZip, openLayeredZip };
 }
