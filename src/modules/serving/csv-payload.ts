@@ -87,101 +87,140 @@ export function createCsvAligner(names: string[] | null, k: number): CsvAligner 
       const header = Buffer.from(b.buffer, b.byteOffset + pos, hEnd - pos).toString('latin1');
       if (!plan || plan.header !== header) plan = makePlan(header);
       const { map } = plan;
-      const nc = map.length;
       // Single-column CSVs keep blank lines as missing rows (pandas); leave that to the general path.
-      if (nc === 1) return -1;
-      // One pass over the body: fields end at ',', '\n' or '\r\n'; plain decimals (sign, ≤ 15
-      // significant digits, no exponent) are read while scanning, anything else goes to
-      // parseNumberBytes. No per-line search calls: Buffer#indexOf costs ~0.1 µs a call.
-      const len = b.length;
-      let out = scratch.buf;
-      let cap = Math.floor(out.length / k);
-      let row = 0;
-      let line = 2;
-      let i = lineEnd + 1;
-      while (i < len) {
-        let c = b[i]!;
-        // Blank lines are skipped (pandas, with more than one column).
-        if (c === 0x0a || (c === 0x0d && (i + 1 === len || b[i + 1] === 0x0a))) {
-          i += c === 0x0a ? 1 : 2;
-          line++;
-          continue;
-        }
-        if (row === cap) {
-          cap = Math.max(16, cap * 2);
-          const grown = new Float64Array(cap * k);
-          grown.set(out.subarray(0, row * k));
-          out = scratch.buf = grown;
-        }
-        const base = row * k;
-        let field = 0;
-        for (;;) {
-          if (field >= nc)
-            throw invalid(`CSV line ${line}: more than ${nc} fields`, { reason: 'csv_ragged_row' });
-          const s = i;
-          const m = map[field]!;
-          c = i < len ? b[i]! : 0x0a;
-          if (m < 0) {
-            while (c !== 0x2c && c !== 0x0a && c !== 0x0d) c = ++i < len ? b[i]! : 0x0a;
-          } else {
-            const neg = c === 0x2d;
-            if (neg || c === 0x2b) c = ++i < len ? b[i]! : 0x0a;
-            let mant = 0;
-            let digits = 0;
-            let scale = 0;
-            let any = false;
-            while (c >= 0x30 && c <= 0x39) {
-              mant = mant * 10 + (c - 0x30);
-              if (mant > 0) digits++;
-              any = true;
-              c = ++i < len ? b[i]! : 0x0a;
-            }
-            if (c === 0x2e) {
-              c = ++i < len ? b[i]! : 0x0a;
-              while (c >= 0x30 && c <= 0x39) {
-                mant = mant * 10 + (c - 0x30);
-                if (mant > 0) digits++;
-                scale++;
-                any = true;
-                c = ++i < len ? b[i]! : 0x0a;
-              }
-            }
-            let v: number | undefined;
-            if ((c === 0x2c || c === 0x0a || c === 0x0d) && any && digits <= 15 && scale <= 22) {
-              v = scale === 0 ? mant : mant / P10[scale]!;
-              if (neg) v = -v;
-            } else {
-              while (c !== 0x2c && c !== 0x0a && c !== 0x0d) c = ++i < len ? b[i]! : 0x0a;
-              v = parseNumberBytes(b, s, i);
-              if (v === undefined) {
-                if (!MISSING.has(Buffer.from(b.buffer, b.byteOffset + s, i - s).toString('latin1')))
-                  return -1;
-                v = NaN;
-              }
-            }
-            out[base + m] = v;
-          }
-          field++;
-          if (c === 0x2c) {
-            i++;
-            continue;
-          }
-          // End of line: '\n', '\r\n', or the end of the body. A lone '\r' is left to csv-parse.
-          if (c === 0x0d) {
-            if (i + 1 < len && b[i + 1] !== 0x0a) return -1;
-            i++;
-          }
-          i++;
-          break;
-        }
-        if (field !== nc)
-          throw invalid(`CSV line ${line}: ${field} fields, expected ${nc}`, { reason: 'csv_ragged_row' });
-        row++;
-        line++;
+      if (map.length === 1) return -1;
+      // Lines up to the last '\n' are parsed in place: that '\n' ends every scan, so the byte
+      // loops need no end-of-body test. A last line without '\n' is parsed from a copy that has one.
+      const st: LinesState = { out: scratch.buf, row: 0, line: 2 };
+      const start = lineEnd + 1;
+      const last = b.lastIndexOf(0x0a);
+      if (last >= start && !parseLines(b, start, last + 1, map, k, st)) return -1;
+      const tail = Math.max(start, last + 1);
+      if (tail < b.length) {
+        const t = Buffer.allocUnsafe(b.length - tail + 1);
+        t.set(b.subarray(tail));
+        t[t.length - 1] = 0x0a;
+        if (!parseLines(t, 0, t.length, map, k, st)) return -1;
       }
-      return row;
+      scratch.buf = st.out;
+      return st.row;
     },
   };
+}
+
+/** Output matrix, rows written so far, and the 1-based line number of the next line. */
+interface LinesState {
+  out: Float64Array;
+  row: number;
+  line: number;
+}
+
+/**
+ * Parses the lines of b[i, end) (b[end - 1] is '\n') into st.out, nc = map.length fields a line.
+ * Fields end at ',', '\n' or '\r\n'; plain decimals (sign, ≤ 15 digits, no exponent) are read
+ * while scanning, anything else goes to parseNumberBytes. Returns false when the general path
+ * must decide (text cells, a lone '\r'). No per-line search calls: Buffer#indexOf costs ~0.1 µs.
+ */
+function parseLines(
+  b: Uint8Array,
+  i: number,
+  end: number,
+  map: Int32Array,
+  k: number,
+  st: LinesState,
+): boolean {
+  const nc = map.length;
+  let { out, row, line } = st;
+  let cap = Math.floor(out.length / k);
+  while (i < end) {
+    let c = b[i]!;
+    // Blank lines are skipped (pandas, with more than one column).
+    if (c === 0x0a || (c === 0x0d && b[i + 1] === 0x0a)) {
+      i += c === 0x0a ? 1 : 2;
+      line++;
+      continue;
+    }
+    if (row === cap) {
+      cap = Math.max(16, cap * 2);
+      const grown = new Float64Array(cap * k);
+      grown.set(out.subarray(0, row * k));
+      out = st.out = grown;
+    }
+    const base = row * k;
+    let field = 0;
+    for (;;) {
+      if (field >= nc)
+        throw invalid(`CSV line ${line}: more than ${nc} fields`, { reason: 'csv_ragged_row' });
+      const s = i;
+      const m = map[field]!;
+      c = b[i]!;
+      if (m < 0) {
+        while (c !== 0x2c && c !== 0x0a && c !== 0x0d) c = b[++i]!;
+      } else {
+        let neg = false;
+        if (c < 0x30 && (c === 0x2d || c === 0x2b)) {
+          neg = c === 0x2d;
+          c = b[++i]!;
+        }
+        // Digits before and after '.' (their count, not the significant digits: a long
+        // zero-padded field takes parseNumberBytes, which gives the same value).
+        let mant = 0;
+        const d0 = i;
+        let d = c - 0x30;
+        while (d >>> 0 < 10) {
+          mant = mant * 10 + d;
+          d = b[++i]! - 0x30;
+        }
+        c = d + 0x30;
+        let nd = i - d0;
+        let scale = 0;
+        if (c === 0x2e) {
+          const f0 = ++i;
+          d = b[i]! - 0x30;
+          while (d >>> 0 < 10) {
+            mant = mant * 10 + d;
+            d = b[++i]! - 0x30;
+          }
+          c = d + 0x30;
+          scale = i - f0;
+          nd += scale;
+        }
+        let v: number | undefined;
+        // ≤ 15 digits: mant and 10^scale are exact, so one division rounds like Number() does.
+        if ((c === 0x2c || c === 0x0a || c === 0x0d) && nd > 0 && nd <= 15) {
+          v = mant / P10[scale]!;
+          if (neg) v = -v;
+        } else {
+          while (c !== 0x2c && c !== 0x0a && c !== 0x0d) c = b[++i]!;
+          v = parseNumberBytes(b, s, i);
+          if (v === undefined) {
+            if (!MISSING.has(Buffer.from(b.buffer, b.byteOffset + s, i - s).toString('latin1'))) return false;
+            v = NaN;
+          }
+        }
+        out[base + m] = v;
+      }
+      field++;
+      if (c === 0x2c) {
+        i++;
+        continue;
+      }
+      // End of line: '\n' or '\r\n' (a lone '\r' is left to csv-parse).
+      if (c === 0x0d) {
+        if (b[i + 1] !== 0x0a) return false;
+        i++;
+      }
+      i++;
+      break;
+    }
+    if (field !== nc)
+      throw invalid(`CSV line ${line}: ${field} fields, expected ${nc}`, { reason: 'csv_ragged_row' });
+    row++;
+    line++;
+  }
+  st.row = row;
+  st.line = line;
+  return true;
 }
 
 /** General CSV → Table: numeric columns when every cell is a number or missing, else text. */

@@ -1,0 +1,130 @@
+/** The one-pass CSV aligner at its edges: body ends, line ends, digit-count limits, fallbacks. */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { createCsvAligner } from './csv-payload.js';
+
+/** Parses csv with model inputs `names` (file order when null); returns the rows or -1. */
+function parse(csv: string | Uint8Array, names: string[] | null = ['a', 'b'], k = names?.length ?? 2) {
+  const scratch = { buf: new Float64Array(1) };
+  const n = createCsvAligner(names, k).parse(typeof csv === 'string' ? Buffer.from(csv) : csv, scratch);
+  if (n < 0) return n;
+  return Array.from({ length: n }, (_, r) => Array.from(scratch.buf.subarray(r * k, r * k + k)));
+}
+
+function same(actual: number | number[][], expected: number[][]): void {
+  assert.ok(Array.isArray(actual), `parsed (got ${String(actual)})`);
+  assert.equal(actual.length, expected.length, 'rows');
+  expected.forEach((row, r) =>
+    row.forEach((v, j) => assert.ok(Object.is(actual[r]![j], v), `[${r}][${j}]: ${actual[r]![j]} vs ${v}`)),
+  );
+}
+
+describe('CSV aligner: the last line', () => {
+  test('with or without a final newline, LF or CRLF, the same rows', () => {
+    for (const end of ['', '\n', '\r\n', '\r', '\n\n', '\r\n\r\n', '\n\r\n'])
+      same(parse(`a,b\n1,2\n3.5,-4${end}`), [
+        [1, 2],
+        [3.5, -4],
+      ]);
+    same(parse('a,b\r\n1,2'), [[1, 2]]);
+    same(parse('a,b\n1,'), [[1, NaN]]);
+    same(parse('a,b\n1,NA'), [[1, NaN]]);
+    same(parse('a,b\n1,1e3'), [[1, 1000]]);
+  });
+
+  test('a header alone, or only blank lines, gives no rows', () => {
+    assert.deepEqual(parse('a,b'), []);
+    assert.deepEqual(parse('a,b\n'), []);
+    assert.deepEqual(parse('a,b\r\n\r\n\n'), []);
+    assert.deepEqual(parse('\ufeffa,b\n\n'), []);
+  });
+
+  test('a ragged last line is reported with its line number', () => {
+    assert.throws(() => parse('a,b\n1,2\n\n3'), /line 4: 1 fields, expected 2/);
+    assert.throws(() => parse('a,b\r\n1,2\r\n3,4,5'), /line 3: more than 2 fields/);
+    assert.throws(() => parse('a,b\n1,2\n3,4,'), /line 3: more than 2 fields/);
+  });
+
+  test('a lone CR inside the body is left to the general path; at the very end it ends the line', () => {
+    assert.equal(parse('a,b\n1,2\r3,4\n'), -1);
+    assert.equal(parse('a,b\n1,2\r3,4'), -1);
+    same(parse('a,b\n1,2\n3,4\r'), [
+      [1, 2],
+      [3, 4],
+    ]);
+  });
+
+  test('text in the last line defers to the general path; an ignored column may hold anything', () => {
+    assert.equal(parse('a,b\n1,2\n3,x'), -1);
+    same(parse('a,x,b\n1,hello,2\n3,world,', ['a', 'b']), [
+      [1, 2],
+      [3, NaN],
+    ]);
+    same(parse('a,b,x\n1,2,hello\r\n3,4,world', ['a', 'b']), [
+      [1, 2],
+      [3, 4],
+    ]);
+  });
+});
+
+describe('CSV aligner: numbers equal Number(text) bit for bit', () => {
+  const cases = [
+    '123456789012345', // 15 digits: the inline path
+    '1234567890123456', // 16: parseNumberBytes
+    '9007199254740993', // 2^53 + 1: rounds
+    '0.12345678901234',
+    '0.123456789012345',
+    '0.1234567890123456',
+    '12345678.9012345',
+    '-99999999999999.9',
+    '0.00000000000000000001', // 21 digits, 1 significant: parseNumberBytes' fast path
+    '0.0000000000000000000000123',
+    '000000000000000000001.5',
+    '1e5',
+    '-2.5E-3',
+    '1.7976931348623157e308',
+    '4.9e-324',
+    '1e400',
+    '-0',
+    '-0.0',
+    '+7',
+    '.5',
+    '5.',
+    '0.1',
+    '0.3',
+    '2.675',
+  ];
+  test('listed edge cases', () => {
+    for (const t of cases) {
+      for (const end of ['\n', '']) {
+        const got = parse(`a,b\n${t},${t}${end}`);
+        same(got, [[Number(t), Number(t)]]);
+      }
+    }
+  });
+
+  test('random decimals of 1 to 17 digits with random signs and points', () => {
+    let seed = 12345;
+    const rnd = (n: number) => {
+      seed = (seed * 48271) % 2147483647;
+      return seed % n;
+    };
+    const cells: string[] = [];
+    for (let q = 0; q < 4000; q++) {
+      const nd = 1 + rnd(17);
+      let s = '';
+      for (let d = 0; d < nd; d++) s += String(rnd(10));
+      const dot = rnd(nd + 2);
+      if (dot <= nd) s = s.slice(0, dot) + '.' + s.slice(dot);
+      if (s === '.') s = '0';
+      cells.push(['', '-', '+'][rnd(3)] + s);
+    }
+    const rows: string[] = [];
+    for (let q = 0; q < cells.length; q += 2) rows.push(`${cells[q]},${cells[q + 1]}`);
+    const got = parse('a,b\n' + rows.join('\r\n'));
+    same(
+      got,
+      rows.map((r) => r.split(',').map(Number)),
+    );
+  });
+});
