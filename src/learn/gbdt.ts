@@ -102,7 +102,6 @@ export function fitGbdt(design: Design, target: Target, p: GbdtParams, opts: Fit
     ws.y.set(yTrain);
     const gh = Array.from({ length: K }, (_, k) => ws.gh.subarray(2 * k * n, 2 * (k + 1) * n));
     const sample = new Uint32Array(n);
-    const nValueBins = Int32Array.from(mapper.upper, (u) => u.length + 1);
     const grow: GrowParams = {
       maxDepth: p.max_depth,
       maxLeaves: p.max_leaves,
@@ -114,15 +113,11 @@ export function fitGbdt(design: Design, target: Target, p: GbdtParams, opts: Fit
     };
     const histPool: Float64Array[] = [];
     const ctxs: GrowContext[] = gh.map((a, k) => ({
-      nFeatures: F,
-      nValueBins,
       rows,
       gh: a,
-      buildHist: ws.forClass(k),
       newHist: ws.newHist,
       histPool,
-      partition: ws.partition,
-      subtract: ws.subtract,
+      ...ws.grower(k),
     }));
     const nColSample = Math.max(1, Math.round(p.colsample * F));
     iteration = trees.length / K;

@@ -1,13 +1,14 @@
 /**
  * Histogram workspace for GBDT training: the bin codes, row indices, gradients and histograms
- * live in one shared WebAssembly memory so the kernels (hist-wasm.ts: histogram sums and row
- * partitioning) read them directly and an optional worker thread shares them.
+ * live in one shared WebAssembly memory so the kernels (hist-wasm.ts: histogram sums, row
+ * partitioning, subtraction) read them directly and an optional worker thread shares them.
  *
- * With a worker, a node with at least PARALLEL_MIN_ROWS rows is split by features: the main
- * thread sums the first half of the features, the worker the second half into a partner buffer
- * that is then copied over. Each bin is the same sum in the same row order as on one thread, so
- * results are bit-identical for any thread count. Synchronisation is Atomics on shared memory (no
- * event loop), so training stays synchronous. The worker is plain JS evaluated from a string.
+ * With a worker, each step of growing a tree (hist-jobs.ts: partition a batch of split nodes,
+ * then build and scan their children's histograms) is shared when it is big enough: partitions by
+ * node, histograms and split scans by halves of the features. Gradients and binning are shared
+ * by rows and features. Results are bit-identical for any thread count. Synchronisation is Atomics
+ * on shared memory (no event loop), so training stays synchronous, one hand-off per step. The
+ * worker is plain JS evaluated from a string.
  */
 import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import { histKernelModule, instantiateKernels, MAX_PAGES, wasm } from './hist-wasm.js';
@@ -15,9 +16,26 @@ import { binColumn, columnBounds, midpoint, MISSING_BIN, valueBinCount } from '.
 import { sortedOrder } from './radix-sort.js';
 import { computeGradients } from './gbdt-objective.js';
 import type { Task } from './types.js';
-import type { HistBuilder } from './hist-tree.js';
+import type { GrowContext } from './hist-tree.js';
+import {
+  CHILD_SLOTS,
+  expandChildren,
+  jobWorld,
+  partitionSplits,
+  RESULT_SLOTS,
+  SPLIT_SLOTS,
+} from './hist-jobs.js';
+import type { JobLayout, JobWorld } from './hist-jobs.js';
 
+/** Gradients and binning are shared from this many rows. */
 export const PARALLEL_MIN_ROWS = 8192;
+/**
+ * A tree step is shared from this much work, in row × feature units (a child scanned for a split
+ * counts as 512 rows): below it the hand-off costs more than the worker saves.
+ */
+const PARALLEL_MIN_WORK = 65_536;
+/** A batch of partitions is shared from this many rows (and two nodes). */
+const PARALLEL_MIN_PARTITION_ROWS = 32_768;
 
 /**
  * Polls of a shared control slot before a thread sleeps in Atomics.wait: on this kind of VM a
@@ -34,40 +52,51 @@ const SEQ = 0;
 const DONE = 1;
 const START = 2;
 const END = 3;
-const CLASS = 4;
 const J0 = 5;
-const J1 = 6;
-const ALL = 7;
 const EXIT = 8;
 /**
- * What the worker does: OP_HIST, OP_GRADIENTS (rows [START, END) with task TASK) or OP_BIN
- * (features from J0 of the columns on the port, VALUE_BINS value bins).
+ * What the worker does: OP_GRADIENTS (rows [START, END) with task TASK), OP_BIN (features from J0
+ * of the columns on the port, VALUE_BINS value bins), OP_PARTITION or OP_EXPAND (the job
+ * routines, with their arguments in the f64 `args`).
  */
 const OP = 9;
 const TASK = 10;
 const VALUE_BINS = 11;
 /** Set by the worker when a job threw; it then posts { failure } on the port and exits. */
 const FAILED = 12;
-const OP_HIST = 0;
 const OP_GRADIENTS = 1;
 const OP_BIN = 2;
+const OP_PARTITION = 3;
+const OP_EXPAND = 4;
+/** f64 argument slots of the job routines: job table index, result index, count, gh offset, k, λ, j0, j1. */
+const A_JOBS = 0;
+const A_RESULTS = 1;
+const A_COUNT = 2;
+const A_GH = 3;
+const A_K = 4;
+const A_LAMBDA = 5;
+const A_J0 = 6;
+const A_J1 = 7;
 const TASKS: Task[] = ['binary', 'multiclass', 'regression'];
 
 const WORKER_SOURCE = `
 const { workerData, receiveMessageOnPort } = require('node:worker_threads');
-const { ctrl, module, mem, binsAt, rowsAt, ghAt, partnerAt, featsAt, colBinsAt, yAt, scoresAt, nf, n, K, port, claims } = workerData;
+const { ctrl, args, module, mem, layout, lutAt, ghAt, yAt, scoresAt, n, K, port, claims } = workerData;
+const nf = layout.nf;
 const computeGradients = ${computeGradients.toString()};
 ${sortedOrder.toString()}
 ${midpoint.toString()}
 ${columnBounds.toString()}
 ${binColumn.toString()}
+${partitionSplits.toString()}
+${expandChildren.toString()}
+${jobWorld.toString()}
 const tasks = ${JSON.stringify(TASKS)};
 const y = new Float64Array(mem.buffer, yAt, n);
 const scores = new Float64Array(mem.buffer, scoresAt, n * K);
 const ghs = Array.from({ length: K }, (_, k) => new Float64Array(mem.buffer, ghAt + k * 16 * n, 2 * n));
-const { hist, histAll } = new WebAssembly.Instance(module, { env: { mem } }).exports;
-const f64 = new Float64Array(mem.buffer);
-const feats = new Int32Array(mem.buffer, featsAt, nf);
+const kernels = new WebAssembly.Instance(module, { env: { mem } }).exports;
+let world = null;
 let seen = 0;
 for (;;) {
   for (let i = 0; i < ${SPINS} && Atomics.load(ctrl, ${SEQ}) === seen; i++);
@@ -75,12 +104,19 @@ for (;;) {
   seen = Atomics.load(ctrl, ${SEQ});
   if (ctrl[${EXIT}] === 1) break;
   try {
-    if (ctrl[${OP}] === ${OP_GRADIENTS}) {
+    const op = ctrl[${OP}];
+    if (op === ${OP_EXPAND} || op === ${OP_PARTITION}) world = ${jobWorld.name}(world, mem, kernels, layout);
+    if (op === ${OP_EXPAND}) {
+      ${expandChildren.name}(world, args[${A_JOBS}], args[${A_RESULTS}], args[${A_COUNT}], args[${A_GH}], args[${A_K}],
+        args[${A_LAMBDA}], args[${A_J0}], args[${A_J1}], 1);
+    } else if (op === ${OP_PARTITION}) {
+      ${partitionSplits.name}(world, args[${A_JOBS}], args[${A_COUNT}], lutAt + 256, true);
+    } else if (op === ${OP_GRADIENTS}) {
       computeGradients({ task: tasks[ctrl[${TASK}]] }, y, scores, K, ghs, ctrl[${START}], ctrl[${END}]);
-    } else if (ctrl[${OP}] === ${OP_BIN}) {
+    } else if (op === ${OP_BIN}) {
       // Features j0.. of the columns on the port, claimed from the last one down until one is taken.
       const cols = receiveMessageOnPort(port).message;
-      const colBins = new Uint8Array(mem.buffer, colBinsAt, n * nf);
+      const colBins = new Uint8Array(mem.buffer, layout.colBinsAt, n * nf);
       const scratch = { idx: new Uint32Array(n), vals: new Float64Array(n) };
       const j0 = ctrl[${J0}];
       const done = [];
@@ -88,16 +124,6 @@ for (;;) {
         done.push([f, ${binColumn.name}(cols[f - j0], ctrl[${VALUE_BINS}], colBins, 1, f * n, scratch)]);
       }
       port.postMessage(done);
-    } else {
-      const j0 = ctrl[${J0}];
-      const j1 = ctrl[${J1}];
-      for (let j = j0; j < j1; j++) {
-        const o = (partnerAt >> 3) + (feats[j] << 9);
-        f64.fill(0, o, o + 512);
-      }
-      const gh = ghAt + ctrl[${CLASS}] * 16 * n;
-      if (ctrl[${ALL}] === 1) histAll(partnerAt, binsAt, rowsAt, gh, nf, ctrl[${START}], ctrl[${END}], j0, j1);
-      else hist(partnerAt, binsAt, rowsAt, gh, nf, ctrl[${START}], ctrl[${END}], featsAt, j0, j1);
     }
   } catch (e) {
     // The main thread waits synchronously for DONE: report the failure instead of never answering.
@@ -127,23 +153,19 @@ export interface HistWorkspace {
   rows: Uint32Array;
   /** nClasses × nRows interleaved (gradient, hessian) pairs, class k at offset 2k·nRows. */
   gh: Float64Array;
-  /**
-   * Stable partition of rows[start..end) by "bin <= bin" on a feature (missing: defaultLeft);
-   * returns the first right-hand index.
-   */
-  partition(start: number, end: number, feature: number, bin: number, defaultLeft: boolean): number;
   /** Training targets (fill before training). */
   y: Float64Array;
   /** nRows × nClasses raw scores, row-major. */
   scores: Float64Array;
   /** Fills gh from y and scores (the worker, if any, computes the second half of the rows). */
   gradients(task: Task): void;
-  /** large −= small over the given features (both from newHist). */
-  subtract(large: Float64Array, small: Float64Array, feats: Int32Array): void;
   /** A new (uninitialised) nFeatures × 512 histogram in the workspace memory. */
   newHist(): Float64Array;
-  /** One histogram builder per class; hist must come from newHist. */
-  forClass(k: number): HistBuilder;
+  /**
+   * The tree-growing steps for class k's gradients (GrowContext's partition and expand). Call
+   * binFeatures first: the split scan reads each feature's value-bin count it recorded.
+   */
+  grower(k: number): Pick<GrowContext, 'partition' | 'expand'>;
   /** Stops the worker; the promise settles when its thread has exited. */
   close(): Promise<void>;
 }
@@ -170,10 +192,11 @@ export function createHistWorkspace(
   const rowsAt = alloc(n * 4);
   const ghAt = alloc(nClasses * n * 16);
   const featsAt = alloc(Math.max(1, nf) * 4);
-  const partnerAt = alloc(nf * FEATURE_BYTES);
   const colBinsAt = alloc(n * nf);
   const tmpAt = alloc(n * 4);
-  const lutAt = alloc(256);
+  /** One 256-byte partition lookup table per thread. */
+  const lutAt = alloc(512);
+  const valueBinsAt = alloc(Math.max(1, nf) * 4);
   const yAt = alloc(n * 8);
   const scoresAt = alloc(n * nClasses * 8);
   // Views are taken after the allocations above; later growth never detaches a shared buffer.
@@ -182,20 +205,16 @@ export function createHistWorkspace(
   const rows = new Uint32Array(buf, rowsAt, n);
   const gh = new Float64Array(buf, ghAt, 2 * nClasses * n);
   const feats = new Int32Array(buf, featsAt, Math.max(1, nf));
-  const partner = new Float64Array(buf, partnerAt, nf * 512);
   const colBins = new Uint8Array(buf, colBinsAt, n * nf);
-  const tmp = new Uint32Array(buf, tmpAt, n);
-  const lut = new Uint8Array(buf, lutAt, 256);
+  const valueBinCounts = new Int32Array(buf, valueBinsAt, Math.max(1, nf));
   const y = new Float64Array(buf, yAt, n);
   const scores = new Float64Array(buf, scoresAt, n * nClasses);
   const ghs = Array.from({ length: nClasses }, (_, k) => gh.subarray(2 * k * n, 2 * (k + 1) * n));
-  const {
-    hist: kernel,
-    histAll,
-    partition: partitionKernel,
-    subtract,
-  } = instantiateKernels(histKernelModule(), mem);
+  const kernels = instantiateKernels(histKernelModule(), mem);
+  const layout: JobLayout = { binsAt, colBinsAt, rowsAt, tmpAt, featsAt, valueBinsAt, nf, n };
+  let world: JobWorld | null = null;
   const ctrl = new Int32Array(new SharedArrayBuffer(16 * 4));
+  const args = new Float64Array(new SharedArrayBuffer(8 * 8));
   /** Per feature, 1 once a thread has taken it for binning. */
   const claims = new Int32Array(new SharedArrayBuffer(Math.max(1, nf) * 4));
   let worker: Worker | undefined;
@@ -208,17 +227,14 @@ export function createHistWorkspace(
       eval: true,
       workerData: {
         ctrl,
+        args,
         module: histKernelModule(),
         mem,
-        binsAt,
-        rowsAt,
+        layout,
+        lutAt,
         ghAt,
-        partnerAt,
-        featsAt,
-        colBinsAt,
         yAt,
         scoresAt,
-        nf,
         n,
         K: nClasses,
         port: workerPort,
@@ -229,9 +245,6 @@ export function createHistWorkspace(
     const w = worker;
     exited = new Promise((resolve) => w.once('exit', () => resolve()));
   }
-  const zero = (hist: Float64Array, j0: number, j1: number): void => {
-    for (let j = j0; j < j1; j++) hist.fill(0, feats[j]! << 9, (feats[j]! + 1) << 9);
-  };
   let seq = 0;
   /** Hands the worker its job (ctrl slots set by the caller). */
   const post = (): void => {
@@ -254,40 +267,95 @@ export function createHistWorkspace(
       throw new Error(`GBDT worker thread failed: ${report?.failure ?? 'no report'}`);
     }
   };
-  const forClass = (cls: number): HistBuilder => {
-    const ghClass = ghAt + cls * 16 * n;
-    return (hist, start, end, fs) => {
+  // Job tables for up to `cap` nodes per step, reallocated larger when a step needs more.
+  let cap = 0;
+  let jobsAt = 0;
+  let resultsAt = 0;
+  let splitsAt = 0;
+  const reserve = (count: number): JobWorld => {
+    if (count > cap) {
+      cap = Math.max(64, 2 * count);
+      jobsAt = alloc(cap * CHILD_SLOTS * 8);
+      resultsAt = alloc(cap * 2 * RESULT_SLOTS * 8);
+      splitsAt = alloc(cap * SPLIT_SLOTS * 4);
+    }
+    world = jobWorld(world, mem, kernels, layout);
+    return world;
+  };
+  const grower = (cls: number): Pick<GrowContext, 'partition' | 'expand'> => ({
+    partition(nodes) {
+      const w = reserve(nodes.length);
+      const at = splitsAt / 4;
+      let total = 0;
+      for (let i = 0; i < nodes.length; i++) {
+        const c = nodes[i]!;
+        const o = at + i * SPLIT_SLOTS;
+        w.i32.set([c.start, c.end, c.feature, c.bin, c.defaultLeft ? 1 : 0, -1], o);
+        total += c.end - c.start;
+      }
+      if (worker && nodes.length > 1 && total >= PARALLEL_MIN_PARTITION_ROWS) {
+        args[A_JOBS] = at;
+        args[A_COUNT] = nodes.length;
+        ctrl[OP] = OP_PARTITION;
+        post();
+        partitionSplits(w, at, nodes.length, lutAt, false);
+        awaitWorker();
+      } else partitionSplits(w, at, nodes.length, lutAt, false);
+      const mids = new Int32Array(nodes.length);
+      for (let i = 0; i < nodes.length; i++) mids[i] = w.i32[at + i * SPLIT_SLOTS + 5]!;
+      return mids;
+    },
+    expand(nodes, fs, lambda) {
+      const w = reserve(nodes.length);
       const k = fs.length;
       feats.set(fs);
-      // Every feature (no column sampling): the kernel that needs no feature list.
-      const all = k === nf;
-      const sum = (at: number, j0: number, j1: number): void => {
-        if (all) histAll(at, binsAt, rowsAt, ghClass, nf, start, end, j0, j1);
-        else kernel(at, binsAt, rowsAt, ghClass, nf, start, end, featsAt, j0, j1);
-      };
-      if (!worker || end - start < PARALLEL_MIN_ROWS) {
-        zero(hist, 0, k);
-        sum(hist.byteOffset, 0, k);
-        return;
+      const jobs = jobsAt / 8;
+      const results = resultsAt / 8;
+      let work = 0;
+      for (let i = 0; i < nodes.length; i++) {
+        const c = nodes[i]!;
+        const build = c.hist !== null && c.sibling === null;
+        w.f64.set(
+          [
+            c.start,
+            c.end,
+            c.hist ? c.hist.byteOffset : -1,
+            c.sibling ? c.sibling.byteOffset : -1,
+            c.search ? 1 : 0,
+            c.g,
+            c.h,
+            c.minH,
+          ],
+          jobs + i * CHILD_SLOTS,
+        );
+        work += k * ((build ? c.end - c.start : 0) + (c.search ? 512 : 0));
       }
-      const half = k >>> 1;
-      ctrl[START] = start;
-      ctrl[END] = end;
-      ctrl[CLASS] = cls;
-      ctrl[J0] = half;
-      ctrl[J1] = k;
-      ctrl[ALL] = all ? 1 : 0;
-      ctrl[OP] = OP_HIST;
-      post();
-      zero(hist, 0, half);
-      sum(hist.byteOffset, 0, half);
-      awaitWorker();
-      for (let j = half; j < k; j++) {
-        const o = fs[j]! << 9;
-        hist.set(partner.subarray(o, o + 512), o);
+      const gh = ghAt + cls * 16 * n;
+      const shared = worker !== undefined && work >= PARALLEL_MIN_WORK && k > 1;
+      const half = shared ? k >>> 1 : k;
+      if (shared) {
+        args.set([jobs, results, nodes.length, gh, k, lambda, half, k]);
+        ctrl[OP] = OP_EXPAND;
+        post();
       }
-    };
-  };
+      expandChildren(w, jobs, results, nodes.length, gh, k, lambda, 0, half, 0);
+      if (shared) awaitWorker();
+      for (let i = 0; i < nodes.length; i++) {
+        const c = nodes[i]!;
+        if (!c.search) continue;
+        // The second half's features come later in feats: its split wins only when strictly better.
+        let r = results + i * 2 * RESULT_SLOTS;
+        if (shared && w.f64[r + RESULT_SLOTS]! > w.f64[r]!) r += RESULT_SLOTS;
+        c.gain = w.f64[r]!;
+        if (c.gain <= 0) continue;
+        c.feature = w.f64[r + 1]!;
+        c.bin = w.f64[r + 2]!;
+        c.defaultLeft = w.f64[r + 3] === 1;
+        c.gl = w.f64[r + 4]!;
+        c.hl = w.f64[r + 5]!;
+      }
+    },
+  });
   const binFeatures = (columns: Float64Array[], maxBins: number): Float64Array[] => {
     const valueBins = valueBinCount(maxBins);
     colBins.fill(MISSING_BIN);
@@ -315,6 +383,7 @@ export function createHistWorkspace(
       for (const [f, u] of theirs.message as [number, Float64Array][]) upper[f] = u;
     } else
       for (let f = 0; f < nf; f++) upper[f] = binColumn(columns[f]!, valueBins, colBins, 1, f * n, scratch);
+    for (let f = 0; f < nf; f++) valueBinCounts[f] = upper[f]!.length + 1;
     // Row-major copy for the histogram kernels.
     for (let f = 0; f < nf; f++) {
       const o = f * n;
@@ -345,26 +414,11 @@ export function createHistWorkspace(
       computeGradients(target, y, scores, nClasses, ghs, 0, mid);
       awaitWorker();
     },
-    partition: (start, end, feature, bin, defaultLeft) => {
-      for (let b = 0; b < MISSING_BIN; b++) lut[b] = b <= bin ? 1 : 0;
-      lut[MISSING_BIN] = defaultLeft ? 1 : 0;
-      const mid = partitionKernel(rowsAt, colBinsAt + feature * n, lutAt, tmpAt, start, end);
-      rows.set(tmp.subarray(0, end - mid), mid);
-      return mid;
-    },
-    subtract: (large, small, fs) => {
-      if (fs.length === nf) subtract(large.byteOffset, small.byteOffset, nf * FEATURE_BYTES);
-      else
-        for (let j = 0; j < fs.length; j++) {
-          const o = fs[j]! * FEATURE_BYTES;
-          subtract(large.byteOffset + o, small.byteOffset + o, FEATURE_BYTES);
-        }
-    },
     newHist: () => {
       const at = alloc(nf * FEATURE_BYTES);
       return new Float64Array(mem.buffer, at, nf * 512);
     },
-    forClass,
+    grower,
     close: () => {
       if (!worker) {
         port.close();

@@ -1,7 +1,31 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createHistWorkspace } from './hist-parallel.js';
+import type { TreeNode } from './hist-tree.js';
 import { createRng } from './random.js';
+
+/** A node job for the workspace's grower steps. */
+function treeNode(start: number, end: number, fields: Partial<TreeNode> = {}): TreeNode {
+  return {
+    node: 0,
+    start,
+    end,
+    depth: 0,
+    hist: null,
+    sibling: null,
+    search: false,
+    g: 0,
+    h: 0,
+    minH: 0,
+    gain: 0,
+    feature: -1,
+    bin: 0,
+    defaultLeft: false,
+    gl: 0,
+    hl: 0,
+    ...fields,
+  };
+}
 
 /** Plain scalar reference: per feature, per row in order, hist[f][bin] += (g, h). */
 function reference(
@@ -50,7 +74,7 @@ test(
             [0, all, 5, 900],
           ] as const) {
             const hist = ws.newHist().fill(NaN);
-            ws.forClass(cls)(hist, start, end, feats);
+            ws.grower(cls).expand([treeNode(start, end, { hist })], feats, 1);
             const gh = ws.gh.subarray(2 * cls * n, 2 * (cls + 1) * n);
             const want = reference(ws.bins, ws.rows, gh, nf, start, end, feats);
             for (const f of feats) {
@@ -110,7 +134,7 @@ test('partition kernel is a stable split by bin with missing values sent the def
     };
     const span = before.slice(start, end);
     const want = [...span.filter(goesLeft), ...span.filter((r) => !goesLeft(r))];
-    const mid = ws.partition(start, end, feature, bin, defaultLeft);
+    const [mid] = ws.grower(0).partition([treeNode(start, end, { feature, bin, defaultLeft })]);
     assert.equal(mid, start + span.filter(goesLeft).length);
     assert.deepEqual(Array.from(ws.rows.subarray(start, end)), want);
     assert.deepEqual(Array.from(ws.rows.subarray(0, start)), before.slice(0, start));
@@ -118,7 +142,113 @@ test('partition kernel is a stable split by bin with missing values sent the def
   }
 });
 
-test('histogram subtraction kernel equals elementwise f64 subtraction, all or some features', () => {
+test(
+  'a step partitions several nodes at once, the same on one and two threads',
+  { timeout: 120_000 },
+  async () => {
+    const rng = createRng(10);
+    const n = 60_000;
+    const nf = 4;
+    const runs: number[][] = [];
+    for (const threads of [1, 2]) {
+      const ws = createHistWorkspace(n, nf, 1, threads);
+      try {
+        const r2 = createRng(4);
+        for (let i = 0; i < ws.colBins.length; i++) ws.colBins[i] = r2.next() < 0.1 ? 255 : r2.int(60);
+        for (let i = 0; i < n; i++) ws.rows[i] = (i * 7919) % n;
+        // Five disjoint nodes (with gaps), enough rows for the step to be shared.
+        const bounds = [0, 9000, 20_000, 41_000, 41_001, 59_000];
+        const nodes = bounds.slice(0, -1).map((start, i) =>
+          treeNode(start, bounds[i + 1]! - (i === 2 ? 500 : 0), {
+            feature: i % nf,
+            bin: 5 + 11 * i,
+            defaultLeft: i % 2 === 0,
+          }),
+        );
+        const before = Array.from(ws.rows);
+        const mids = ws.grower(0).partition(nodes);
+        nodes.forEach((c, i) => {
+          const goesLeft = (row: number): boolean => {
+            const b = ws.colBins[c.feature * n + row]!;
+            return b === 255 ? c.defaultLeft : b <= c.bin;
+          };
+          const span = before.slice(c.start, c.end);
+          assert.equal(mids[i], c.start + span.filter(goesLeft).length);
+          const want = [...span.filter(goesLeft), ...span.filter((r) => !goesLeft(r))];
+          assert.deepEqual(Array.from(ws.rows.subarray(c.start, c.end)), want, `node ${i}`);
+        });
+        // Rows outside every node (the gap) are untouched.
+        assert.deepEqual(Array.from(ws.rows.subarray(40_500, 41_000)), before.slice(40_500, 41_000));
+        runs.push(Array.from(ws.rows));
+      } finally {
+        await ws.close();
+      }
+    }
+    assert.deepEqual(runs[1], runs[0]);
+    void rng;
+  },
+);
+
+test(
+  'the split scan finds the brute-force best split, missing values either way, on one and two threads',
+  { timeout: 120_000 },
+  async () => {
+    const n = 40_000;
+    const nf = 6;
+    for (const threads of [1, 2]) {
+      const rng = createRng(17);
+      const ws = createHistWorkspace(n, nf, 1, threads);
+      try {
+        // Feature f takes 40 + 30f distinct values, 8% missing; y depends on features 2 and 4.
+        const cols = Array.from({ length: nf }, (_, f) =>
+          Float64Array.from({ length: n }, () => (rng.next() < 0.08 ? NaN : rng.int(40 + 30 * f))),
+        );
+        const upper = ws.binFeatures(cols, 256);
+        for (let i = 0; i < n; i++) {
+          const x2 = cols[2]![i]!;
+          const x4 = cols[4]![i]!;
+          const signal = (Number.isNaN(x2) ? 1 : x2 > 50 ? 0.8 : 0) + (x4 > 90 ? 0.5 : 0);
+          ws.gh[2 * i] = rng.next() - 0.5 - signal;
+          ws.gh[2 * i + 1] = 0.2 + rng.next();
+          ws.rows[i] = i;
+        }
+        const feats = Int32Array.from([0, 1, 2, 3, 4, 5]);
+        let G = 0;
+        let H = 0;
+        for (let i = 0; i < n; i++) [G, H] = [G + ws.gh[2 * i]!, H + ws.gh[2 * i + 1]!];
+        const lambda = 1;
+        const node = treeNode(0, n, { hist: ws.newHist(), search: true, g: G, h: H, minH: 1 });
+        ws.grower(0).expand([node], feats, lambda);
+        // Brute force: every (feature, threshold bin, missing side) by direct sums over the rows.
+        let best = { gain: 0, feature: -1, bin: 0, dl: false };
+        for (const f of feats) {
+          const nb = upper[f]!.length + 1;
+          for (let b = 0; b < nb - 1; b++)
+            for (const dl of [false, true]) {
+              let gl = 0;
+              let hl = 0;
+              for (let i = 0; i < n; i++) {
+                const code = ws.colBins[f * n + i]!;
+                if (code === 255 ? dl : code <= b) [gl, hl] = [gl + ws.gh[2 * i]!, hl + ws.gh[2 * i + 1]!];
+              }
+              if (hl < 1 || H - hl < 1) continue;
+              const gain =
+                (gl * gl) / (hl + lambda) + (G - gl) ** 2 / (H - hl + lambda) - (G * G) / (H + lambda);
+              if (gain > best.gain * (1 + 1e-12)) best = { gain, feature: f, bin: b, dl };
+            }
+        }
+        assert.equal(node.feature, best.feature, `threads ${threads}`);
+        assert.equal(node.bin, best.bin);
+        assert.equal(node.defaultLeft, best.dl);
+        assert.ok(Math.abs(node.gain - best.gain) <= 1e-9 * best.gain, `${node.gain} vs ${best.gain}`);
+      } finally {
+        await ws.close();
+      }
+    }
+  },
+);
+
+test('a step derives the larger child as parent minus sibling, all or some features', () => {
   const rng = createRng(13);
   const nf = 6;
   const ws = createHistWorkspace(10, nf, 1, 1);
@@ -129,7 +259,7 @@ test('histogram subtraction kernel equals elementwise f64 subtraction, all or so
     for (let i = 0; i < small.length; i++) small[i] = rng.next() * 10;
     const want = Float64Array.from(large);
     for (const f of feats) for (let i = f * 512; i < (f + 1) * 512; i++) want[i]! -= small[i]!;
-    ws.subtract(large, small, feats);
+    ws.grower(0).expand([treeNode(0, 5, { hist: large, sibling: small })], feats, 1);
     assert.deepEqual(large, want);
   }
 });
@@ -143,7 +273,7 @@ test('a job that fails in the worker thread throws on the main thread instead of
     // outside the workspace memory: the worker's kernel traps.
     const feats = Int32Array.from([0, 1, 2, 1 << 19]);
     assert.throws(
-      () => ws.forClass(0)(ws.newHist(), 0, n, feats),
+      () => ws.grower(0).expand([treeNode(0, n, { hist: ws.newHist() })], feats, 1),
       /GBDT worker thread failed: .*RuntimeError/s,
     );
   } finally {
