@@ -140,6 +140,11 @@ export function transformFrame(spec: PreprocessSpec, frame: Frame): Design {
       const fill = spec.fill[i]!;
       const center = spec.center[i]!;
       const scale = spec.scale[i]!;
+      // Nothing to impute or scale (trees): the copy is already the answer.
+      if (fill === null && center === 0 && scale === 1) {
+        columns.push(x);
+        return;
+      }
       for (let r = 0; r < n; r++) {
         const v = Number.isNaN(x[r]!) && fill !== null ? fill : x[r]!;
         x[r] = (v - center) / scale;

@@ -108,7 +108,7 @@ export function encodeTarget(
       classes: col.levels,
     };
   }
-  const distinct = [...new Set(col.values)].sort((a, b) => a - b);
+  const distinct = distinctSorted(col.values);
   let resolved: Task;
   if (task !== 'auto') resolved = task;
   else if (supported.length === 1 && supported[0] === 'regression') resolved = 'regression';
@@ -121,12 +121,30 @@ export function encodeTarget(
   if (resolved === 'binary' && classes.length !== 2)
     throw new Error(`binary task needs 2 classes, target has ${classes.length}`);
   const index = new Map(distinct.map((v, i) => [v, i]));
-  return {
-    target: {
-      task: resolved,
-      y: Float64Array.from(col.values, (v) => index.get(v)!),
-      nClasses: classes.length,
-    },
-    classes,
-  };
+  const y = new Float64Array(n);
+  const values = col.values;
+  // Labels repeat: remember the last one's index instead of a map lookup per row.
+  let last = NaN;
+  let at = 0;
+  for (let i = 0; i < n; i++) {
+    const v = values[i]!;
+    if (v !== last) {
+      last = v;
+      at = index.get(v)!;
+    }
+    y[i] = at;
+  }
+  return { target: { task: resolved, y, nClasses: classes.length }, classes };
+}
+
+/** Distinct values, ascending (a short scan while there are few, as targets have). */
+function distinctSorted(values: Float64Array): number[] {
+  const seen: number[] = [];
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (seen.includes(v)) continue;
+    if (seen.length === 64) return [...new Set(values)].sort((a, b) => a - b);
+    seen.push(v);
+  }
+  return seen.sort((a, b) => a - b);
 }
