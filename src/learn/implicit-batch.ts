@@ -21,40 +21,60 @@ export type BatchRawFn = (x: Float64Array, row0: number, nRows: number, raw: Flo
 /** A batch scorer over m for rows of nCols values, with its own wasm memory: no allocation per call. */
 export function createImplicitBatch(m: ImplicitTrees, nCols: number): BatchRawFn {
   const w = createWasmBatch(m, BATCH_BLOCK, nCols);
-  const { f64, i32 } = w;
-  const nRaw = m.base.length;
+  const { f64, xBase, rawBase } = w;
+  const { base, nUsed } = m;
+  const nRaw = base.length;
+  // Where each row the kernel walks goes in raw (rows with a missing value are left out).
+  const rawAt = new Int32Array(BATCH_BLOCK);
   return (x, row0, nRows, raw) => {
     const end = row0 + nRows;
     for (let b0 = row0; b0 < end; b0 += BATCH_BLOCK) {
       const b1 = Math.min(end, b0 + BATCH_BLOCK);
+      const nb = b1 - b0;
+      // Most blocks have no missing value: one scan, then bulk copies in and out.
+      let clean = true;
+      for (let q = b0 * nCols, e = b1 * nCols; q < e; q++) {
+        const v = x[q]!;
+        if (v !== v) {
+          clean = false;
+          break;
+        }
+      }
+      if (clean) {
+        f64.set(x.subarray(b0 * nCols, b1 * nCols), xBase);
+        for (let q = 0; q < nb * nRaw; q += nRaw)
+          for (let k = 0; k < nRaw; k++) f64[rawBase + q + k] = base[k]!;
+        w.walk(nb);
+        raw.set(f64.subarray(rawBase, rawBase + nb * nRaw), (b0 - row0) * nRaw);
+        continue;
+      }
       let cnt = 0;
       for (let r = b0; r < b1; r++) {
         const xo = r * nCols;
-        const ro = w.rawBase + (r - b0) * nRaw;
-        for (let k = 0; k < nRaw; k++) f64[ro + k] = m.base[k]!;
+        const ro = (r - row0) * nRaw;
+        // Copy the row into wasm memory (only the columns the trees read), watching for NaN.
+        const wo = xBase + cnt * nCols;
         let missing = false;
-        for (let j = 0; j < m.nUsed; j++) {
+        for (let j = 0; j < nUsed; j++) {
           const v = x[xo + j]!;
-          if (v !== v) {
-            missing = true;
-            break;
-          }
+          if (v !== v) missing = true;
+          f64[wo + j] = v;
         }
         if (missing) {
-          missingRawAt(m, x, xo, f64, ro);
+          for (let k = 0; k < nRaw; k++) raw[ro + k] = base[k]!;
+          missingRawAt(m, x, xo, raw, ro);
           continue;
         }
-        // Copy the row into wasm memory (only the columns the trees read).
-        const wo = w.xBase + cnt * nCols;
-        for (let j = 0; j < m.nUsed; j++) f64[wo + j] = x[xo + j]!;
-        i32[w.xoffs / 4 + cnt] = 8 * wo;
-        i32[w.roffs / 4 + cnt] = 8 * ro;
-        cnt++;
+        const so = rawBase + cnt * nRaw;
+        for (let k = 0; k < nRaw; k++) f64[so + k] = base[k]!;
+        rawAt[cnt++] = ro;
       }
       w.walk(cnt);
-      const n = (b1 - b0) * nRaw;
-      const to = (b0 - row0) * nRaw;
-      for (let q = 0; q < n; q++) raw[to + q] = f64[w.rawBase + q]!;
+      for (let c = 0; c < cnt; c++) {
+        const so = rawBase + c * nRaw;
+        const ro = rawAt[c]!;
+        for (let k = 0; k < nRaw; k++) raw[ro + k] = f64[so + k]!;
+      }
     }
   };
 }

@@ -6,13 +6,17 @@
  * the same tree in lockstep. Measured (bench/learn/predict-batch.ts, CPU µs a row, 100 depth-6
  * trees): row predictor 1.03; the same tree-major loop in plain JS 0.93; this kernel with 4 rows
  * 0.61, 8 rows 0.48, 12 or 16 rows 0.50. Hoisting the root's loads out of the row loop did not help.
+ * Rows at fixed strides (no per-row address lists, one register per lane instead of three) and
+ * 1-based node indices (i = 2i + c) then took the walk ~15% lower (A/B, 1000 rows); 6, 12 or 16
+ * lanes and blocks of 64, 256 or 512 rows were no better.
  *
- * Memory layout (byte offsets, all chosen by createWasmBatch): per tree, nInternal nodes of 16
- * bytes (f64 threshold, i32 8 × feature) then 2^depth f64 leaves; an i32 per tree with 8 × its
- * output index. Exported `walk(nodes, outs, nTrees, xoffs, roffs, cnt)`: for each tree t in
- * order and each of the cnt rows r, descends i = 2i + 1 + (x[f] > threshold) from the root, with
- * x the row at byte address xoffs[r] (i32), and adds the leaf to the f64 at roffs[r] + outs[t].
- * Rows must have no missing value among the features the trees read (the caller walks those).
+ * Memory layout (byte offsets, all chosen by createWasmBatch): from byte 16, per tree, nInternal
+ * nodes of 16 bytes (f64 threshold, i32 8 × feature) then 2^depth f64 leaves; an i32 per tree
+ * with 8 × its output index; the row area (rows of nCols f64); the score area (rows of nRaw f64).
+ * Exported `walk(nodes, outs, nTrees, rowArea, scoreArea, cnt)`: for each tree t in order and
+ * each of the first cnt rows, descends from the root and adds the leaf to the row's score
+ * outs[t]. Rows must have no missing value among the features the trees read (the caller walks
+ * those).
  */
 import {
   u32,
@@ -26,6 +30,8 @@ import {
   constI32,
   ADD,
   SHL,
+  SUB,
+  MUL,
   GE_U,
   GT_U,
   loadI32,
@@ -41,62 +47,80 @@ import {
 } from './wasm-asm.js';
 import type { ImplicitTrees } from './implicit-trees.js';
 
-const [NODES, OUTS, NTREES, XOFFS, ROFFS, CNT] = [0, 1, 2, 3, 4, 5];
-// Locals: tree counter, tree base address, output offset, row counter, then per lane x, i, addr.
-const [T, TB, OB, R] = [6, 7, 8, 9];
+const [NODES, OUTS, NTREES, XB, RB, CNT] = [0, 1, 2, 3, 4, 5];
+// Locals: tree counter, tree base address, output offset, row counter, the current group's row
+// and score addresses, a node address, then one node index per lane.
+const [T, TB, OB, R, XR, SR, A] = [6, 7, 8, 9, 10, 11, 12];
 const LANES = 8;
-const xL = (k: number): number => 10 + 3 * k;
-const iL = (k: number): number => 11 + 3 * k;
-const aL = (k: number): number => 12 + 3 * k;
+const iL = (k: number): number => 13 + k;
 
-/** Walks the current tree for rows R .. R+lanes-1. */
-function lanes(n: number, depth: number, nInternal: number): number[] {
+/**
+ * Walks the current tree for rows R .. R+n-1. Node indices are 1-based (children 2i and 2i + 1,
+ * node i at TB + 16i) so a step is i = 2i + (x > threshold); lane k's row is at XR + k × rowBytes
+ * and its score at SR + k × scoreBytes, both constant offsets: one live register per lane.
+ */
+function lanes(n: number, depth: number, nInternal: number, rowBytes: number, scoreBytes: number): number[] {
   const code: number[] = [];
+  // The first step reads the root (node 1, at TB + 16) for every lane: i = 2 + (x > threshold).
   for (let k = 0; k < n; k++) {
     // prettier-ignore
-    code.push(...get(XOFFS), ...get(R), ...constI32(2), SHL, ADD, ...loadI32(4 * k), ...set(xL(k)),
-      ...constI32(0), ...set(iL(k)));
+    const first = depth === 0 ? constI32(1) : [
+      ...get(TB), ...loadI32(24), ...get(XR), ADD, ...loadF64(k * rowBytes),
+      ...get(TB), ...loadF64(16), F64_GT, ...constI32(2), ADD,
+    ];
+    code.push(...first, ...set(iL(k)));
   }
-  for (let d = 0; d < depth; d++) {
+  for (let d = 1; d < depth; d++) {
     for (let k = 0; k < n; k++) {
       // prettier-ignore
       code.push(
-        ...get(TB), ...get(iL(k)), ...constI32(4), SHL, ADD, ...tee(aL(k)),
-        ...loadI32(8), ...get(xL(k)), ADD, ...loadF64(0),
-        ...get(aL(k)), ...loadF64(0), F64_GT,
-        ...get(iL(k)), ...constI32(1), SHL, ADD, ...constI32(1), ADD, ...set(iL(k)),
+        ...get(TB), ...get(iL(k)), ...constI32(4), SHL, ADD, ...tee(A),
+        ...loadI32(8), ...get(XR), ADD, ...loadF64(k * rowBytes),
+        ...get(A), ...loadF64(0), F64_GT,
+        ...get(iL(k)), ...constI32(1), SHL, ADD, ...set(iL(k)),
       );
     }
   }
+  // Leaf j = i - 2^depth sits after the nodes: TB + 16 + 16 × nInternal + 8j = TB + 8i + 8(nInternal + 1).
   for (let k = 0; k < n; k++) {
     // prettier-ignore
     code.push(
-      ...get(ROFFS), ...get(R), ...constI32(2), SHL, ADD, ...loadI32(4 * k), ...get(OB), ADD, ...tee(aL(k)),
-      ...get(aL(k)), ...loadF64(0),
-      ...get(TB), ...get(iL(k)), ...constI32(3), SHL, ADD, ...loadF64(8 * nInternal),
-      F64_ADD, ...storeF64(0),
+      ...get(SR), ...get(SR), ...loadF64(k * scoreBytes),
+      ...get(TB), ...get(iL(k)), ...constI32(3), SHL, ADD, ...loadF64(8 * nInternal + 8),
+      F64_ADD, ...storeF64(k * scoreBytes),
     );
   }
   return code;
 }
 
-function walkBody(depth: number, nInternal: number): number[] {
+/** Points XR and SR at row R's values and score (output OB). */
+function groupBase(rowBytes: number, scoreBytes: number): number[] {
+  // prettier-ignore
+  return [
+    ...get(XB), ...get(R), ...constI32(rowBytes), MUL, ADD, ...set(XR),
+    ...get(RB), ...get(R), ...constI32(scoreBytes), MUL, ADD, ...get(OB), ADD, ...set(SR),
+  ];
+}
+
+function walkBody(depth: number, nInternal: number, rowBytes: number, scoreBytes: number): number[] {
   const treeBytes = 16 * nInternal + 8 * (nInternal + 1);
   // prettier-ignore
   return [
-    ...constI32(0), ...set(T), ...get(NODES), ...set(TB),
+    ...constI32(0), ...set(T), ...get(NODES), ...constI32(16), SUB, ...set(TB),
     ...BLOCK, ...LOOP,
     ...get(T), ...get(NTREES), GE_U, ...brIf(1),
     ...get(OUTS), ...get(T), ...constI32(2), SHL, ADD, ...loadI32(0), ...set(OB),
     ...constI32(0), ...set(R),
     ...BLOCK, ...LOOP,
     ...get(R), ...constI32(LANES), ADD, ...get(CNT), GT_U, ...brIf(1),
-    ...lanes(LANES, depth, nInternal),
+    ...groupBase(rowBytes, scoreBytes),
+    ...lanes(LANES, depth, nInternal, rowBytes, scoreBytes),
     ...get(R), ...constI32(LANES), ADD, ...set(R), ...br(0),
     END, END,
     ...BLOCK, ...LOOP,
     ...get(R), ...get(CNT), GE_U, ...brIf(1),
-    ...lanes(1, depth, nInternal),
+    ...groupBase(rowBytes, scoreBytes),
+    ...lanes(1, depth, nInternal, rowBytes, scoreBytes),
     ...get(R), ...constI32(1), ADD, ...set(R), ...br(0),
     END, END,
     ...get(T), ...constI32(1), ADD, ...set(T),
@@ -105,8 +129,14 @@ function walkBody(depth: number, nInternal: number): number[] {
   ];
 }
 
-function moduleBytes(depth: number, nInternal: number, pages: number): Uint8Array {
-  const body = [...vec([[...u32(4 + 3 * LANES), I32]]), ...walkBody(depth, nInternal), END];
+function moduleBytes(
+  depth: number,
+  nInternal: number,
+  rowBytes: number,
+  scoreBytes: number,
+  pages: number,
+): Uint8Array {
+  const body = [...vec([[...u32(7 + LANES), I32]]), ...walkBody(depth, nInternal, rowBytes, scoreBytes), END];
   return new Uint8Array([
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
     ...section(1, vec([[0x60, ...vec(Array.from({ length: 6 }, () => [I32])), ...vec([])]])),
@@ -126,16 +156,12 @@ const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
 /** The trees in wasm memory, views on the row and score areas, and the kernel. */
 export interface WasmBatch {
-  /** Row area: `rows` rows of nCols f64 from f64 index xBase. */
   f64: Float64Array;
-  i32: Int32Array;
+  /** Row area: row c (c < rows) is nCols f64 from f64 index xBase + c × nCols. */
   xBase: number;
-  /** Score area: rows × nRaw f64 from f64 index rawBase. */
+  /** Score area: row c's nRaw f64 from f64 index rawBase + c × nRaw. */
   rawBase: number;
-  /** Byte offsets of the per-row offset lists (i32 index = byte / 4). */
-  xoffs: number;
-  roffs: number;
-  /** Walks cnt rows (listed at xoffs/roffs) through every tree. */
+  /** Adds every tree's leaf to the scores of rows 0 .. cnt-1 of the row area. */
   walk(cnt: number): void;
 }
 
@@ -144,19 +170,20 @@ export function createWasmBatch(m: ImplicitTrees, rows: number, nCols: number): 
   const NI = m.nInternal;
   const NL = NI + 1;
   const nTrees = m.outputs.length;
+  const nRaw = m.base.length;
   const treeBytes = 16 * NI + 8 * NL;
-  const outs = nTrees * treeBytes;
-  const xoffs = outs + 4 * nTrees + ((4 * nTrees) % 8);
-  const roffs = xoffs + 4 * rows;
-  const xBytes = roffs + 4 * rows;
+  // Trees from byte 16, so that the kernel's TB (tree start - 16) is never negative.
+  const nodes = 16;
+  const outs = nodes + nTrees * treeBytes;
+  const xBytes = outs + 4 * nTrees + ((4 * nTrees) % 8);
   const rawBytes = xBytes + 8 * rows * nCols;
-  const total = rawBytes + 8 * rows * m.base.length;
+  const total = rawBytes + 8 * rows * nRaw;
   const pages = Math.ceil(total / 65536) + 1;
   const mem = new wasm.Memory({ initial: pages });
   const f64 = new Float64Array(mem.buffer);
   const i32 = new Int32Array(mem.buffer);
   for (let t = 0; t < nTrees; t++) {
-    const tb = (t * treeBytes) / 8;
+    const tb = (nodes + t * treeBytes) / 8;
     for (let i = 0; i < NI; i++) {
       f64[tb + 2 * i] = m.threshold[t * NI + i]!;
       i32[2 * (tb + 2 * i) + 2] = 8 * m.feature[t * NI + i]!;
@@ -164,15 +191,13 @@ export function createWasmBatch(m: ImplicitTrees, rows: number, nCols: number): 
     for (let j = 0; j < NL; j++) f64[tb + 2 * NI + j] = m.leaf[t * NL + j]!;
     i32[outs / 4 + t] = 8 * m.outputs[t]!;
   }
-  const { exports } = new wasm.Instance(new wasm.Module(moduleBytes(m.depth, NI, pages)), { env: { mem } });
+  const bytes = moduleBytes(m.depth, NI, 8 * nCols, 8 * nRaw, pages);
+  const { exports } = new wasm.Instance(new wasm.Module(bytes), { env: { mem } });
   const kernel = exports.walk as (a: number, b: number, c: number, d: number, e: number, f: number) => void;
   return {
     f64,
-    i32,
     xBase: xBytes / 8,
     rawBase: rawBytes / 8,
-    xoffs,
-    roffs,
-    walk: (cnt) => kernel(0, outs, nTrees, xoffs, roffs, cnt),
+    walk: (cnt) => kernel(nodes, outs, nTrees, xBytes, rawBytes, cnt),
   };
 }
