@@ -1,7 +1,8 @@
 /**
  * CART on binned features: Gini/entropy for classification (leaf = class distribution), squared
  * error for regression (leaf = mean). Row weights carry bootstrap counts for random forests.
- * Missing values (bin 255) go to the right child.
+ * Missing values (bin 255) go to whichever side gives the better split (scikit-learn ≥ 1.3's
+ * rule); nodes that saw no missing values during training send them right.
  */
 import { MISSING_BIN } from './binning.js';
 import type { BinnedMatrix } from './binning.js';
@@ -48,6 +49,7 @@ export function growCart(
   const splitBin: number[] = [];
   const threshold: number[] = [];
   const left: number[] = [];
+  const defaultLeft: number[] = [];
   const value: number[] = [];
   const gain: number[] = [];
   const newNode = (): number => {
@@ -55,6 +57,7 @@ export function growCart(
     splitBin.push(0);
     threshold.push(0);
     left.push(-1);
+    defaultLeft.push(0);
     gain.push(0);
     for (let k = 0; k < S - (classify ? 0 : 1); k++) value.push(0);
     return feature.length - 1;
@@ -80,6 +83,7 @@ export function growCart(
   for (let i = 0; i < w.length; i++) if (w[i]! > 0) rowsAll.push(i);
   const stack: Node[] = [{ id: newNode(), rows: Uint32Array.from(rowsAll), depth: 0 }];
   const right = new Float64Array(S);
+  const withMissing = new Float64Array(S);
   while (stack.length > 0) {
     const node = stack.pop()!;
     const rows = node.rows;
@@ -114,6 +118,7 @@ export function growCart(
     let bestGain = 1e-12 * wsum;
     let bestF = -1;
     let bestBin = 0;
+    let bestMissingLeft = false;
     for (let fi = 0; fi < Math.min(p.maxFeatures, F); fi++) {
       const f = feats[fi]!;
       hist.fill(0);
@@ -129,17 +134,26 @@ export function growCart(
       acc.fill(0);
       let wl = 0;
       const nb = nValueBins[f]!;
+      const m = MISSING_BIN * S;
+      const wm = classify ? sumRange(hist, m, S) : hist[m]!;
       for (let b = 0; b < nb - 1; b++) {
         for (let k = 0; k < S; k++) acc[k]! += hist[b * S + k]!;
         wl = classify ? wl + sumRange(hist, b * S, S) : acc[0]!;
-        const wr = wsum - wl;
-        if (wl < p.minSamplesLeaf || wr < p.minSamplesLeaf) continue;
-        for (let k = 0; k < S; k++) right[k] = total[k]! - acc[k]!;
-        const g = parentImp - impurity(acc, wl) - impurity(right, wr);
-        if (g > bestGain) {
-          bestGain = g;
-          bestF = f;
-          bestBin = b;
+        // Missing values right, then (when there are any) left.
+        for (let side = 0; side < (wm > 0 ? 2 : 1); side++) {
+          const left = side === 0 ? acc : withMissing;
+          if (side === 1) for (let k = 0; k < S; k++) withMissing[k] = acc[k]! + hist[m + k]!;
+          const wLeft = side === 0 ? wl : wl + wm;
+          const wr = wsum - wLeft;
+          if (wLeft < p.minSamplesLeaf || wr < p.minSamplesLeaf) continue;
+          for (let k = 0; k < S; k++) right[k] = total[k]! - left[k]!;
+          const g = parentImp - impurity(left, wLeft) - impurity(right, wr);
+          if (g > bestGain) {
+            bestGain = g;
+            bestF = f;
+            bestBin = b;
+            bestMissingLeft = side === 1;
+          }
         }
       }
     }
@@ -152,11 +166,12 @@ export function growCart(
     threshold[node.id] = data.upper[bestF]![bestBin]!;
     left[node.id] = l;
     gain[node.id] = bestGain;
+    if (bestMissingLeft) defaultLeft[node.id] = 1;
     const lr: number[] = [];
     const rr: number[] = [];
     for (const r of rows) {
       const b = bins[r * F + bestF]!;
-      (b !== MISSING_BIN && b <= bestBin ? lr : rr).push(r);
+      ((b === MISSING_BIN ? bestMissingLeft : b <= bestBin) ? lr : rr).push(r);
     }
     stack.push({ id: l + 1, rows: Uint32Array.from(rr), depth: node.depth + 1 });
     stack.push({ id: l, rows: Uint32Array.from(lr), depth: node.depth + 1 });
@@ -167,7 +182,7 @@ export function growCart(
     splitBin: Int32Array.from(splitBin),
     threshold: Float64Array.from(threshold),
     left: Int32Array.from(left),
-    defaultLeft: new Uint8Array(feature.length),
+    defaultLeft: Uint8Array.from(defaultLeft),
     value: Float64Array.from(value),
     gain: Float64Array.from(gain),
   };

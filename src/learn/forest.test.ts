@@ -31,6 +31,29 @@ test('decision tree regression on a step function', () => {
   assert.deepEqual(Array.from(predict(model, frame).output), Array.from(y));
 });
 
+test('a tree learns which side missing values go: a stump separates low+missing from high', () => {
+  // Class 0: x in [0, 10) or missing; class 1: x in [20, 30). Missing sent right (the old fixed
+  // rule) would put them with class 1; the learned side puts them left, where they belong.
+  const n = 300;
+  const x = Float64Array.from({ length: n }, (_, i) =>
+    i % 3 === 0 ? NaN : i % 3 === 1 ? i % 10 : 20 + (i % 10),
+  );
+  const y = Array.from(x, (v) => (Number.isNaN(v) || v < 10 ? 'a' : 'b'));
+  const frame = createFrame([{ kind: 'numeric', name: 'x', values: x }]);
+  for (const learner of ['decision_tree', 'random_forest']) {
+    const { model } = train(learner, frame, y, { max_depth: 1 });
+    const labels = Array.from(predict(model, frame).classIndex!, (c) => model.classes[c]);
+    assert.deepEqual(labels, y, learner);
+    // Through save/load and the row predictor too.
+    const again = loadModel(saveModel(model));
+    const one = createFrame([{ kind: 'numeric', name: 'x', values: Float64Array.of(NaN, 25) }]);
+    assert.deepEqual(
+      Array.from(predict(again, one).classIndex!, (c) => again.classes[c]),
+      ['a', 'b'],
+    );
+  }
+});
+
 test('random forest holdout accuracy on breast_cancer ≥ 0.93 and R² on diabetes ≥ 0.3', () => {
   const bc = loadFixture('breast_cancer');
   const s = trainTestSplit(bc.nRows, { seed: 1, testFraction: 0.25 });
