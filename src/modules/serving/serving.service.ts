@@ -96,16 +96,19 @@ export function createServingService(rt: ModelRuntime, o: ServingOptions): Servi
   const stats = createStats();
   const k = rt.outputSize ?? 1;
   const nIn = rt.inputs.count ?? 0;
+  // Numeric inputs of known width: CSV is parsed straight into the model's input matrix.
   const fast: CsvAligner | null =
-    rt.predictRowInto && rt.predictMatrixSync && rt.inputs.count !== null && !rt.inputs.levels
+    (rt.predictMatrixSync || rt.predictMatrix) && rt.inputs.count !== null && !rt.inputs.levels
       ? createCsvAligner(rt.inputs.names, nIn)
       : null;
+  const sync = rt.predictRowInto && rt.predictMatrixSync ? fast : null;
   const scratch = { buf: new Float64Array(nIn * 16) };
   // Parse buffers of requests waiting in the batcher, reused once their answer is out; buffers a
   // big payload grew are dropped rather than kept (64 of them could hold gigabytes).
   const pool: { buf: Float64Array }[] = [];
   const release = (b: { buf: Float64Array }) => {
-    if (pool.length < 64 && b.buf.length <= POOLED_VALUES_MAX) pool.push(b);
+    // A buffer handed to a replica thread was transferred (detached): not reusable.
+    if (pool.length < 64 && b.buf.length <= POOLED_VALUES_MAX && b.buf.byteLength > 0) pool.push(b);
   };
   const rowOut = new Float64Array(k);
   const predictRow = rt.predictRowInto;
@@ -127,9 +130,9 @@ export function createServingService(rt: ModelRuntime, o: ServingOptions): Servi
     runtime: rt,
     stats,
     scoreCsvSync(body) {
-      if (!fast) return null;
+      if (!sync) return null;
       structured();
-      const n = fast.parse(body, scratch);
+      const n = sync.parse(body, scratch);
       if (n < 0) return null;
       if (n === 0) throw invalid('the CSV payload has a header but no data rows', { reason: 'no_rows' });
       const t0 = performance.now();
@@ -142,7 +145,7 @@ export function createServingService(rt: ModelRuntime, o: ServingOptions): Servi
       return finishScores(targetType, labels, values, n, modelColumns);
     },
     scoreCsv(body) {
-      if (!fast) return null;
+      if (!fast || !batcher) return null;
       structured();
       const buf = pool.pop() ?? { buf: new Float64Array(nIn * 16) };
       let n: number;
@@ -160,7 +163,7 @@ export function createServingService(rt: ModelRuntime, o: ServingOptions): Servi
         release(buf);
         stats.record(performance.now() - t0);
       };
-      return batcher!.submit(buf.buf, n).then(
+      return batcher.submit(buf.buf.subarray(0, n * nIn), n).then(
         (values) => {
           done();
           return finishScores(targetType, labels, values, n, modelColumns);
