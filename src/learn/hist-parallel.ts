@@ -10,10 +10,9 @@
  * on shared memory (no event loop), so training stays synchronous, one hand-off per step. The
  * worker is plain JS evaluated from a string.
  */
-import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
+import { receiveMessageOnPort } from 'node:worker_threads';
 import { histKernelModule, instantiateKernels, MAX_PAGES, wasm } from './hist-wasm.js';
-import { binColumn, columnBounds, midpoint, MISSING_BIN, valueBinCount } from './binning.js';
-import { sortedOrder } from './radix-sort.js';
+import { binColumn, MISSING_BIN, valueBinCount } from './binning.js';
 import { computeGradients } from './gbdt-objective.js';
 import type { Task } from './types.js';
 import type { GrowContext } from './hist-tree.js';
@@ -26,6 +25,22 @@ import {
   SPLIT_SLOTS,
 } from './hist-jobs.js';
 import type { JobLayout, JobWorld } from './hist-jobs.js';
+import {
+  A_COUNT,
+  A_JOBS,
+  END,
+  J0,
+  OP_BIN,
+  OP_EXPAND,
+  OP_GRADIENTS,
+  OP_PARTITION,
+  START,
+  startHistWorker,
+  TASK,
+  TASKS,
+  VALUE_BINS,
+} from './hist-worker.js';
+import type { HistWorker } from './hist-worker.js';
 
 /** Gradients and binning are shared from this many rows. */
 export const PARALLEL_MIN_ROWS = 8192;
@@ -37,106 +52,9 @@ const PARALLEL_MIN_WORK = 65_536;
 /** A batch of partitions is shared from this many rows (and two nodes). */
 const PARALLEL_MIN_PARTITION_ROWS = 32_768;
 
-/**
- * Polls of a shared control slot before a thread sleeps in Atomics.wait: on this kind of VM a
- * futex wake-up can cost about as much as a node's histogram, so both threads spin briefly first.
- */
-const SPINS = 100_000;
-
 /** Bytes per feature histogram: 256 bins × (gradient, hessian) f64 pairs. */
 const FEATURE_BYTES = 4096;
 const PAGE = 65536;
-
-/** Control slots in the shared Int32Array. */
-const SEQ = 0;
-const DONE = 1;
-const START = 2;
-const END = 3;
-const J0 = 5;
-const EXIT = 8;
-/**
- * What the worker does: OP_GRADIENTS (rows [START, END) with task TASK), OP_BIN (features from J0
- * of the columns on the port, VALUE_BINS value bins), OP_PARTITION or OP_EXPAND (the job
- * routines, with their arguments in the f64 `args`).
- */
-const OP = 9;
-const TASK = 10;
-const VALUE_BINS = 11;
-/** Set by the worker when a job threw; it then posts { failure } on the port and exits. */
-const FAILED = 12;
-const OP_GRADIENTS = 1;
-const OP_BIN = 2;
-const OP_PARTITION = 3;
-const OP_EXPAND = 4;
-/** f64 argument slots of the job routines: job table index, result index, count, gh offset, k, λ, j0, j1. */
-const A_JOBS = 0;
-const A_RESULTS = 1;
-const A_COUNT = 2;
-const A_GH = 3;
-const A_K = 4;
-const A_LAMBDA = 5;
-const A_J0 = 6;
-const A_J1 = 7;
-const TASKS: Task[] = ['binary', 'multiclass', 'regression'];
-
-const WORKER_SOURCE = `
-const { workerData, receiveMessageOnPort } = require('node:worker_threads');
-const { ctrl, args, module, mem, layout, lutAt, ghAt, yAt, scoresAt, n, K, port, claims } = workerData;
-const nf = layout.nf;
-const computeGradients = ${computeGradients.toString()};
-${sortedOrder.toString()}
-${midpoint.toString()}
-${columnBounds.toString()}
-${binColumn.toString()}
-${partitionSplits.toString()}
-${expandChildren.toString()}
-${jobWorld.toString()}
-const tasks = ${JSON.stringify(TASKS)};
-const y = new Float64Array(mem.buffer, yAt, n);
-const scores = new Float64Array(mem.buffer, scoresAt, n * K);
-const ghs = Array.from({ length: K }, (_, k) => new Float64Array(mem.buffer, ghAt + k * 16 * n, 2 * n));
-const kernels = new WebAssembly.Instance(module, { env: { mem } }).exports;
-let world = null;
-let seen = 0;
-for (;;) {
-  for (let i = 0; i < ${SPINS} && Atomics.load(ctrl, ${SEQ}) === seen; i++);
-  Atomics.wait(ctrl, ${SEQ}, seen);
-  seen = Atomics.load(ctrl, ${SEQ});
-  if (ctrl[${EXIT}] === 1) break;
-  try {
-    const op = ctrl[${OP}];
-    if (op === ${OP_EXPAND} || op === ${OP_PARTITION}) world = ${jobWorld.name}(world, mem, kernels, layout);
-    if (op === ${OP_EXPAND}) {
-      ${expandChildren.name}(world, args[${A_JOBS}], args[${A_RESULTS}], args[${A_COUNT}], args[${A_GH}], args[${A_K}],
-        args[${A_LAMBDA}], args[${A_J0}], args[${A_J1}], 1);
-    } else if (op === ${OP_PARTITION}) {
-      ${partitionSplits.name}(world, args[${A_JOBS}], args[${A_COUNT}], lutAt + 256, true);
-    } else if (op === ${OP_GRADIENTS}) {
-      computeGradients({ task: tasks[ctrl[${TASK}]] }, y, scores, K, ghs, ctrl[${START}], ctrl[${END}]);
-    } else if (op === ${OP_BIN}) {
-      // Features j0.. of the columns on the port, claimed from the last one down until one is taken.
-      const cols = receiveMessageOnPort(port).message;
-      const colBins = new Uint8Array(mem.buffer, layout.colBinsAt, n * nf);
-      const scratch = { idx: new Uint32Array(n), vals: new Float64Array(n) };
-      const j0 = ctrl[${J0}];
-      const done = [];
-      for (let f = nf - 1; f >= j0 && Atomics.compareExchange(claims, f, 0, 1) === 0; f--) {
-        done.push([f, ${binColumn.name}(cols[f - j0], ctrl[${VALUE_BINS}], colBins, 1, f * n, scratch)]);
-      }
-      port.postMessage(done);
-    }
-  } catch (e) {
-    // The main thread waits synchronously for DONE: report the failure instead of never answering.
-    ctrl[${FAILED}] = 1;
-    port.postMessage({ failure: String((e && e.stack) || e) });
-    Atomics.store(ctrl, ${DONE}, seen);
-    Atomics.notify(ctrl, ${DONE});
-    break;
-  }
-  Atomics.store(ctrl, ${DONE}, seen);
-  Atomics.notify(ctrl, ${DONE});
-}
-`;
 
 export interface HistWorkspace {
   /**
@@ -213,60 +131,23 @@ export function createHistWorkspace(
   const kernels = instantiateKernels(histKernelModule(), mem);
   const layout: JobLayout = { binsAt, colBinsAt, rowsAt, tmpAt, featsAt, valueBinsAt, nf, n };
   let world: JobWorld | null = null;
-  const ctrl = new Int32Array(new SharedArrayBuffer(16 * 4));
-  const args = new Float64Array(new SharedArrayBuffer(8 * 8));
   /** Per feature, 1 once a thread has taken it for binning. */
   const claims = new Int32Array(new SharedArrayBuffer(Math.max(1, nf) * 4));
-  let worker: Worker | undefined;
-  let exited = Promise.resolve();
-  const { port1: port, port2: workerPort } = new MessageChannel();
-  port.unref();
-  if (threads > 1) {
-    worker = new Worker(WORKER_SOURCE, {
-      transferList: [workerPort],
-      eval: true,
-      workerData: {
-        ctrl,
-        args,
-        module: histKernelModule(),
-        mem,
-        layout,
-        lutAt,
-        ghAt,
-        yAt,
-        scoresAt,
-        n,
-        K: nClasses,
-        port: workerPort,
-        claims,
-      },
-    });
-    worker.unref();
-    const w = worker;
-    exited = new Promise((resolve) => w.once('exit', () => resolve()));
-  }
-  let seq = 0;
-  /** Hands the worker its job (ctrl slots set by the caller). */
-  const post = (): void => {
-    seq++;
-    Atomics.store(ctrl, SEQ, seq);
-    Atomics.notify(ctrl, SEQ);
-  };
-  const awaitWorker = (): void => {
-    let done = Atomics.load(ctrl, DONE);
-    for (let i = 0; i < SPINS && done !== seq; i++) done = Atomics.load(ctrl, DONE);
-    while (done !== seq) {
-      Atomics.wait(ctrl, DONE, done);
-      done = Atomics.load(ctrl, DONE);
-    }
-    if (ctrl[FAILED] === 1) {
-      const report = receiveMessageOnPort(port)?.message as { failure?: string } | undefined;
-      // The worker has left its loop and exits; referenced so close() sees the exit event.
-      worker?.ref();
-      worker = undefined;
-      throw new Error(`GBDT worker thread failed: ${report?.failure ?? 'no report'}`);
-    }
-  };
+  const worker: HistWorker | null =
+    threads > 1
+      ? startHistWorker({
+          module: histKernelModule(),
+          mem,
+          layout,
+          lutAt,
+          ghAt,
+          yAt,
+          scoresAt,
+          n,
+          K: nClasses,
+          claims,
+        })
+      : null;
   // Job tables for up to `cap` nodes per step, reallocated larger when a step needs more.
   let cap = 0;
   let jobsAt = 0;
@@ -294,12 +175,11 @@ export function createHistWorkspace(
         total += c.end - c.start;
       }
       if (worker && nodes.length > 1 && total >= PARALLEL_MIN_PARTITION_ROWS) {
-        args[A_JOBS] = at;
-        args[A_COUNT] = nodes.length;
-        ctrl[OP] = OP_PARTITION;
-        post();
+        worker.args[A_JOBS] = at;
+        worker.args[A_COUNT] = nodes.length;
+        worker.post(OP_PARTITION);
         partitionSplits(w, at, nodes.length, lutAt, false);
-        awaitWorker();
+        worker.wait();
       } else partitionSplits(w, at, nodes.length, lutAt, false);
       const mids = new Int32Array(nodes.length);
       for (let i = 0; i < nodes.length; i++) mids[i] = w.i32[at + i * SPLIT_SLOTS + 5]!;
@@ -331,15 +211,15 @@ export function createHistWorkspace(
         work += k * ((build ? c.end - c.start : 0) + (c.search ? 512 : 0));
       }
       const gh = ghAt + cls * 16 * n;
-      const shared = worker !== undefined && work >= PARALLEL_MIN_WORK && k > 1;
+      const shared = worker !== null && work >= PARALLEL_MIN_WORK && k > 1;
       const half = shared ? k >>> 1 : k;
+      // Argument order: the A_* slots.
       if (shared) {
-        args.set([jobs, results, nodes.length, gh, k, lambda, half, k]);
-        ctrl[OP] = OP_EXPAND;
-        post();
+        worker.args.set([jobs, results, nodes.length, gh, k, lambda, half, k]);
+        worker.post(OP_EXPAND);
       }
       expandChildren(w, jobs, results, nodes.length, gh, k, lambda, 0, half, 0);
-      if (shared) awaitWorker();
+      if (shared) worker.wait();
       for (let i = 0; i < nodes.length; i++) {
         const c = nodes[i]!;
         if (!c.search) continue;
@@ -364,21 +244,20 @@ export function createHistWorkspace(
     // The worker may take features from the second half, last first; this thread takes them from
     // the first on, so whichever thread is late (cold start, load) simply bins fewer.
     const shareFrom = worker && n >= PARALLEL_MIN_ROWS ? nf >>> 1 : nf;
-    if (shareFrom < nf) {
+    if (worker && shareFrom < nf) {
       claims.fill(0);
       const shared = new Float64Array(new SharedArrayBuffer((nf - shareFrom) * n * 8));
       for (let f = shareFrom; f < nf; f++) shared.set(columns[f]!, (f - shareFrom) * n);
       const views = Array.from({ length: nf - shareFrom }, (_, i) => shared.subarray(i * n, (i + 1) * n));
       // Shared memory is posted without a structured-clone copy.
-      port.postMessage(views);
-      ctrl[J0] = shareFrom;
-      ctrl[VALUE_BINS] = valueBins;
-      ctrl[OP] = OP_BIN;
-      post();
+      worker.port.postMessage(views);
+      worker.ctrl[J0] = shareFrom;
+      worker.ctrl[VALUE_BINS] = valueBins;
+      worker.post(OP_BIN);
       for (let f = 0; f < nf && Atomics.compareExchange(claims, f, 0, 1) === 0; f++)
         upper[f] = binColumn(columns[f]!, valueBins, colBins, 1, f * n, scratch);
-      awaitWorker();
-      const theirs = receiveMessageOnPort(port);
+      worker.wait();
+      const theirs = receiveMessageOnPort(worker.port);
       if (!theirs) throw new Error('gbdt worker returned no bin bounds');
       for (const [f, u] of theirs.message as [number, Float64Array][]) upper[f] = u;
     } else
@@ -406,32 +285,18 @@ export function createHistWorkspace(
         return;
       }
       const mid = n >>> 1;
-      ctrl[START] = mid;
-      ctrl[END] = n;
-      ctrl[TASK] = TASKS.indexOf(task);
-      ctrl[OP] = OP_GRADIENTS;
-      post();
+      worker.ctrl[START] = mid;
+      worker.ctrl[END] = n;
+      worker.ctrl[TASK] = TASKS.indexOf(task);
+      worker.post(OP_GRADIENTS);
       computeGradients(target, y, scores, nClasses, ghs, 0, mid);
-      awaitWorker();
+      worker.wait();
     },
     newHist: () => {
       const at = alloc(nf * FEATURE_BYTES);
       return new Float64Array(mem.buffer, at, nf * 512);
     },
     grower,
-    close: () => {
-      if (!worker) {
-        port.close();
-        return exited;
-      }
-      // Referenced again so the exit event is delivered (it exits at once on this signal).
-      worker.ref();
-      ctrl[EXIT] = 1;
-      Atomics.store(ctrl, SEQ, ++seq);
-      Atomics.notify(ctrl, SEQ);
-      worker = undefined;
-      port.close();
-      return exited;
-    },
+    close: () => worker?.close() ?? Promise.resolve(),
   };
 }
