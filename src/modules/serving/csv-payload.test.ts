@@ -128,3 +128,59 @@ describe('CSV aligner: numbers equal Number(text) bit for bit', () => {
     );
   });
 });
+
+describe('CSV aligner: the wasm kernel and the JS reader share the work', () => {
+  /** n lines of 3 cells; line r holds a cell only the JS reader decides when r % 7 = phase. */
+  function mixed(n: number, seed: number, phase = 6): { csv: string; rows: number[][] } {
+    const odd = ['NA', '1e3', '-2.5E-4', 'nan', '1234567890123456', '', 'null'];
+    const lines: string[] = [];
+    const rows: number[][] = [];
+    for (let r = 0; r < n; r++) {
+      const cells = [0, 1, 2].map((j) => (((r + 1) * (j + 3) * seed) % 100003) / 1000 - 50);
+      const text = cells.map((v) => String(v));
+      if (r % 7 === phase) text[r % 3] = odd[r % odd.length]!;
+      lines.push(text.join(','));
+      rows.push(text.map((t) => (['', 'NA', 'nan', 'null'].includes(t) ? NaN : Number(t))));
+    }
+    return { csv: 'a,b,c\n' + lines.join(r0(seed)) + '\n', rows };
+  }
+  const r0 = (seed: number) => (seed % 2 === 0 ? '\r\n' : '\n');
+
+  test('lines with other missing markers, exponents or long numbers between plain ones', () => {
+    const aligner = createCsvAligner(['a', 'b', 'c'], 3);
+    // Growing then shrinking bodies on one aligner: the kernel's memory grows and is reused.
+    // Phase 6: the kernel resumes after each such line; phase 0 or 2: it stops within a few
+    // lines and the JS reader reads the rest.
+    for (const [n, seed, phase] of [
+      [10, 1, 6],
+      [5000, 2, 6],
+      [60000, 3, 6],
+      [3, 4, 6],
+      [5000, 6, 0],
+      [5000, 7, 2],
+    ] as const) {
+      const { csv, rows } = mixed(n, seed, phase);
+      const scratch = { buf: new Float64Array(3) };
+      const got = aligner.parse(Buffer.from(csv), scratch);
+      assert.equal(got, n);
+      for (let r = 0; r < n; r++)
+        for (let j = 0; j < 3; j++)
+          assert.ok(Object.is(scratch.buf[r * 3 + j], rows[r]![j]), `n=${n} [${r}][${j}]`);
+    }
+  });
+
+  test('a body over the kernel limit (4 MiB) is read by the JS reader alone, with the same values', () => {
+    const { csv, rows } = mixed(200000, 5);
+    assert.ok(csv.length > 4 << 20);
+    const scratch = { buf: new Float64Array(3) };
+    const n = createCsvAligner(['c', 'a', 'b'], 3).parse(Buffer.from(csv), scratch);
+    assert.equal(n, rows.length);
+    for (let r = 0; r < n; r++)
+      for (let j = 0; j < 3; j++)
+        assert.ok(Object.is(scratch.buf[r * 3 + j], rows[r]![(j + 2) % 3]), `[${r}][${j}]`);
+    assert.throws(
+      () => createCsvAligner(['a', 'b', 'c'], 3).parse(Buffer.from(csv + '1,2'), scratch),
+      /line 200002: 2 fields, expected 3/,
+    );
+  });
+});

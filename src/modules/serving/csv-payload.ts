@@ -1,12 +1,15 @@
 /**
  * CSV payloads with pandas-like semantics (header row required, empty/NA/NaN/null → missing,
- * UTF-8 only). Two paths: `parseCsvAligned` parses numbers straight from bytes into a row-major
- * matrix in the model's input order (the 1-row hot path; returns null when it cannot decide,
- * e.g. quoted fields or text cells), and `parseCsvTable`, the general path (csv-parse for quotes).
+ * UTF-8 only). Two paths: `createCsvAligner(...).parse` reads numbers straight from bytes into a
+ * row-major matrix in the model's input order (plain lines in a wasm kernel, csv-wasm.ts, the
+ * rest in JS; returns -1 when it cannot decide, e.g. quoted fields or text cells), and
+ * `parseCsvTable`, the general path (csv-parse for quotes).
  */
 import { parseNumberBytes } from '../../learn/index.js';
 import { parse as csvParse } from 'csv-parse/sync';
 import { invalid } from '../../errors.js';
+import { createCsvKernel, MAP, STATUS } from './csv-wasm.js';
+import type { CsvKernel } from './csv-wasm.js';
 import type { Table, TableColumn } from './serving.types.js';
 
 const MISSING = new Set([
@@ -27,6 +30,8 @@ const NUMERIC_RE = /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$|^\s*[+-]?(inf|
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 /** Exact powers of ten for the fast decimal path (10^22 is the largest exactly representable). */
 const P10 = Float64Array.from({ length: 23 }, (_, i) => 10 ** i);
+/** Bodies up to this size go through the wasm kernel (its memory, ~2-9x the body, never shrinks). */
+const KERNEL_MAX_BYTES = 4 << 20;
 
 /** Input alignment of a CSV header: file column j feeds model input map[j] (-1 = ignored). */
 interface CsvPlan {
@@ -76,6 +81,43 @@ export function createCsvAligner(names: string[] | null, k: number): CsvAligner 
     return { header, map, k };
   }
 
+  let kernel: CsvKernel | null = null;
+
+  /**
+   * The body from `start` copied into the kernel's memory (with a final '\n' if missing) and
+   * read there; parseLines reads each line the kernel leaves, then the kernel resumes. When the
+   * kernel stops within a few lines, most lines need the JS rules: parseLines reads the rest.
+   */
+  function parseWithKernel(b: Uint8Array, start: number, map: Int32Array, scratch: { buf: Float64Array }) {
+    const w = (kernel ??= createCsvKernel());
+    const nc = map.length;
+    let len = b.length - start;
+    const inAt = align8(MAP + 4 * nc);
+    const outAt = align8(inAt + len + 1);
+    // An accepted line has nc - 1 commas and a '\n': fewer than maxRows rows.
+    const maxRows = Math.floor((len + 1) / nc) + 1;
+    w.reserve(outAt + 8 * k * maxRows);
+    w.i32.set(map, MAP / 4);
+    w.u8.set(b.subarray(start), inAt);
+    if (len > 0 && w.u8[inAt + len - 1] !== 0x0a) w.u8[inAt + len++] = 0x0a;
+    const body = Buffer.from(w.u8.buffer, inAt, len);
+    const st: LinesState = { out: w.f64.subarray(outAt / 8, outAt / 8 + k * maxRows), row: 0, line: 2 };
+    let p = 0;
+    while (p < len) {
+      const before = st.line;
+      p = w.run(inAt + p, inAt + len, st.row, st.line, nc, k, outAt) - inAt;
+      st.row = w.i32[(STATUS + 4) / 4]!;
+      st.line = w.i32[(STATUS + 8) / 4]!;
+      if (p >= len) break;
+      const to = st.line - before < 4 ? len : body.indexOf(0x0a, p) + 1;
+      if (!parseLines(body, p, to, map, k, st)) return -1;
+      p = to;
+    }
+    if (scratch.buf.length < st.row * k) scratch.buf = new Float64Array(Math.max(16, st.row) * k);
+    scratch.buf.set(st.out.subarray(0, st.row * k));
+    return st.row;
+  }
+
   return {
     parse(b, scratch) {
       if (b.indexOf(0x22) !== -1) return -1;
@@ -89,10 +131,11 @@ export function createCsvAligner(names: string[] | null, k: number): CsvAligner 
       const { map } = plan;
       // Single-column CSVs keep blank lines as missing rows (pandas); leave that to the general path.
       if (map.length === 1) return -1;
+      const start = lineEnd + 1;
+      if (b.length - start <= KERNEL_MAX_BYTES) return parseWithKernel(b, start, map, scratch);
       // Lines up to the last '\n' are parsed in place: that '\n' ends every scan, so the byte
       // loops need no end-of-body test. A last line without '\n' is parsed from a copy that has one.
       const st: LinesState = { out: scratch.buf, row: 0, line: 2 };
-      const start = lineEnd + 1;
       const last = b.lastIndexOf(0x0a);
       if (last >= start && !parseLines(b, start, last + 1, map, k, st)) return -1;
       const tail = Math.max(start, last + 1);
@@ -107,6 +150,8 @@ export function createCsvAligner(names: string[] | null, k: number): CsvAligner 
     },
   };
 }
+
+const align8 = (n: number): number => (n + 7) & ~7;
 
 /** Output matrix, rows written so far, and the 1-based line number of the next line. */
 interface LinesState {
