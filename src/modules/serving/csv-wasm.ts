@@ -84,7 +84,8 @@ const digits = [
 
 /**
  * One field whose model column is M: stores its value at BASE + 8M, or branches out by `bail`
- * levels when the JS reader must decide. Leaves C = the byte after the field.
+ * levels when the JS reader must decide. Leaves C = the byte after the digits (a stored value
+ * counts only if C ends the field; otherwise the JS reader rewrites the whole row).
  */
 function numberField(bail: number): number[] {
   // Nesting inside this code: an `if` adds one level to every branch out.
@@ -96,14 +97,16 @@ function numberField(bail: number): number[] {
     ELSE,
       ...get(C), ...constI32(0x2b), EQ, ...IF, ...get(P), ...constI32(1), ADD, ...set(P), END,
     END,
-    ...i64Const(0), ...set(MANT), ...get(P), ...set(D0), ...constI32(0), ...set(DOT), ...get(P), ...set(F0),
+    ...i64Const(0), ...set(MANT), ...get(P), ...set(D0), ...constI32(0), ...set(DOT),
     ...digits,
+    // F0: where the digits after '.' start (P - F0 is then 0 without a '.').
+    ...get(P), ...set(F0),
     ...get(D), ...constI32(-2), EQ, ...IF,
       ...constI32(1), ...set(DOT), ...get(P), ...constI32(1), ADD, ...tee(P), ...set(F0),
       ...digits,
     END,
+    // C must end the field (',', '\n' or '\r'): the caller checks, after this store.
     ...get(P), ...loadU8(0), ...set(C),
-    ...isEnd(C), ...constI32(0), EQ, ...brIf(bail),
     ...get(P), ...get(S), EQ, ...IF,
       // An empty field is missing.
       ...F64_NAN, ...set(V),
@@ -111,9 +114,8 @@ function numberField(bail: number): number[] {
       // 1 to 15 digits (P - D0 - DOT of them), else the JS reader decides.
       ...get(P), ...get(D0), SUB, ...get(DOT), SUB, ...constI32(1), SUB, ...constI32(15), GE_U, ...brIf(bail + 1),
       ...get(MANT), F64_CONVERT_I64_S,
-      // 10^scale, scale = the digits after '.' (P - F0; 0 without a '.').
-      ...get(DOT), ...IF, ...get(P), ...get(F0), SUB, ...set(D), ELSE, ...constI32(0), ...set(D), END,
-      ...get(D), ...constI32(3), SHL, ...loadF64(0), F64_DIV, ...set(V),
+      // Divided by 10^scale, scale = P - F0 digits after '.'.
+      ...get(P), ...get(F0), SUB, ...constI32(3), SHL, ...loadF64(0), F64_DIV, ...set(V),
       ...get(NEG), ...IF, ...get(V), F64_NEG, ...set(V), END,
     END,
     ...get(BASE), ...get(M), ...constI32(3), SHL, ADD, ...get(V), ...storeF64(0),
@@ -143,10 +145,12 @@ function kernelBody(): number[] {
     END,
     ...get(FIELD), ...constI32(1), ADD, ...set(FIELD),
     ...get(C), ...constI32(0x2c), EQ, ...IF, ...get(P), ...constI32(1), ADD, ...set(P), ...br(1), END,
-    // '\r' must be followed by '\n'.
+    // '\r' must be followed by '\n'; any other byte: the JS reader decides the line.
     ...get(C), ...constI32(0x0d), EQ, ...IF,
       ...get(P), ...loadU8(1), ...constI32(0x0a), NE, ...brIf(2),
       ...get(P), ...constI32(1), ADD, ...set(P),
+    ELSE,
+      ...get(C), ...constI32(0x0a), NE, ...brIf(2),
     END,
     ...get(P), ...constI32(1), ADD, ...set(P),
     END,
