@@ -135,7 +135,7 @@ export function fitGbdt(design: Design, target: Target, p: GbdtParams, opts: Fit
         const grown = growTree(ctxs[k]!, nSample, feats, grow);
         const tree = flatten(grown, mapper.upper, k);
         if (p.subsample < 1) addBinnedTree(tree, binned, scores, K);
-        else addLeafRanges(grown, rows, scores, K, k);
+        else ws.addLeaves(grown, k);
         if (valid && validScores) addBinnedTree(tree, valid, validScores, K);
         trees.push(tree);
       }
@@ -209,14 +209,6 @@ function flatten(t: GrownTree, upper: Float64Array[], output: number): FlatTree 
     value: t.value.slice(0, n),
     gain: t.gain.slice(0, n),
   };
-}
-
-function addLeafRanges(t: GrownTree, rows: Uint32Array, s: Float64Array, K: number, k: number): void {
-  for (let node = 0; node < t.nNodes; node++) {
-    if (t.feature[node]! >= 0) continue;
-    const v = t.value[node]!;
-    for (let r = t.leafStart[node]!; r < t.leafEnd[node]!; r++) s[rows[r]! * K + k]! += v;
-  }
 }
 
 function addBinnedTree(t: FlatTree, m: BinnedMatrix, s: Float64Array, K: number): void {

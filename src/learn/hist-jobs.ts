@@ -20,11 +20,14 @@
  *   3 missing values go left (1/0), 4 left gradient sum, 5 left hessian sum.
  * split job (SPLIT_SLOTS i32): 0 start, 1 end, 2 feature, 3 bin, 4 missing left (1/0), 5 first
  *   right-hand row (−1 while unclaimed, −2 while being partitioned).
+ * leaf job (LEAF_SLOTS i32, and one f64 value each in a parallel array): 0 start, 1 end, 2 claim
+ *   (−1 while unclaimed).
  */
 
 export const CHILD_SLOTS = 8;
 export const RESULT_SLOTS = 6;
 export const SPLIT_SLOTS = 6;
+export const LEAF_SLOTS = 3;
 
 /** The kernels and offsets both threads share (views cover the whole memory; refresh on growth). */
 export interface JobWorld {
@@ -74,6 +77,33 @@ export function partitionSplits(
     const mid = w.partition(w.rowsAt, w.colBinsAt + i32[o + 2]! * w.n, lutAt, tmp, start, end);
     u32.copyWithin(w.rowsAt / 4 + mid, tmp / 4, tmp / 4 + end - mid);
     i32[o + 5] = mid;
+  }
+}
+
+/**
+ * Adds each leaf's value to its rows' scores (column k of K) for the leaf jobs at i32 index `at`
+ * (values at f64 index `valuesAt`) this thread claims, from the first up or from the last down.
+ */
+export function addLeafValues(
+  w: JobWorld,
+  at: number,
+  valuesAt: number,
+  count: number,
+  scoresAt: number,
+  K: number,
+  k: number,
+  fromEnd: boolean,
+): void {
+  const { i32, u32, f64 } = w;
+  const rows = w.rowsAt / 4;
+  const scores = scoresAt / 8 + k;
+  for (let c = 0; c < count; c++) {
+    const leaf = fromEnd ? count - 1 - c : c;
+    const o = at + leaf * 3;
+    if (Atomics.compareExchange(i32, o + 2, -1, 1) !== -1) return;
+    const v = f64[valuesAt + leaf]!;
+    const end = i32[o + 1]!;
+    for (let r = i32[o]!; r < end; r++) f64[scores + u32[rows + r]! * K]! += v;
   }
 }
 

@@ -15,10 +15,12 @@ import { histKernelModule, instantiateKernels, MAX_PAGES, wasm } from './hist-wa
 import { binColumn, MISSING_BIN, valueBinCount } from './binning.js';
 import { computeGradients } from './gbdt-objective.js';
 import type { Task } from './types.js';
-import type { GrowContext } from './hist-tree.js';
+import type { GrowContext, GrownTree } from './hist-tree.js';
 import {
+  addLeafValues,
   CHILD_SLOTS,
   expandChildren,
+  LEAF_SLOTS,
   jobWorld,
   partitionSplits,
   RESULT_SLOTS,
@@ -28,6 +30,9 @@ import type { JobLayout, JobWorld } from './hist-jobs.js';
 import {
   A_COUNT,
   A_JOBS,
+  A_K,
+  A_RESULTS,
+  OP_ADD_LEAVES,
   END,
   J0,
   OP_BIN,
@@ -84,6 +89,8 @@ export interface HistWorkspace {
    * binFeatures first: the split scan reads each feature's value-bin count it recorded.
    */
   grower(k: number): Pick<GrowContext, 'partition' | 'expand'>;
+  /** Adds each leaf's value to score column k of the rows it owns (their ranges in `rows`). */
+  addLeaves(tree: GrownTree, k: number): void;
   /** Stops the worker; the promise settles when its thread has exited. */
   close(): Promise<void>;
 }
@@ -153,15 +160,42 @@ export function createHistWorkspace(
   let jobsAt = 0;
   let resultsAt = 0;
   let splitsAt = 0;
+  let leavesAt = 0;
+  let leafValuesAt = 0;
   const reserve = (count: number): JobWorld => {
     if (count > cap) {
       cap = Math.max(64, 2 * count);
       jobsAt = alloc(cap * CHILD_SLOTS * 8);
       resultsAt = alloc(cap * 2 * RESULT_SLOTS * 8);
       splitsAt = alloc(cap * SPLIT_SLOTS * 4);
+      leavesAt = alloc(cap * LEAF_SLOTS * 4);
+      leafValuesAt = alloc(cap * 8);
     }
     world = jobWorld(world, mem, kernels, layout);
     return world;
+  };
+  const addLeaves = (t: GrownTree, k: number): void => {
+    let count = 0;
+    for (let i = 0; i < t.nNodes; i++) if (t.feature[i]! < 0) count++;
+    const w = reserve(count);
+    const at = leavesAt / 4;
+    const values = leafValuesAt / 8;
+    let c = 0;
+    for (let i = 0; i < t.nNodes; i++) {
+      if (t.feature[i]! >= 0) continue;
+      w.i32.set([t.leafStart[i]!, t.leafEnd[i]!, -1], at + c * LEAF_SLOTS);
+      w.f64[values + c] = t.value[i]!;
+      c++;
+    }
+    if (worker && count > 1 && n >= PARALLEL_MIN_PARTITION_ROWS) {
+      worker.args[A_JOBS] = at;
+      worker.args[A_RESULTS] = values;
+      worker.args[A_COUNT] = count;
+      worker.args[A_K] = k;
+      worker.post(OP_ADD_LEAVES);
+      addLeafValues(w, at, values, count, scoresAt, nClasses, k, false);
+      worker.wait();
+    } else addLeafValues(w, at, values, count, scoresAt, nClasses, k, false);
   };
   const grower = (cls: number): Pick<GrowContext, 'partition' | 'expand'> => ({
     partition(nodes) {
@@ -297,6 +331,7 @@ export function createHistWorkspace(
       return new Float64Array(mem.buffer, at, nf * 512);
     },
     grower,
+    addLeaves,
     close: () => worker?.close() ?? Promise.resolve(),
   };
 }

@@ -9,7 +9,7 @@ import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_thread
 import type { MessagePort } from 'node:worker_threads';
 import { binColumn, columnBounds, midpoint } from './binning.js';
 import { computeGradients } from './gbdt-objective.js';
-import { expandChildren, jobWorld, partitionSplits } from './hist-jobs.js';
+import { addLeafValues, expandChildren, jobWorld, partitionSplits } from './hist-jobs.js';
 import type { JobLayout } from './hist-jobs.js';
 import type { WasmMemory, WasmModule } from './hist-wasm.js';
 import { sortedOrder } from './radix-sort.js';
@@ -30,7 +30,7 @@ export const J0 = 5;
 export const EXIT = 8;
 /**
  * What the worker does: OP_GRADIENTS (rows [START, END) with task TASK), OP_BIN (features from J0
- * of the columns on the port, VALUE_BINS value bins), OP_PARTITION or OP_EXPAND (the job
+ * of the columns on the port, VALUE_BINS value bins), OP_PARTITION, OP_EXPAND or OP_ADD_LEAVES (the job
  * routines, with their arguments in the f64 `args`).
  */
 export const OP = 9;
@@ -42,6 +42,7 @@ export const OP_GRADIENTS = 1;
 export const OP_BIN = 2;
 export const OP_PARTITION = 3;
 export const OP_EXPAND = 4;
+export const OP_ADD_LEAVES = 5;
 /** f64 argument slots of the job routines: job table index, result index, count, gh offset, k, λ, j0, j1. */
 export const A_JOBS = 0;
 export const A_RESULTS = 1;
@@ -64,6 +65,7 @@ ${columnBounds.toString()}
 ${binColumn.toString()}
 ${partitionSplits.toString()}
 ${expandChildren.toString()}
+${addLeafValues.toString()}
 ${jobWorld.toString()}
 const tasks = ${JSON.stringify(TASKS)};
 const y = new Float64Array(mem.buffer, yAt, n);
@@ -79,10 +81,12 @@ for (;;) {
   if (ctrl[${EXIT}] === 1) break;
   try {
     const op = ctrl[${OP}];
-    if (op === ${OP_EXPAND} || op === ${OP_PARTITION}) world = ${jobWorld.name}(world, mem, kernels, layout);
+    if (op >= ${OP_PARTITION}) world = ${jobWorld.name}(world, mem, kernels, layout);
     if (op === ${OP_EXPAND}) {
       ${expandChildren.name}(world, args[${A_JOBS}], args[${A_RESULTS}], args[${A_COUNT}], args[${A_GH}], args[${A_K}],
         args[${A_LAMBDA}], args[${A_J0}], args[${A_J1}], 1);
+    } else if (op === ${OP_ADD_LEAVES}) {
+      ${addLeafValues.name}(world, args[${A_JOBS}], args[${A_RESULTS}], args[${A_COUNT}], scoresAt, K, args[${A_K}], true);
     } else if (op === ${OP_PARTITION}) {
       ${partitionSplits.name}(world, args[${A_JOBS}], args[${A_COUNT}], lutAt + 256, true);
     } else if (op === ${OP_GRADIENTS}) {
@@ -131,7 +135,7 @@ export interface HistWorkerData {
 export interface HistWorker {
   /** Control slots (START, END, J0, TASK, VALUE_BINS) the caller sets before post. */
   readonly ctrl: Int32Array;
-  /** f64 arguments (A_*) of OP_PARTITION and OP_EXPAND. */
+  /** f64 arguments (A_*) of OP_PARTITION, OP_EXPAND and OP_ADD_LEAVES. */
   readonly args: Float64Array;
   /** Carries binning columns and results (OP_BIN). */
   readonly port: MessagePort;
