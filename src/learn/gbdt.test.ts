@@ -162,7 +162,8 @@ test('invalid parameters fail with an error naming the parameter', () => {
 
 test('a second histogram thread gives a bit-identical model (all features and column samples)', () => {
   const rng = createRng(11);
-  const n = 20_000;
+  // Enough rows that every step is shared: gradients, binning, partitions, histograms, leaf values.
+  const n = 40_000;
   const cols = Array.from({ length: 5 }, (_, j) => ({
     kind: 'numeric' as const,
     name: `x${j}`,
