@@ -80,6 +80,15 @@ export function binColumn(
   return u;
 }
 
+/**
+ * Copies feature f's codes from the feature-major layout (f·n + row) to the row-major one
+ * (row·nf + f). Self-contained: the GBDT worker runs its source.
+ */
+export function rowMajorCodes(colBins: Uint8Array, bins: Uint8Array, f: number, n: number, nf: number): void {
+  const o = f * n;
+  for (let i = 0; i < n; i++) bins[i * nf + f] = colBins[o + i]!;
+}
+
 export function columnBounds(sorted: Float64Array, valueBins: number): Float64Array {
   const n = sorted.length;
   const distinct: number[] = [];

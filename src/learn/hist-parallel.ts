@@ -12,7 +12,7 @@
  */
 import { receiveMessageOnPort } from 'node:worker_threads';
 import { histKernelModule, instantiateKernels, MAX_PAGES, wasm } from './hist-wasm.js';
-import { binColumn, MISSING_BIN, valueBinCount } from './binning.js';
+import { binColumn, MISSING_BIN, rowMajorCodes, valueBinCount } from './binning.js';
 import { computeGradients } from './gbdt-objective.js';
 import type { Task } from './types.js';
 import type { GrowContext, GrownTree } from './hist-tree.js';
@@ -288,20 +288,20 @@ export function createHistWorkspace(
       worker.ctrl[J0] = shareFrom;
       worker.ctrl[VALUE_BINS] = valueBins;
       worker.post(OP_BIN);
-      for (let f = 0; f < nf && Atomics.compareExchange(claims, f, 0, 1) === 0; f++)
+      for (let f = 0; f < nf && Atomics.compareExchange(claims, f, 0, 1) === 0; f++) {
         upper[f] = binColumn(columns[f]!, valueBins, colBins, 1, f * n, scratch);
+        rowMajorCodes(colBins, bins, f, n, nf);
+      }
       worker.wait();
       const theirs = receiveMessageOnPort(worker.port);
       if (!theirs) throw new Error('gbdt worker returned no bin bounds');
       for (const [f, u] of theirs.message as [number, Float64Array][]) upper[f] = u;
     } else
-      for (let f = 0; f < nf; f++) upper[f] = binColumn(columns[f]!, valueBins, colBins, 1, f * n, scratch);
+      for (let f = 0; f < nf; f++) {
+        upper[f] = binColumn(columns[f]!, valueBins, colBins, 1, f * n, scratch);
+        rowMajorCodes(colBins, bins, f, n, nf);
+      }
     for (let f = 0; f < nf; f++) valueBinCounts[f] = upper[f]!.length + 1;
-    // Row-major copy for the histogram kernels.
-    for (let f = 0; f < nf; f++) {
-      const o = f * n;
-      for (let i = 0; i < n; i++) bins[i * nf + f] = colBins[o + i]!;
-    }
     return upper;
   };
   return {

@@ -7,7 +7,7 @@
  */
 import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
-import { binColumn, columnBounds, midpoint } from './binning.js';
+import { binColumn, columnBounds, midpoint, rowMajorCodes } from './binning.js';
 import { computeGradients } from './gbdt-objective.js';
 import { addLeafValues, expandChildren, jobWorld, partitionSplits } from './hist-jobs.js';
 import type { JobLayout } from './hist-jobs.js';
@@ -63,6 +63,7 @@ ${sortedOrder.toString()}
 ${midpoint.toString()}
 ${columnBounds.toString()}
 ${binColumn.toString()}
+${rowMajorCodes.toString()}
 ${partitionSplits.toString()}
 ${expandChildren.toString()}
 ${addLeafValues.toString()}
@@ -95,11 +96,13 @@ for (;;) {
       // Features j0.. of the columns on the port, claimed from the last one down until one is taken.
       const cols = receiveMessageOnPort(port).message;
       const colBins = new Uint8Array(mem.buffer, layout.colBinsAt, n * nf);
+      const bins = new Uint8Array(mem.buffer, layout.binsAt, n * nf);
       const scratch = { idx: new Uint32Array(n), vals: new Float64Array(n) };
       const j0 = ctrl[${J0}];
       const done = [];
       for (let f = nf - 1; f >= j0 && Atomics.compareExchange(claims, f, 0, 1) === 0; f--) {
         done.push([f, ${binColumn.name}(cols[f - j0], ctrl[${VALUE_BINS}], colBins, 1, f * n, scratch)]);
+        ${rowMajorCodes.name}(colBins, bins, f, n, nf);
       }
       port.postMessage(done);
     }
