@@ -4,6 +4,7 @@ import { categoricalFromStrings, createFrame } from './frame.js';
 import type { Frame } from './frame.js';
 import { buildImplicitTrees } from './implicit-trees.js';
 import { createBatchPredictor, createRowPredictor, inputNames, outputSize } from './model.js';
+import { createWasmBatch } from './predict-wasm.js';
 import type { Model } from './model.js';
 import { createRng } from './random.js';
 import { loadFixture } from './test-helpers.js';
@@ -114,4 +115,20 @@ test('batch prediction is exact through preprocessing, too-deep trees and non-tr
 
   const empty = new Float64Array(0);
   createBatchPredictor(withCategorical)(empty, 0, empty);
+});
+
+test('the wasm NaN test sees a NaN at any position of the row area, and none beyond n', () => {
+  const { model } = train('gbdt', loadFixture('iris'), 'target', { n_estimators: 3, max_depth: 2 });
+  const w = createWasmBatch(buildImplicitTrees(model.predictor as TreePredictor)!, 8, 5);
+  for (let n = 0; n <= 13; n++) {
+    w.f64.fill(0.5, w.xBase, w.xBase + 40);
+    assert.equal(w.hasNaN(n), false, `n=${n}, no NaN`);
+    w.f64[w.xBase + n] = NaN;
+    assert.equal(w.hasNaN(n), false, `n=${n}, NaN just beyond`);
+    for (let q = 0; q < n; q++) {
+      w.f64.fill(0.5, w.xBase, w.xBase + 40);
+      w.f64[w.xBase + q] = NaN;
+      assert.equal(w.hasNaN(n), true, `n=${n}, NaN at ${q}`);
+    }
+  }
 });

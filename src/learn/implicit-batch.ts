@@ -31,17 +31,9 @@ export function createImplicitBatch(m: ImplicitTrees, nCols: number): BatchRawFn
     for (let b0 = row0; b0 < end; b0 += BATCH_BLOCK) {
       const b1 = Math.min(end, b0 + BATCH_BLOCK);
       const nb = b1 - b0;
-      // Most blocks have no missing value: one scan, then bulk copies in and out.
-      let clean = true;
-      for (let q = b0 * nCols, e = b1 * nCols; q < e; q++) {
-        const v = x[q]!;
-        if (v !== v) {
-          clean = false;
-          break;
-        }
-      }
-      if (clean) {
-        f64.set(x.subarray(b0 * nCols, b1 * nCols), xBase);
+      // Most blocks have no missing value: bulk copies in and out, the NaN test in wasm.
+      f64.set(x.subarray(b0 * nCols, b1 * nCols), xBase);
+      if (!w.hasNaN(nb * nCols)) {
         for (let q = 0; q < nb * nRaw; q += nRaw)
           for (let k = 0; k < nRaw; k++) f64[rawBase + q + k] = base[k]!;
         w.walk(nb);

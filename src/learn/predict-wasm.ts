@@ -47,6 +47,12 @@ import {
 } from './wasm-asm.js';
 import type { ImplicitTrees } from './implicit-trees.js';
 
+const F64 = 0x7c;
+const F64_NE = 0x62;
+const OR = 0x72;
+const IF = [0x04, 0x40];
+const RETURN = 0x0f;
+
 const [NODES, OUTS, NTREES, XB, RB, CNT] = [0, 1, 2, 3, 4, 5];
 // Locals: tree counter, tree base address, output offset, row counter, the current group's row
 // and score addresses, a node address, then one node index per lane.
@@ -129,6 +135,36 @@ function walkBody(depth: number, nInternal: number, rowBytes: number, scoreBytes
   ];
 }
 
+/**
+ * `nan(from, to)`: 1 when an f64 in bytes [from, to) is NaN, else 0; four values an iteration
+ * (the JS loop over a block's values cost ~1.7x as much).
+ */
+function nanBody(): number[] {
+  const [FROM, TO, V] = [0, 1, 2];
+  const isNaN = (offset: number): number[] => [
+    ...get(FROM),
+    ...loadF64(offset),
+    ...tee(V),
+    ...get(V),
+    F64_NE,
+  ];
+  // prettier-ignore
+  return [
+    ...vec([[1, F64]]),
+    ...BLOCK, ...LOOP,
+    ...get(FROM), ...constI32(32), ADD, ...get(TO), GT_U, ...brIf(1),
+    ...isNaN(0), ...isNaN(8), OR, ...isNaN(16), OR, ...isNaN(24), OR, ...IF, ...constI32(1), RETURN, END,
+    ...get(FROM), ...constI32(32), ADD, ...set(FROM), ...br(0),
+    END, END,
+    ...BLOCK, ...LOOP,
+    ...get(FROM), ...get(TO), GE_U, ...brIf(1),
+    ...isNaN(0), ...IF, ...constI32(1), RETURN, END,
+    ...get(FROM), ...constI32(8), ADD, ...set(FROM), ...br(0),
+    END, END,
+    ...constI32(0), END,
+  ];
+}
+
 function moduleBytes(
   depth: number,
   nInternal: number,
@@ -136,14 +172,33 @@ function moduleBytes(
   scoreBytes: number,
   pages: number,
 ): Uint8Array {
-  const body = [...vec([[...u32(7 + LANES), I32]]), ...walkBody(depth, nInternal, rowBytes, scoreBytes), END];
+  const walk = [...vec([[...u32(7 + LANES), I32]]), ...walkBody(depth, nInternal, rowBytes, scoreBytes), END];
+  const nan = nanBody();
   return new Uint8Array([
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
-    ...section(1, vec([[0x60, ...vec(Array.from({ length: 6 }, () => [I32])), ...vec([])]])),
+    ...section(
+      1,
+      vec([
+        [0x60, ...vec(Array.from({ length: 6 }, () => [I32])), ...vec([])],
+        [0x60, ...vec([[I32], [I32]]), ...vec([[I32]])],
+      ]),
+    ),
     ...section(2, vec([[...name('env'), ...name('mem'), 0x02, 0x00, ...u32(pages)]])),
-    ...section(3, vec([u32(0)])),
-    ...section(7, vec([[...name('walk'), 0x00, 0]])),
-    ...section(10, vec([[...u32(body.length), ...body]])),
+    ...section(3, vec([u32(0), u32(1)])),
+    ...section(
+      7,
+      vec([
+        [...name('walk'), 0x00, 0],
+        [...name('nan'), 0x00, 1],
+      ]),
+    ),
+    ...section(
+      10,
+      vec([
+        [...u32(walk.length), ...walk],
+        [...u32(nan.length), ...nan],
+      ]),
+    ),
   ]);
 }
 
@@ -163,6 +218,8 @@ export interface WasmBatch {
   rawBase: number;
   /** Adds every tree's leaf to the scores of rows 0 .. cnt-1 of the row area. */
   walk(cnt: number): void;
+  /** Whether one of the first n values of the row area is NaN. */
+  hasNaN(n: number): boolean;
 }
 
 /** Lays m out in a fresh wasm memory with room for `rows` rows of nCols values. */
@@ -194,10 +251,12 @@ export function createWasmBatch(m: ImplicitTrees, rows: number, nCols: number): 
   const bytes = moduleBytes(m.depth, NI, 8 * nCols, 8 * nRaw, pages);
   const { exports } = new wasm.Instance(new wasm.Module(bytes), { env: { mem } });
   const kernel = exports.walk as (a: number, b: number, c: number, d: number, e: number, f: number) => void;
+  const nan = exports.nan as (from: number, to: number) => number;
   return {
     f64,
     xBase: xBytes / 8,
     rawBase: rawBytes / 8,
     walk: (cnt) => kernel(nodes, outs, nTrees, xBytes, rawBytes, cnt),
+    hasNaN: (n) => nan(xBytes, xBytes + 8 * n) !== 0,
   };
 }
