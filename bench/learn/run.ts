@@ -3,7 +3,10 @@
  * HistGradientBoostingClassifier on the same generated CSV, in one run.
  * Protocol: 200k rows × 20 features (10 informative, 10 noise), binary; rows [0, 160k) train,
  * the rest test; 100 trees, depth 6, learning rate 0.1, λ=1, min_child_weight 1, 256 bins.
- * Usage: npm run bench:learn   → prints a table, writes bench/results/learn.json
+ * Each system trains in every one of R rounds (`--rounds R`, default 3), ours and the references
+ * in alternating order; the figures are the medians over the rounds, and the ratio to XGBoost is
+ * also given per round (the same round's pair), since the machine's load moves between rounds.
+ * Usage: npm run bench:learn [-- --rounds 3]   → prints a table, writes bench/results/learn.json
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, platform, release, totalmem } from 'node:os';
@@ -95,24 +98,97 @@ function main(): void {
     train('gbdt', trainFrame, 'target', { ...PARAMS, n_estimators: 5, n_threads: 2 });
     return seconds(w0);
   })();
+  const roundsArg = process.argv.indexOf('--rounds');
+  const rounds = roundsArg === -1 ? 3 : Math.max(1, Number(process.argv[roundsArg + 1]));
+  const python = resolvePython(['sklearn', 'xgboost']);
+  if (python) console.log(`references with ${python}`);
+  else console.log('no Python with scikit-learn and xgboost: reference results are null');
+  type Ref = { train_s: number; train_cpu_s?: number; predict_s: number; auc: number } | null;
+  type Refs = {
+    xgboost: Ref;
+    xgboost_1thread?: Ref;
+    sklearn: Ref;
+    versions?: Record<string, string>;
+    errors?: Record<string, string>;
+  };
+  const timedTrain = (threads: number) => {
+    const w0 = performance.now();
+    const c0 = process.cpuUsage();
+    const r = train('gbdt', trainFrame, 'target', { ...PARAMS, n_threads: threads });
+    return { s: seconds(w0), cpu: cpuSeconds(c0), model: r.model };
+  };
+  const ourRounds: { s2: number; cpu2: number; s1: number; cpu1: number }[] = [];
+  const refRounds: Refs[] = [];
+  let model: ReturnType<typeof timedTrain>['model'] | undefined;
+  for (let r = 0; r < rounds; r++) {
+    const runOurs = () => {
+      const two = timedTrain(2);
+      const one = timedTrain(1);
+      model ??= two.model;
+      ourRounds.push({ s2: two.s, cpu2: two.cpu, s1: one.s, cpu1: one.cpu });
+    };
+    const runRefs = () => {
+      if (!python) return;
+      const got = runPythonJson(python, join(here, 'reference.py'), [
+        dataPath,
+        String(N_TRAIN),
+      ]) as Refs | null;
+      if (got) refRounds.push(got);
+    };
+    if (r % 2 === 0) {
+      runOurs();
+      runRefs();
+    } else {
+      runRefs();
+      runOurs();
+    }
+    const o = ourRounds.at(-1)!;
+    const x = refRounds.at(-1)?.xgboost;
+    console.log(
+      `round ${r + 1}/${rounds}: ours ${o.s2.toFixed(3)} s (1 thread ${o.s1.toFixed(3)}), xgboost ${x ? x.train_s.toFixed(3) : 'n/a'} s`,
+    );
+  }
+  const median = (v: number[]): number => {
+    const a = [...v].sort((p, q) => p - q);
+    return a.length % 2 ? a[a.length >> 1]! : (a[a.length / 2 - 1]! + a[a.length / 2]!) / 2;
+  };
+  const trainS2 = median(ourRounds.map((o) => o.s2));
+  const trainCpuS2 = median(ourRounds.map((o) => o.cpu2));
+  const trainS1 = median(ourRounds.map((o) => o.s1));
+  const trainCpuS1 = median(ourRounds.map((o) => o.cpu1));
+  /** Medians per field of one reference over the rounds (null when it never ran). */
+  const medianRef = (key: 'xgboost' | 'xgboost_1thread' | 'sklearn'): Ref => {
+    const runs = refRounds.map((r) => r[key]).filter((x): x is NonNullable<Ref> => !!x);
+    if (runs.length === 0) return null;
+    return {
+      train_s: median(runs.map((x) => x.train_s)),
+      train_cpu_s: median(runs.map((x) => x.train_cpu_s ?? NaN)),
+      predict_s: median(runs.map((x) => x.predict_s)),
+      auc: runs[0]!.auc,
+    };
+  };
+  const refs: Refs = {
+    xgboost: medianRef('xgboost'),
+    xgboost_1thread: medianRef('xgboost_1thread'),
+    sklearn: medianRef('sklearn'),
+    versions: refRounds[0]?.versions,
+    errors: refRounds[0]?.errors,
+  };
+  // The same round's pair: ours (2 threads) over XGBoost n_jobs=2.
+  const pairRatios = ourRounds
+    .map((o, i) => {
+      const x = refRounds[i]?.xgboost;
+      return x ? o.s2 / x.train_s : null;
+    })
+    .filter((v): v is number => v !== null);
   t0 = performance.now();
-  let c0 = process.cpuUsage();
-  const { model } = train('gbdt', trainFrame, 'target', { ...PARAMS, n_threads: 2 });
-  const trainS2 = seconds(t0);
-  const trainCpuS2 = cpuSeconds(c0);
-  t0 = performance.now();
-  const pred = predict(model, testFrame);
+  const pred = predict(model!, testFrame);
   const predictS = seconds(t0);
-  const k = outputSize(model);
+  const k = outputSize(model!);
   const scores = Float64Array.from({ length: testFrame.nRows }, (_, i) => pred.output[i * k + 1]!);
   const auc = rocAuc(yTest, scores);
-  const row = measureRowPredict(model, testFrame);
+  const row = measureRowPredict(model!, testFrame);
   const rowUs = row.wallUs;
-  t0 = performance.now();
-  c0 = process.cpuUsage();
-  train('gbdt', trainFrame, 'target', { ...PARAMS, n_threads: 1 });
-  const trainS1 = seconds(t0);
-  const trainCpuS1 = cpuSeconds(c0);
   const trainS = threadsAuto === 2 ? trainS2 : trainS1;
   const trainCpuS = threadsAuto === 2 ? trainCpuS2 : trainCpuS1;
   const ours = {
@@ -133,24 +209,6 @@ function main(): void {
     warm_up_5_trees_s: warmUpS,
   };
 
-  const python = resolvePython(['sklearn', 'xgboost']);
-  type Ref = { train_s: number; train_cpu_s?: number; predict_s: number; auc: number } | null;
-  let refs: {
-    xgboost: Ref;
-    xgboost_1thread?: Ref;
-    sklearn: Ref;
-    versions?: Record<string, string>;
-    errors?: Record<string, string>;
-  } = {
-    xgboost: null,
-    sklearn: null,
-  };
-  if (python) {
-    console.log(`references with ${python}`);
-    refs =
-      (runPythonJson(python, join(here, 'reference.py'), [dataPath, String(N_TRAIN)]) as typeof refs) ?? refs;
-  } else console.log('no Python with scikit-learn and xgboost: reference results are null');
-
   const ratio = (a: number, b?: number | null): number | null => (b ? a / b : null);
   const result = {
     protocol: { rows: N_ROWS, features: N_FEATURES, train_rows: N_TRAIN, params: PARAMS },
@@ -158,8 +216,11 @@ function main(): void {
     xgboost: refs.xgboost,
     xgboost_1thread: refs.xgboost_1thread ?? null,
     sklearn: refs.sklearn,
+    rounds: { ours: ourRounds, references: refRounds.map(({ versions: _v, errors: _e, ...r }) => r) },
     ratios: {
       train_vs_xgboost: ratio(trainS, refs.xgboost?.train_s),
+      train_vs_xgboost_per_round: pairRatios,
+      train_vs_xgboost_median_of_rounds: pairRatios.length ? median(pairRatios) : null,
       train_vs_sklearn: ratio(trainS, refs.sklearn?.train_s),
       train_cpu_vs_xgboost: ratio(trainCpuS, refs.xgboost?.train_cpu_s),
       train_1thread_vs_xgboost_1thread: ratio(trainS1, refs.xgboost_1thread?.train_s),
@@ -188,8 +249,9 @@ function main(): void {
     `\nCSV parse (ours): ${parseS.toFixed(2)} s; single-row predict: ${rowUs.toFixed(2)} µs (CPU ${row.cpuUs.toFixed(2)} µs)`,
   );
   console.log(
-    `ours: 1 thread ${trainS1.toFixed(3)} s, 2 threads ${trainS2.toFixed(3)} s; the default picks ${threadsAuto}`,
+    `ours (medians of ${rounds} rounds): 1 thread ${trainS1.toFixed(3)} s, 2 threads ${trainS2.toFixed(3)} s; the default picks ${threadsAuto}`,
   );
+  console.log(`ours ÷ xgboost n_jobs=2 per round: ${pairRatios.map((v) => v.toFixed(2)).join(', ')}`);
   const x1 = refs.xgboost_1thread;
   console.log(
     `train CPU s — ours ${f(trainCpuS)} vs xgboost ${f(refs.xgboost?.train_cpu_s)}; ` +
