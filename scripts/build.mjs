@@ -3,14 +3,14 @@
 // from node_modules cuts `modelyard` start-up by ~400 ms (docs/decisions/0001-bundle-the-cli.md).
 // Type checking is `npm run check` (tsc --noEmit); this step only transpiles.
 import { build } from 'esbuild';
-import { readdirSync, renameSync, rmSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 
-function workers(dir, out = []) {
+function filesEndingWith(suffix, dir = 'src', out = []) {
   for (const name of readdirSync(dir)) {
     const p = join(dir, name);
-    if (statSync(p).isDirectory()) workers(p, out);
-    else if (name.endsWith('.worker.ts')) out.push(p);
+    if (statSync(p).isDirectory()) filesEndingWith(suffix, p, out);
+    else if (name.endsWith(suffix)) out.push(p);
   }
   return out;
 }
@@ -21,7 +21,7 @@ const tmp = `dist.tmp-${process.pid}`;
 const old = `dist.old-${process.pid}`;
 await build({
   // Worker-thread entry files are separate outputs: they are loaded by path at run time.
-  entryPoints: ['src/cli/index.ts', ...workers('src')],
+  entryPoints: ['src/cli/index.ts', ...filesEndingWith('.worker.ts')],
   outdir: tmp,
   outbase: 'src',
   bundle: true,
@@ -46,6 +46,13 @@ await build({
     js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
   },
 });
+// Plain-JavaScript scripts that run as processes of their own (the process executor's watchdog)
+// are copied as they are, to the same place relative to the bundle root.
+for (const file of filesEndingWith('.mjs')) {
+  const target = join(tmp, relative('src', file));
+  mkdirSync(dirname(target), { recursive: true });
+  copyFileSync(file, target);
+}
 try {
   renameSync('dist', old);
 } catch {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -238,6 +238,113 @@ describe('process executor', () => {
         [3, false],
       ],
     );
+  });
+});
+
+/** Parent pid of a live process, from /proc. */
+function parentOf(pid: number): number {
+  return Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+}
+
+/** Parents started by startInParent; killed after the tests even when one failed half-way. */
+const parents: ChildProcess[] = [];
+
+/**
+ * Starts a separate Node process that runs `command` through the process executor (pausing it once
+ * it printed `ready` when asked) and prints every log line and `pid <n>`; resolves once lines
+ * starting with each of `needs` arrived.
+ */
+async function startInParent(command: string, pause: boolean, needs: string[]) {
+  const executorUrl = new URL('./process-executor.ts', import.meta.url).href;
+  const code = `
+    const { createProcessExecutor } = await import(${JSON.stringify(executorUrl)});
+    const executor = createProcessExecutor({ workRoot: ${JSON.stringify(workRoot)}, killGraceMs: 300 });
+    let ready;
+    const isReady = new Promise((r) => (ready = r));
+    const exec = await executor.start({
+      command: ${JSON.stringify(command)},
+      onLog: (l) => { console.log(l.text); if (l.text === 'ready') ready(); },
+    });
+    if (${pause}) { await isReady; await exec.pause(); }
+    console.log('pid ' + exec.pid);
+    setInterval(() => {}, 60_000);`;
+  const parent = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  parents.push(parent);
+  const lines: string[] = [];
+  let partial = '';
+  parent.stdout.setEncoding('utf8').on('data', (text: string) => {
+    const parts = (partial + text).split('\n');
+    partial = parts.pop()!;
+    lines.push(...parts);
+  });
+  const exited = new Promise((r) => parent.on('exit', r));
+  const arrived = () => ['pid ', ...needs].every((n) => lines.some((l) => l.startsWith(n)));
+  await until(arrived, 'the parent started its program', 30_000);
+  const number = (prefix: string) => Number(lines.find((l) => l.startsWith(prefix))!.split(' ')[1]);
+  return { parent, exited, lines, number };
+}
+
+describe('process executor when its own process dies', () => {
+  after(() => parents.forEach((p) => p.kill('SIGKILL')));
+
+  it('ends the program within moments of kill -9 of the process that started it', async () => {
+    const { parent, exited, number } = await startInParent(
+      `sh -c 'sleep 60 & echo "grandchild $!"; echo ready; wait' & echo "child $!"; wait`,
+      false,
+      ['child ', 'grandchild '],
+    );
+    const program = number('pid ');
+    const watchdog = parentOf(program);
+    assert.notEqual(watchdog, parent.pid, 'the program runs under a watchdog');
+    const pids = [program, number('child '), number('grandchild '), watchdog];
+    assert.ok(pids.every(alive), 'all running before the kill');
+    parent.kill('SIGKILL');
+    await exited;
+    await until(() => pids.every((p) => !alive(p)), 'program, its tree and the watchdog gone');
+  });
+
+  it('also ends a paused program that ignores SIGTERM (SIGKILL after the grace)', async () => {
+    const { parent, exited, number } = await startInParent(
+      `trap '' TERM; sleep 60 & echo "grandchild $!"; echo ready; while :; do sleep 0.05; done`,
+      true,
+      ['grandchild '],
+    );
+    const program = number('pid ');
+    const grandchild = number('grandchild ');
+    const pids = [program, grandchild, parentOf(program)];
+    // SIGSTOP takes effect when a process next runs, shortly after pause() returned. (The shell
+    // itself may show D rather than T: stopped in the middle of a vfork.)
+    const state = () => readFileSync(`/proc/${grandchild}/stat`, 'utf8').split(') ')[1]![0];
+    await until(() => state() === 'T', 'paused');
+    parent.kill('SIGKILL');
+    await exited;
+    await until(() => pids.every((p) => !alive(p)), 'program, its child and the watchdog gone');
+  });
+
+  it('leaves nothing behind when the program ends normally, and its pid is the program', async () => {
+    const lines: string[] = [];
+    const exec = await executor.start({
+      command: 'echo $$; read _ < /dev/null; sleep 0.2',
+      onLog: (l) => lines.push(l.text),
+    });
+    await until(() => lines.length === 1, 'program printed its pid');
+    assert.equal(Number(lines[0]), exec.pid);
+    const watchdog = parentOf(exec.pid!);
+    assert.ok(alive(watchdog));
+    assert.equal((await exec.wait()).exitCode, 0);
+    assert.equal(alive(watchdog), false, 'the watchdog has exited');
+    await exec.dispose();
+  });
+
+  it('reports a program the watchdog cannot start as failed_to_start', async () => {
+    const exec = await executor.start({ command: ['true'], env: { BAD: 'a\0b' } });
+    const result = await exec.wait();
+    assert.equal(result.reason, 'failed_to_start');
+    assert.equal(exec.pid, null);
+    assert.match(result.error ?? '', /cannot start '.*true': .*null bytes/);
+    await exec.dispose();
   });
 });
 
