@@ -51,3 +51,23 @@ test('queue: in process by default, BullMQ when REDIS_URL is set, and MODELYARD_
   assert.throws(() => loadConfig({}, { MODELYARD_QUEUE: 'redis' }), /MODELYARD_QUEUE=redis needs REDIS_URL/);
   assert.throws(() => loadConfig({}, { REDIS_URL: 'http://h' }), /REDIS_URL must start with redis:\/\//);
 });
+
+test('queue lock duration and stalled-check interval: 30 s by default, env in ms, bounds named', () => {
+  const defaults = loadConfig({}, {});
+  assert.equal(defaults.queueLockDurationMs, 30_000);
+  assert.equal(defaults.queueStalledIntervalMs, 30_000);
+  const set = loadConfig(
+    {},
+    { MODELYARD_QUEUE_LOCK_DURATION_MS: '10000', MODELYARD_QUEUE_STALLED_INTERVAL_MS: '2500' },
+  );
+  assert.equal(set.queueLockDurationMs, 10_000);
+  assert.equal(set.queueStalledIntervalMs, 2500);
+  assert.throws(
+    () => loadConfig({}, { MODELYARD_QUEUE_LOCK_DURATION_MS: '30s' }),
+    /MODELYARD_QUEUE_LOCK_DURATION_MS=30s is invalid: expected an integer from 500 to 86400000/,
+  );
+  assert.throws(
+    () => loadConfig({}, { MODELYARD_QUEUE_STALLED_INTERVAL_MS: '100' }),
+    /MODELYARD_QUEUE_STALLED_INTERVAL_MS=100 is invalid: expected an integer from 500 to 86400000/,
+  );
+});

@@ -26,6 +26,19 @@ export interface Config {
   queueBackend: 'memory' | 'redis';
   /** Namespace of the queue's Redis keys, so several installations can share one Redis. */
   queuePrefix: string;
+  /**
+   * BullMQ only (env MODELYARD_QUEUE_LOCK_DURATION_MS, default 30 s): how long a worker's claim on
+   * a running job lasts without renewal (renewed every half of it). A job whose worker died
+   * (kill -9, lost machine) is delivered again once its lock expired and a stalled check ran, so a
+   * shorter lock re-queues it sooner; too short, and a worker whose event loop stalls that long
+   * loses jobs it is still running.
+   */
+  queueLockDurationMs: number;
+  /**
+   * BullMQ only (env MODELYARD_QUEUE_STALLED_INTERVAL_MS, default 30 s): how often each worker
+   * looks for jobs whose lock expired.
+   */
+  queueStalledIntervalMs: number;
   influx: { url: string } | null;
   /** Run queues this process consumes and their concurrency (env MODELYARD_RUN_QUEUES, `default=2,gpu=1`). */
   runQueues: Record<string, number>;
@@ -79,6 +92,7 @@ function oneOf<T extends string>(env: Env, name: string, fallback: T, allowed: r
   return raw as T;
 }
 
+const DAY_MS = 24 * 60 * 60 * 1000;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** Parses configuration once; throws ConfigError with the variable name and rule on bad input. */
@@ -130,6 +144,8 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: Env = process.e
     redisUrl,
     queueBackend,
     queuePrefix: str(env, 'MODELYARD_QUEUE_PREFIX', 'modelyard'),
+    queueLockDurationMs: int(env, 'MODELYARD_QUEUE_LOCK_DURATION_MS', 30_000, 500, DAY_MS),
+    queueStalledIntervalMs: int(env, 'MODELYARD_QUEUE_STALLED_INTERVAL_MS', 30_000, 500, DAY_MS),
     influx:
       str(env, 'MODELYARD_INFLUX_URL', '') === '' ? null : { url: str(env, 'MODELYARD_INFLUX_URL', '') },
     runQueues: parseRunQueues(str(env, 'MODELYARD_RUN_QUEUES', 'default=2')),

@@ -65,7 +65,13 @@ async function createS3(config: Config): Promise<BlobStore> {
 async function createBullmq(config: Config, logger: Logger): Promise<JobQueue> {
   // Loaded only when configured, like the S3 SDK.
   const { createBullmqJobQueue } = await import('./infra/queue/bullmq-job-queue.js');
-  return createBullmqJobQueue({ url: config.redisUrl, prefix: config.queuePrefix, logger });
+  return createBullmqJobQueue({
+    url: config.redisUrl,
+    prefix: config.queuePrefix,
+    lockDurationMs: config.queueLockDurationMs,
+    stalledIntervalMs: config.queueStalledIntervalMs,
+    logger,
+  });
 }
 
 /** Executors for run workers: user code as local processes (work dirs under dataDir), built-in work on threads. */
