@@ -155,6 +155,28 @@ export function createHistWorkspace(
           claims,
         })
       : null;
+  // Sharing pays only while the worker answers promptly. On a busy machine it may be descheduled
+  // and answer late, and a shared step then costs more than doing it alone: each shared step is
+  // timed, and when this thread waited longer for the worker than its own part took, the next
+  // steps run alone (1, 2, 4 … up to 256 steps as it recurs) before sharing is tried again.
+  let aloneFor = 0;
+  let backoff = 1;
+  const sharing = (): boolean => {
+    if (aloneFor === 0) return true;
+    aloneFor--;
+    return false;
+  };
+  /** Runs `own` (this thread's part) while the worker does the job just posted, then judges. */
+  const share = (own: () => void): void => {
+    const t0 = performance.now();
+    own();
+    const t1 = performance.now();
+    worker!.wait();
+    if (performance.now() - t1 > t1 - t0) {
+      aloneFor = backoff;
+      backoff = Math.min(256, 2 * backoff);
+    } else backoff = 1;
+  };
   // Job tables for up to `cap` nodes per step, reallocated larger when a step needs more.
   let cap = 0;
   let jobsAt = 0;
@@ -187,14 +209,13 @@ export function createHistWorkspace(
       w.f64[values + c] = t.value[i]!;
       c++;
     }
-    if (worker && count > 1 && n >= PARALLEL_MIN_PARTITION_ROWS) {
+    if (worker && count > 1 && n >= PARALLEL_MIN_PARTITION_ROWS && sharing()) {
       worker.args[A_JOBS] = at;
       worker.args[A_RESULTS] = values;
       worker.args[A_COUNT] = count;
       worker.args[A_K] = k;
       worker.post(OP_ADD_LEAVES);
-      addLeafValues(w, at, values, count, scoresAt, nClasses, k, false);
-      worker.wait();
+      share(() => addLeafValues(w, at, values, count, scoresAt, nClasses, k, false));
     } else addLeafValues(w, at, values, count, scoresAt, nClasses, k, false);
   };
   const grower = (cls: number): Pick<GrowContext, 'partition' | 'expand'> => ({
@@ -208,12 +229,11 @@ export function createHistWorkspace(
         w.i32.set([c.start, c.end, c.feature, c.bin, c.defaultLeft ? 1 : 0, -1], o);
         total += c.end - c.start;
       }
-      if (worker && nodes.length > 1 && total >= PARALLEL_MIN_PARTITION_ROWS) {
+      if (worker && nodes.length > 1 && total >= PARALLEL_MIN_PARTITION_ROWS && sharing()) {
         worker.args[A_JOBS] = at;
         worker.args[A_COUNT] = nodes.length;
         worker.post(OP_PARTITION);
-        partitionSplits(w, at, nodes.length, lutAt, false);
-        worker.wait();
+        share(() => partitionSplits(w, at, nodes.length, lutAt, false));
       } else partitionSplits(w, at, nodes.length, lutAt, false);
       const mids = new Int32Array(nodes.length);
       for (let i = 0; i < nodes.length; i++) mids[i] = w.i32[at + i * SPLIT_SLOTS + 5]!;
@@ -245,15 +265,15 @@ export function createHistWorkspace(
         work += k * ((build ? c.end - c.start : 0) + (c.search ? 512 : 0));
       }
       const gh = ghAt + cls * 16 * n;
-      const shared = worker !== null && work >= PARALLEL_MIN_WORK && k > 1;
+      const shared = worker !== null && work >= PARALLEL_MIN_WORK && k > 1 && sharing();
       const half = shared ? k >>> 1 : k;
       // Argument order: the A_* slots.
+      const own = () => expandChildren(w, jobs, results, nodes.length, gh, k, lambda, 0, half, 0);
       if (shared) {
         worker.args.set([jobs, results, nodes.length, gh, k, lambda, half, k]);
         worker.post(OP_EXPAND);
-      }
-      expandChildren(w, jobs, results, nodes.length, gh, k, lambda, 0, half, 0);
-      if (shared) worker.wait();
+        share(own);
+      } else own();
       for (let i = 0; i < nodes.length; i++) {
         const c = nodes[i]!;
         if (!c.search) continue;
@@ -314,7 +334,7 @@ export function createHistWorkspace(
     scores,
     gradients: (task) => {
       const target = { task };
-      if (!worker || n < PARALLEL_MIN_ROWS) {
+      if (!worker || n < PARALLEL_MIN_ROWS || !sharing()) {
         computeGradients(target, y, scores, nClasses, ghs);
         return;
       }
@@ -323,8 +343,7 @@ export function createHistWorkspace(
       worker.ctrl[END] = n;
       worker.ctrl[TASK] = TASKS.indexOf(task);
       worker.post(OP_GRADIENTS);
-      computeGradients(target, y, scores, nClasses, ghs, 0, mid);
-      worker.wait();
+      share(() => computeGradients(target, y, scores, nClasses, ghs, 0, mid));
     },
     newHist: () => {
       const at = alloc(nf * FEATURE_BYTES);
