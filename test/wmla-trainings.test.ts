@@ -378,6 +378,52 @@ for (const dialect of dialectsUnderTest()) {
       assert.equal(killed.progress, '50%'); // what it reached
     });
 
+    test("a model's trainings among many other runs: only its own, progress as each one's GET", async () => {
+      await model('crowd', { hyperparameter: { maxiteration: 8 } });
+      const runs = t.services.runs;
+      const code = await runs.uploadCode('job.sh', new TextEncoder().encode('true\n'));
+      // Runs no worker picks up (their queue has none), labelled as the trainings of a model.
+      const park = (m: string, name: string, params: Json = { maxiteration: 8 }) =>
+        runs.submit(
+          {
+            codeId: code.id,
+            command: 'true',
+            queue: 'parked',
+            params,
+            labels: { wmla_model: m, wmla_training: name, wmla_training_settings: '{"clusterSize":1}' },
+          },
+          'tester',
+        );
+      for (let i = 0; i < 400; i++) await park(`crowd-other${i % 5}`, `c${i}`);
+      const mine = [];
+      for (const name of ['q', 'r1', 'r2', 'done', 'gone']) mine.push(await park('crowd', name));
+      const [, r1, r2, done, gone] = mine;
+      for (const r of [r1!, r2!, done!, gone!]) await runs.internal.transition(r.id, ['queued'], 'running');
+      await runs.reportMetrics(r1!.id, [{ name: 'loss', value: 0.5, step: 1 }], 'test');
+      await runs.reportMetrics(r2!.id, [{ name: 'loss', value: 0.5, step: 4 }], 'test');
+      await runs.reportMetrics(r2!.id, [{ name: 'acc', value: 0.9, step: 5 }], 'test');
+      await runs.internal.transition(done!.id, ['running'], 'succeeded');
+      await runs.internal.transition(gone!.id, ['running'], 'failed');
+      assert.equal((await del('/models/crowd/trainings/gone')).statusCode, 200);
+
+      const list = (await get('/models/crowd/trainings')).json() as Json[];
+      assert.deepEqual(list.map((x) => x.trainName).sort(), ['done', 'q', 'r1', 'r2']);
+      assert.deepEqual(Object.fromEntries(list.map((x) => [x.trainName, [x.status, x.progress]])), {
+        q: ['SUBMITTED', '0%'],
+        r1: ['RUNNING', '25%'],
+        r2: ['RUNNING', '75%'],
+        done: ['FINISHED', '100%'],
+      });
+      for (const x of list) assert.deepEqual(x, (await get(`/models/crowd/trainings/${x.trainName}`)).json());
+      assert.deepEqual(((await get('/models/crowd/trainingnames')).json() as string[]).sort(), [
+        'done',
+        'q',
+        'r1',
+        'r2',
+      ]);
+      assert.equal((await get('/models/crowd-other3/trainings')).statusCode, 404); // runs, but no such model
+    });
+
     test('a WMLA model keeps its dataset in use: delete 409 until the model moves or goes', async () => {
       const csv = join(t.deps.config.dataDir, 'small.csv');
       writeFileSync(csv, 'a,b\n1,0\n2,1\n3,0\n4,1\n');

@@ -11,7 +11,7 @@ import type { FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { AppError, invalid, notFound } from '../../errors.js';
 import { installAuth } from '../../http/auth.js';
-import { listRunsByLabels, type RunView } from '../../modules/runs/index.js';
+import type { RunView } from '../../modules/runs/index.js';
 import { zipStream } from '../../modules/registry/index.js';
 import type { CompatSurface } from '../index.js';
 import { WMLA_BASE, WMLA_RUN_STATE } from './wmla-common.js';
@@ -84,7 +84,7 @@ export const wmlaExecRoutes: CompatSurface = async (plain, { services, deps }) =
   });
 
   const mine = async (req: FastifyRequest): Promise<RunView[]> =>
-    (await listRunsByLabels(runs, { [LABEL]: undefined })).filter((r) => r.createdBy === req.principal.name);
+    (await runs.listByLabels({ [LABEL]: undefined })).filter((r) => r.createdBy === req.principal.name);
 
   const ExecQuery = Type.Object({
     args: Type.Optional(Type.String()),

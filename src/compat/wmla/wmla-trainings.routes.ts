@@ -1,4 +1,3 @@
-import { installWmlaErrors } from './wmla-errors.js';
 /**
  * IBM WMLA `models/{m}/trainings` on the runs service. A training is a run labelled with its WMLA
  * model and training name. `dlFramework` `builtin.<learner>` trains a built-in learner on the
@@ -11,14 +10,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { AppError, conflict, invalid } from '../../errors.js';
 import { installAuth } from '../../http/auth.js';
 import { zipStream, type ModelVersionView, type RegistryService } from '../../modules/registry/index.js';
-import {
-  BUILTIN_PREFIX,
-  isTerminal,
-  listRunsByLabels,
-  setRunLabels,
-  type RunsService,
-  type RunView,
-} from '../../modules/runs/index.js';
+import { BUILTIN_PREFIX, isTerminal, type RunsService, type RunView } from '../../modules/runs/index.js';
 import type { CompatSurface } from '../index.js';
 import {
   findWmla,
@@ -28,6 +20,7 @@ import {
   WMLA_RUN_STATE,
   WMLA_TEMPLATES_PROJECT,
 } from './wmla-common.js';
+import { installWmlaErrors } from './wmla-errors.js';
 import { commandOf, WMLA_FRAMEWORKS } from './wmla-execs.routes.js';
 
 const BASE = `${WMLA_BASE}/models/:m`;
@@ -40,16 +33,6 @@ export const TRAINING_LABELS = {
 };
 const NAME_RULE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
 const ENTRY_FILES = ['main.py', 'main.js', 'main.sh', 'train.py'];
-/** Hyperparameters that give a training's total iterations, for its progress. */
-const TOTAL_KEYS = [
-  'maxiteration',
-  'maxIteration',
-  'n_estimators',
-  'max_iter',
-  'epochs',
-  'epoch',
-  'iterations',
-];
 
 const TrainingBody = Type.Object(
   {
@@ -74,7 +57,7 @@ type Settings = Omit<TrainingBody, 'trainName' | 'dataset'> & { testInterval: nu
 
 /** The trainings of WMLA model `m`, or the one named `t`. */
 export async function trainingsOf(runs: RunsService, m: string, t?: string): Promise<RunView[]> {
-  return listRunsByLabels(runs, { [TRAINING_LABELS.model]: m, [TRAINING_LABELS.training]: t });
+  return runs.listByLabels({ [TRAINING_LABELS.model]: m, [TRAINING_LABELS.training]: t });
 }
 
 /** The training `t` of model `m`; 404 naming both. */
@@ -111,16 +94,6 @@ function commandFor(cmd: string | undefined, files: string[]): string {
   return commandOf(`--exec-start Python --model-main ${entry}`).command;
 }
 
-async function progressOf(runs: RunsService, r: RunView): Promise<string> {
-  if (r.state === 'succeeded') return '100%';
-  if (r.state === 'queued') return '0%'; // a stopped or failed training keeps what it reached
-  const key = TOTAL_KEYS.find((k) => typeof r.params[k] === 'number');
-  if (!key) return '0%';
-  const steps = (await runs.metrics(r.id)).map((p) => p.step + 1);
-  const done = steps.length ? Math.max(...steps) : 0;
-  return `${Math.min(99, Math.floor((100 * done) / Number(r.params[key])))}%`;
-}
-
 export const wmlaTrainingRoutes: CompatSurface = async (plain, { services, deps }) => {
   const app = plain.withTypeProvider<TypeBoxTypeProvider>();
   const { runs, registry: reg } = services;
@@ -129,7 +102,14 @@ export const wmlaTrainingRoutes: CompatSurface = async (plain, { services, deps 
 
   const model = (m: string) => mustFindWmla(reg, WMLA_MODELS_PROJECT, m, 'model');
 
-  async function toTraining(r: RunView) {
+  /** WMLA trainings of runs; their progress (the runs service's percent) is read in one query. */
+  async function toTrainings(list: RunView[]) {
+    const progress = await runs.progress(list);
+    return list.map((r) => toTraining(r, progress.get(r.id)!));
+  }
+  const toOne = async (r: RunView) => (await toTrainings([r]))[0]!;
+
+  function toTraining(r: RunView, progress: number) {
     const settings = JSON.parse(r.labels[TRAINING_LABELS.settings] ?? '{}') as Settings;
     return {
       ...settings,
@@ -138,7 +118,7 @@ export const wmlaTrainingRoutes: CompatSurface = async (plain, { services, deps 
       dataset: r.dataset?.name ?? '',
       status: WMLA_RUN_STATE[r.state],
       reason: r.message ?? r.reason ?? '',
-      progress: await progressOf(runs, r),
+      progress: `${progress}%`,
       appid: r.id,
       appURL: `/api/v1/runs/${r.id}`,
       createTime: r.createdAt,
@@ -154,7 +134,7 @@ export const wmlaTrainingRoutes: CompatSurface = async (plain, { services, deps 
 
   app.get(`${BASE}/trainings`, { schema: { tags, params: MParams } }, async (req) => {
     await model(req.params.m);
-    return Promise.all((await trainingsOf(runs, req.params.m)).map(toTraining));
+    return toTrainings(await trainingsOf(runs, req.params.m));
   });
 
   app.get(`${BASE}/trainingnames`, { schema: { tags, params: MParams } }, async (req) => {
@@ -222,23 +202,23 @@ export const wmlaTrainingRoutes: CompatSurface = async (plain, { services, deps 
         );
       }
       void reply.status(201);
-      return toTraining(run);
+      return toOne(run);
     },
   );
 
   app.get(`${BASE}/trainings/:t`, { schema: { tags, params: TParams } }, async (req) => {
     await model(req.params.m);
-    return toTraining(await mustFindTraining(runs, req.params.m, req.params.t));
+    return toOne(await mustFindTraining(runs, req.params.m, req.params.t));
   });
 
   app.put(`${BASE}/trainings/:t/stop`, { schema: { tags, params: TParams } }, async (req) => {
     await model(req.params.m);
     const r = await mustFindTraining(runs, req.params.m, req.params.t);
-    if (isTerminal(r.state)) return toTraining(r); // already ended: stopping is a no-op
+    if (isTerminal(r.state)) return toOne(r); // already ended: stopping is a no-op
     await runs.cancel(r.id).catch((e: unknown) => {
       if (!(e instanceof AppError && e.code === 'conflict')) throw e; // it ended meanwhile
     });
-    return toTraining(await runs.get(r.id));
+    return toOne(await runs.get(r.id));
   });
 
   // Runs are history: deleting a training relabels its run, so the name is free again.
@@ -249,7 +229,7 @@ export const wmlaTrainingRoutes: CompatSurface = async (plain, { services, deps 
     if (!isTerminal(r.state))
       throw conflict(`training '${t}' is ${WMLA_RUN_STATE[r.state]}; stop it before deleting it`);
     const { [TRAINING_LABELS.model]: _m, [TRAINING_LABELS.training]: _t, ...labels } = r.labels;
-    await setRunLabels(runs, r.id, { ...labels, wmla_deleted_training: `${m}/${t}` });
+    await runs.setLabels(r.id, { ...labels, wmla_deleted_training: `${m}/${t}` });
     return { message: `training '${t}' of model '${m}' deleted` };
   });
 

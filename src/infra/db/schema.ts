@@ -287,6 +287,13 @@ export interface RunsTable {
   ended_at: string | null;
 }
 
+/** One label of a run (a copy of `runs.labels` that can be queried by key and value). */
+export interface RunLabelsTable {
+  run_id: string;
+  key: string;
+  value: string;
+}
+
 export interface RunCodeTable {
   id: string;
   file_name: string;
@@ -364,6 +371,7 @@ export interface Database {
   deployment_events: DeploymentEventsTable;
   predict_jobs: PredictJobsTable;
   runs: RunsTable;
+  run_labels: RunLabelsTable;
   run_code: RunCodeTable;
   run_events: RunEventsTable;
   run_logs: RunLogsTable;

@@ -19,7 +19,8 @@ export type {
   CodeView,
   RunState,
 } from './runs.schemas.js';
-export { listRunsByLabels, setRunLabels } from './run-labels.js';
+export type { LabelMatch } from './run-labels.repository.js';
+export { PLANNED_STEP_KEYS } from './run-progress.js';
 export {
   createRunEvaluations,
   scoreModel,

@@ -3,6 +3,9 @@ import { randomUUID } from 'node:crypto';
 import { nowIso, type Db } from '../../infra/db/kysely.js';
 import type { ArtifactView, LogLineView, MetricPoint } from './runs.schemas.js';
 
+/** Run ids bound in one query (SQLite allows 32766 parameters, PostgreSQL 65535). */
+const IDS_PER_QUERY = 5000;
+
 export function createRunRecordsRepository(db: Db) {
   return {
     async maxLogSeq(id: string): Promise<number> {
@@ -66,6 +69,24 @@ export function createRunRecordsRepository(db: Db) {
         .groupBy('name')
         .execute();
       return new Map(rows.map((r) => [r.name, Number(r.step) + 1]));
+    },
+
+    /**
+     * The highest step any metric of each run reached, for many runs in one query per
+     * IDS_PER_QUERY runs; runs without points are absent.
+     */
+    async maxSteps(runIds: string[]): Promise<Map<string, number>> {
+      const out = new Map<string, number>();
+      for (let i = 0; i < runIds.length; i += IDS_PER_QUERY) {
+        const rows = await db
+          .selectFrom('run_metrics')
+          .select(['run_id', (eb) => eb.fn.max('step').as('step')])
+          .where('run_id', 'in', runIds.slice(i, i + IDS_PER_QUERY))
+          .groupBy('run_id')
+          .execute();
+        for (const r of rows) out.set(r.run_id, Number(r.step));
+      }
+      return out;
     },
 
     async metrics(runId: string, name?: string): Promise<MetricPoint[]> {

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Selectable } from 'kysely';
 import { nowIso, type Db, type Tx } from '../../infra/db/kysely.js';
 import type { RunCodeTable, RunsTable } from '../../infra/db/schema.js';
+import { createRunLabelsRepository, insertRunLabels } from './run-labels.repository.js';
 import { createRunRecordsRepository } from './run-records.repository.js';
 import type { RunEventView, RunState, RunView } from './runs.schemas.js';
 
@@ -51,8 +52,8 @@ export function toRunView(r: RunRow): RunView {
 export interface TransitionOptions {
   reason?: string | null;
   message?: string | null;
-  /** Other columns to set in the same update. */
-  set?: Partial<RunRow>;
+  /** Other columns to set in the same update (labels change only through `setLabels`). */
+  set?: Omit<Partial<RunRow>, 'labels'>;
   /** Only when the run has started exactly this many attempts (claims of a job delivered twice). */
   attempt?: number;
 }
@@ -76,13 +77,15 @@ async function insertEvent(
   return { seq, ...e, at };
 }
 
-/** Runs and their events (this file), plus their logs, metrics, params and artifacts. */
+/** Runs and their events (this file), plus their labels, logs, metrics, params and artifacts. */
 export function createRunsRepository(db: Db) {
   return {
     ...createRunRecordsRepository(db),
+    ...createRunLabelsRepository(db),
     async insert(row: RunRow): Promise<RunEventView> {
       return db.transaction().execute(async (tx) => {
         await tx.insertInto('runs').values(row).execute();
+        await insertRunLabels(tx, row.id, JSON.parse(row.labels) as Record<string, string>);
         return insertEvent(
           tx,
           row.id,
@@ -168,7 +171,8 @@ export function createRunsRepository(db: Db) {
       });
     },
 
-    update: (id: string, set: Partial<RunRow>) =>
+    /** Sets columns of a run; its labels change only through `setLabels` (two copies). */
+    update: (id: string, set: Omit<Partial<RunRow>, 'labels'>) =>
       db.updateTable('runs').set(set).where('id', '=', id).execute(),
 
     async events(id: string): Promise<RunEventView[]> {

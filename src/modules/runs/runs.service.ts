@@ -6,11 +6,14 @@
  */
 import type { Readable } from 'node:stream';
 import { AppError, conflict } from '../../errors.js';
+import { nowIso } from '../../infra/db/kysely.js';
 import { createRunCore, type RunListener, type RunsServiceDeps } from './run-core.js';
 import { createRunLifecycle } from './run-lifecycle.js';
+import type { LabelMatch } from './run-labels.repository.js';
+import { progressOf } from './run-progress.js';
 import { createRunSubmission } from './run-submit.js';
 import { toRunView, WRITER_ID } from './runs.repository.js';
-import { isTerminal } from './runs.schemas.js';
+import { isTerminal, type RunView } from './runs.schemas.js';
 import { stepMap } from './run-steps.js';
 
 export {
@@ -53,6 +56,19 @@ export function createRunsService(deps: RunsServiceDeps) {
     get: async (id: string) => toRunView(await row(id)),
     list: async (q: { state?: string; queue?: string; limit?: number; offset?: number } = {}) =>
       (await repo.list({ ...q, limit: q.limit ?? 50, offset: q.offset ?? 0 })).map(toRunView),
+    /** Every run whose labels hold all of `match` (undefined: any value), newest first; one query. */
+    listByLabels: async (match: LabelMatch) => (await repo.listByLabels(match)).map(toRunView),
+    /**
+     * Replaces a run's labels. Runs are history and never deleted, so a surface that "deletes" one
+     * of its objects relabels the run instead (it then no longer matches the surface's label).
+     */
+    setLabels: async (id: string, labels: Record<string, string>) => {
+      await row(id);
+      await repo.setLabels(id, labels, nowIso());
+      return toRunView(await row(id));
+    },
+    /** Progress of each run in whole percent, keyed by id (see run-progress.ts); one query. */
+    progress: (views: RunView[]) => progressOf(repo, views),
     events: async (id: string) => (await row(id), repo.events(id)),
     /** The O-RAN five-step map of the run's latest attempt. */
     steps: async (id: string) => stepMap((await row(id)).state, await repo.events(id)),
