@@ -275,8 +275,10 @@ describe('modelyard worker processes on Redis', { skip }, () => {
     const victim = workers.find((w) => w.lines.some((l) => l.startsWith(`worker ${victimId} `)))!;
     assert.ok(victim, 'the run is on one of our workers');
     await stop(victim, 'SIGKILL');
-    // The orphaned user process would otherwise sleep on; a real machine loss takes it too.
-    process.kill(Number(pidLine.slice(4)), 'SIGKILL');
+    // The user program dies with its worker (the executor's watchdog ends its process group).
+    const userPid = Number(pidLine.slice(4));
+    for (let i = 0; i < 100 && alive(userPid); i++) await sleep(100);
+    assert.ok(!alive(userPid), 'the killed worker left its user program running');
 
     // BullMQ delivers the job again once the dead worker's lock expires (30 s) and a stalled check
     // runs; the survivor sees a stale heartbeat, re-queues the run, and runs attempt 2.

@@ -82,7 +82,7 @@ test(
               assert.deepEqual(
                 hist.subarray(o, o + 512),
                 want.subarray(o, o + 512),
-                `nf ${nf}, feature ${f}`,
+                `nf ${nf}, threads ${threads}, rows ${start}..${end}, ${feats.length} features: feature ${f}`,
               );
             }
           }
