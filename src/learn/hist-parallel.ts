@@ -91,7 +91,7 @@ export interface HistWorkspace {
   grower(k: number): Pick<GrowContext, 'partition' | 'expand'>;
   /** Adds each leaf's value to score column k of the rows it owns (their ranges in `rows`). */
   addLeaves(tree: GrownTree, k: number): void;
-  /** Stops the worker; the promise settles when its thread has exited. */
+  /** Releases the worker thread (kept for the next workspace, or stopped); see HistWorker.close. */
   close(): Promise<void>;
 }
 

@@ -43,6 +43,10 @@ export const OP_BIN = 2;
 export const OP_PARTITION = 3;
 export const OP_EXPAND = 4;
 export const OP_ADD_LEAVES = 5;
+/** Take the workspace on the port (a pooled thread starting on a new training). */
+const OP_ATTACH = 6;
+/** Drop the workspace (the thread goes back to the pool). */
+const OP_DETACH = 7;
 /** f64 argument slots of the job routines: job table index, result index, count, gh offset, k, λ, j0, j1. */
 export const A_JOBS = 0;
 export const A_RESULTS = 1;
@@ -56,8 +60,7 @@ export const TASKS: Task[] = ['binary', 'multiclass', 'regression'];
 
 const WORKER_SOURCE = `
 const { workerData, receiveMessageOnPort } = require('node:worker_threads');
-const { ctrl, args, module, mem, layout, lutAt, ghAt, yAt, scoresAt, n, K, port, claims } = workerData;
-const nf = layout.nf;
+const { ctrl, args, port, module } = workerData;
 const computeGradients = ${computeGradients.toString()};
 ${sortedOrder.toString()}
 ${midpoint.toString()}
@@ -69,11 +72,22 @@ ${expandChildren.toString()}
 ${addLeafValues.toString()}
 ${jobWorld.toString()}
 const tasks = ${JSON.stringify(TASKS)};
-const y = new Float64Array(mem.buffer, yAt, n);
-const scores = new Float64Array(mem.buffer, scoresAt, n * K);
-const ghs = Array.from({ length: K }, (_, k) => new Float64Array(mem.buffer, ghAt + k * 16 * n, 2 * n));
-const kernels = new WebAssembly.Instance(module, { env: { mem } }).exports;
-let world = null;
+// One workspace's memory and layout at a time (OP_ATTACH / OP_DETACH): the thread outlives
+// trainings, so its compiled code stays warm.
+let mem, layout, lutAt, ghAt, scoresAt, n, K, claims, nf, y, scores, ghs, kernels, world;
+function attach(d) {
+  ({ mem, layout, lutAt, ghAt, scoresAt, n, K, claims } = d);
+  nf = layout.nf;
+  y = new Float64Array(mem.buffer, d.yAt, n);
+  scores = new Float64Array(mem.buffer, scoresAt, n * K);
+  ghs = Array.from({ length: K }, (_, k) => new Float64Array(mem.buffer, ghAt + k * 16 * n, 2 * n));
+  kernels = new WebAssembly.Instance(module, { env: { mem } }).exports;
+  world = null;
+}
+function detach() {
+  mem = layout = claims = y = scores = ghs = kernels = world = null;
+}
+attach(workerData.data);
 let seen = 0;
 for (;;) {
   for (let i = 0; i < ${SPINS} && Atomics.load(ctrl, ${SEQ}) === seen; i++);
@@ -82,7 +96,9 @@ for (;;) {
   if (ctrl[${EXIT}] === 1) break;
   try {
     const op = ctrl[${OP}];
-    if (op >= ${OP_PARTITION}) world = ${jobWorld.name}(world, mem, kernels, layout);
+    if (op === ${OP_ATTACH}) attach(receiveMessageOnPort(port).message);
+    else if (op === ${OP_DETACH}) detach();
+    if (op >= ${OP_PARTITION} && op <= ${OP_ADD_LEAVES}) world = ${jobWorld.name}(world, mem, kernels, layout);
     if (op === ${OP_EXPAND}) {
       ${expandChildren.name}(world, args[${A_JOBS}], args[${A_RESULTS}], args[${A_COUNT}], args[${A_GH}], args[${A_K}],
         args[${A_LAMBDA}], args[${A_J0}], args[${A_J1}], 1);
@@ -146,60 +162,124 @@ export interface HistWorker {
   post(op: number): void;
   /** Waits for the job posted last; throws the worker's failure if it threw. */
   wait(): void;
-  /** Stops the thread; settles once it has exited. */
+  /**
+   * Releases the thread: back to the pool for the next workspace (settles at once), or stopped
+   * when the pool is taken or the thread failed (settles once it has exited).
+   */
   close(): Promise<void>;
 }
 
-export function startHistWorker(data: HistWorkerData): HistWorker {
+/** One worker thread with its control slots; it serves one workspace at a time. */
+interface Thread {
+  worker: Worker | undefined;
+  ctrl: Int32Array;
+  args: Float64Array;
+  port: MessagePort;
+  exited: Promise<void>;
+  seq: number;
+}
+
+/**
+ * A thread whose workspace closed, kept for the next one: a new thread costs a start-up and runs
+ * its JavaScript (binning, gradients, split scans) cold; a kept one has it compiled already.
+ * Unreferenced, so it never keeps the process alive.
+ */
+let idle: Thread | null = null;
+
+function spawnThread(data: HistWorkerData): Thread {
   const ctrl = new Int32Array(new SharedArrayBuffer(16 * 4));
   const args = new Float64Array(new SharedArrayBuffer(8 * 8));
   const { port1: port, port2: workerPort } = new MessageChannel();
   port.unref();
-  let worker: Worker | undefined = new Worker(WORKER_SOURCE, {
+  const worker = new Worker(WORKER_SOURCE, {
     transferList: [workerPort],
     eval: true,
-    workerData: { ...data, ctrl, args, port: workerPort },
+    workerData: { ctrl, args, port: workerPort, module: data.module, data },
   });
   worker.unref();
-  const w = worker;
-  const exited = new Promise<void>((resolve) => w.once('exit', () => resolve()));
-  let seq = 0;
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  return { worker, ctrl, args, port, exited, seq: 0 };
+}
+
+/** A worker thread for this workspace: the idle one attached to it, or a new one. */
+export function startHistWorker(data: HistWorkerData): HistWorker {
+  let t: Thread;
+  let attaching = false;
+  if (idle) {
+    t = idle;
+    idle = null;
+    attaching = true;
+  } else t = spawnThread(data);
+  const { ctrl, port } = t;
+  const post = (op: number): void => {
+    ctrl[OP] = op;
+    t.seq++;
+    Atomics.store(ctrl, SEQ, t.seq);
+    Atomics.notify(ctrl, SEQ);
+  };
+  let failed = false;
+  const wait = (): void => {
+    let done = Atomics.load(ctrl, DONE);
+    for (let i = 0; i < SPINS && done !== t.seq; i++) done = Atomics.load(ctrl, DONE);
+    while (done !== t.seq) {
+      Atomics.wait(ctrl, DONE, done);
+      done = Atomics.load(ctrl, DONE);
+    }
+    if (ctrl[FAILED] === 1) {
+      failed = true;
+      const report = receiveMessageOnPort(port)?.message as { failure?: string } | undefined;
+      // The worker has left its loop and exits; referenced so close() sees the exit event.
+      t.worker?.ref();
+      t.worker = undefined;
+      throw new Error(`GBDT worker thread failed: ${report?.failure ?? 'no report'}`);
+    }
+  };
+  if (attaching) {
+    port.postMessage(data);
+    post(OP_ATTACH);
+    wait();
+  }
+  let closed = false;
   return {
     ctrl,
-    args,
+    args: t.args,
     port,
-    post(op) {
-      ctrl[OP] = op;
-      seq++;
-      Atomics.store(ctrl, SEQ, seq);
-      Atomics.notify(ctrl, SEQ);
-    },
-    wait() {
-      let done = Atomics.load(ctrl, DONE);
-      for (let i = 0; i < SPINS && done !== seq; i++) done = Atomics.load(ctrl, DONE);
-      while (done !== seq) {
-        Atomics.wait(ctrl, DONE, done);
-        done = Atomics.load(ctrl, DONE);
-      }
-      if (ctrl[FAILED] === 1) {
-        const report = receiveMessageOnPort(port)?.message as { failure?: string } | undefined;
-        // The worker has left its loop and exits; referenced so close() sees the exit event.
-        worker?.ref();
-        worker = undefined;
-        throw new Error(`GBDT worker thread failed: ${report?.failure ?? 'no report'}`);
-      }
-    },
+    post,
+    wait,
     close() {
-      if (worker) {
+      if (closed) return t.exited;
+      closed = true;
+      if (t.worker && !failed && !idle) {
+        // Back to the pool, without this workspace's memory.
+        post(OP_DETACH);
+        wait();
+        idle = t;
+        return Promise.resolve();
+      }
+      if (t.worker) {
         // Referenced again so the exit event is delivered (it exits at once on this signal).
-        worker.ref();
+        t.worker.ref();
         ctrl[EXIT] = 1;
-        Atomics.store(ctrl, SEQ, ++seq);
+        Atomics.store(ctrl, SEQ, ++t.seq);
         Atomics.notify(ctrl, SEQ);
-        worker = undefined;
+        t.worker = undefined;
       }
       port.close();
-      return exited;
+      return t.exited;
     },
   };
+}
+
+/** Ends the pooled worker thread, if any (tests; the thread never keeps a process alive). */
+export function endIdleHistWorker(): Promise<void> {
+  const t = idle;
+  idle = null;
+  if (!t?.worker) return Promise.resolve();
+  t.worker.ref();
+  t.ctrl[EXIT] = 1;
+  Atomics.store(t.ctrl, SEQ, ++t.seq);
+  Atomics.notify(t.ctrl, SEQ);
+  t.worker = undefined;
+  t.port.close();
+  return t.exited;
 }
