@@ -61,6 +61,8 @@ test('batch prediction is bit-identical to the row predictor (binary, multiclass
     { data: 'diabetes', params: { n_estimators: 9, max_depth: 10, min_child_weight: 0 } },
     { data: 'diabetes', params: { n_estimators: 21, max_depth: 6, min_samples_leaf: 15 } },
     { data: 'breast_cancer', params: { n_estimators: 5, max_depth: 0, max_leaves: 9 } },
+    // Single-leaf trees only (no split can reach the child weight).
+    { data: 'iris', params: { n_estimators: 3, min_child_weight: 1e9 } },
   ] as const;
   for (const { data, params } of cases) {
     const frame = loadFixture(data);
