@@ -334,8 +334,14 @@ export function createHistWorkspace(
     scores,
     gradients: (task) => {
       const target = { task };
+      // Binary log-loss (one score per row) runs in the wasm kernel: bit-identical to
+      // computeGradients for s ≥ −708 (hist-wasm.ts binaryGradients).
+      const rowsOf = (start: number, end: number): void => {
+        if (task === 'binary' && nClasses === 1) kernels.binaryGradients(yAt, scoresAt, ghAt, start, end);
+        else computeGradients(target, y, scores, nClasses, ghs, start, end);
+      };
       if (!worker || n < PARALLEL_MIN_ROWS || !sharing()) {
-        computeGradients(target, y, scores, nClasses, ghs);
+        rowsOf(0, n);
         return;
       }
       const mid = n >>> 1;
@@ -343,7 +349,7 @@ export function createHistWorkspace(
       worker.ctrl[END] = n;
       worker.ctrl[TASK] = TASKS.indexOf(task);
       worker.post(OP_GRADIENTS);
-      share(() => computeGradients(target, y, scores, nClasses, ghs, 0, mid));
+      share(() => rowsOf(0, mid));
     },
     newHist: () => {
       const at = alloc(nf * FEATURE_BYTES);

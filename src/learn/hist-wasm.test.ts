@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { computeGradients } from './gbdt-objective.js';
 import { createHistWorkspace } from './hist-parallel.js';
+import { histKernelModule, instantiateKernels, wasm } from './hist-wasm.js';
 import type { TreeNode } from './hist-tree.js';
 import { createRng } from './random.js';
 
@@ -111,6 +113,110 @@ test(
       await ws.close();
     }
     assert.deepEqual(out[1], out[0]);
+  },
+);
+
+/** Scores for the binary-gradient tests: a fine sweep of [-40, 40], ±700, 0 and the clamp edges. */
+function binaryScores(n: number, seed: number): Float64Array {
+  const rng = createRng(seed);
+  const edges = [
+    0,
+    -0,
+    700,
+    -700,
+    708,
+    -708,
+    2 ** -28,
+    -(2 ** -28),
+    2 ** -29,
+    0.5 * Math.LN2,
+    1.5 * Math.LN2,
+  ];
+  return Float64Array.from({ length: n }, (_, i) => {
+    if (i < edges.length) return edges[i]!;
+    if (i % 4 === 0) return (rng.next() * 2 - 1) * 708;
+    if (i % 4 === 1) return (rng.next() * 2 - 1) * 1e-6;
+    return -40 + (80 * i) / n;
+  });
+}
+
+test('binary-gradient kernel equals computeGradients bit for bit on |s| <= 708, any row range', () => {
+  const n = 200_001;
+  const mem = new wasm.Memory({ initial: Math.ceil((32 * n + 64) / 65536), maximum: 65536, shared: true });
+  const k = instantiateKernels(histKernelModule(), mem);
+  const [yAt, sAt, ghAt] = [16, 16 + 8 * n, 16 + 16 * n];
+  const y = new Float64Array(mem.buffer, yAt, n);
+  const s = new Float64Array(mem.buffer, sAt, n);
+  const gh = new Float64Array(mem.buffer, ghAt, 2 * n);
+  s.set(binaryScores(n, 3));
+  for (let i = 0; i < n; i++) y[i] = (i >> 1) & 1;
+  const want = new Float64Array(2 * n);
+  computeGradients({ task: 'binary' }, y, s, 1, [want]);
+  // Even and odd counts, even and odd starts: the odd last row takes the one-row path.
+  for (const [start, end] of [
+    [0, n],
+    [1, n - 1],
+    [7, 8],
+    [3, 3],
+  ] as const) {
+    gh.fill(NaN);
+    k.binaryGradients(yAt, sAt, ghAt, start, end);
+    for (let i = 0; i < 2 * n; i++) {
+      const row = i >> 1;
+      const expect = row >= start && row < end ? want[i] : NaN;
+      if (!Object.is(gh[i], expect))
+        assert.fail(`rows ${start}..${end}: row ${row} (s ${s[row]}): ${gh[i]} vs ${expect}`);
+    }
+  }
+});
+
+test('binary-gradient kernel clamps -s to 708: finite gradients, h as in JS, g within 4e-308', () => {
+  const scores = [-708.5, -709.5, -710, -800, -1e300, -Infinity, 708.5, 800, 1e300, Infinity];
+  const n = scores.length * 2;
+  const mem = new wasm.Memory({ initial: 1, maximum: 65536, shared: true });
+  const k = instantiateKernels(histKernelModule(), mem);
+  const [yAt, sAt, ghAt] = [16, 16 + 8 * n, 16 + 16 * n];
+  const y = new Float64Array(mem.buffer, yAt, n);
+  const s = new Float64Array(mem.buffer, sAt, n);
+  const gh = new Float64Array(mem.buffer, ghAt, 2 * n);
+  for (let i = 0; i < n; i++) {
+    s[i] = scores[i >> 1]!;
+    y[i] = i & 1;
+  }
+  k.binaryGradients(yAt, sAt, ghAt, 0, n);
+  const want = new Float64Array(2 * n);
+  computeGradients({ task: 'binary' }, y, s, 1, [want]);
+  for (let i = 0; i < n; i++) {
+    const [g, h] = [gh[2 * i]!, gh[2 * i + 1]!];
+    assert.ok(Number.isFinite(g) && Number.isFinite(h), `s ${s[i]}: ${g}, ${h}`);
+    assert.equal(h, want[2 * i + 1], `h at s ${s[i]}`);
+    assert.ok(Math.abs(g - want[2 * i]!) < 4e-308, `g at s ${s[i]}, y ${y[i]}: ${g} vs ${want[2 * i]}`);
+    // Above the lower clamp (s > 708) the results are JS's exactly: pr = 1.
+    if (s[i]! > 0) assert.equal(g, want[2 * i], `g at s ${s[i]}`);
+  }
+});
+
+test(
+  'binary gradients: the wasm kernel on one and two threads equals computeGradients',
+  { timeout: 120_000 },
+  async () => {
+    const n = 20_001;
+    const scores = binaryScores(n, 8);
+    const labels = Float64Array.from({ length: n }, (_, i) => ((i * 7) % 3 === 0 ? 1 : 0));
+    const want = new Float64Array(2 * n);
+    computeGradients({ task: 'binary' }, labels, scores, 1, [want]);
+    for (const threads of [1, 2]) {
+      const ws = createHistWorkspace(n, 2, 1, threads);
+      try {
+        ws.y.set(labels);
+        ws.scores.set(scores);
+        ws.gh.fill(NaN);
+        ws.gradients('binary');
+        assert.deepEqual(ws.gh, want, `threads ${threads}`);
+      } finally {
+        await ws.close();
+      }
+    }
   },
 );
 

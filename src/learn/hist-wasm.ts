@@ -14,6 +14,10 @@
  * by lut[col[row]] (u8, 1 = left): left rows are compacted in place from start, right rows are
  * written to tmp[0..end-mid) for the caller to copy to rows[mid..end). Branch-free: each row is
  * written to both sides and only its side's cursor advances (splits are unpredictable branches).
+ *
+ * Exported `binaryGradients(y, s, gh, start, end)`: the log-loss gradients of computeGradients'
+ * binary task for rows [start, end) (f64 y and scores at y + 8·i, s + 8·i; (g, h) written at
+ * gh + 16·i), two rows per f64x2 step; see binaryGradientsBody.
  */
 import {
   u32,
@@ -47,6 +51,26 @@ import {
   END,
   br,
   brIf,
+  constF64x2,
+  constI64x2,
+  LOAD64_SPLAT,
+  shuffle,
+  F64X2_LT,
+  V128_AND,
+  V128_ANDNOT,
+  V128_OR,
+  V128_BITSELECT,
+  F64X2_TRUNC,
+  F64X2_ABS,
+  F64X2_NEG,
+  F64X2_MUL,
+  F64X2_DIV,
+  F64X2_MIN,
+  F64X2_MAX,
+  I32X4_TRUNC_SAT_F64X2_S_ZERO,
+  I64X2_EXTEND_LOW_I32X4_S,
+  I64X2_SHL,
+  I64X2_ADD,
 } from './wasm-asm.js';
 
 // Parameters 0–9 as documented above; locals: 10 r, 11 row base in bins, 12 j, 13 scratch, 14 (g, h).
@@ -172,6 +196,100 @@ function partitionBody(): number[] {
   ];
 }
 
+// fdlibm's exp (e_exp.c), which V8's Math.exp is: reduction constants and remez polynomial.
+const LN2_HI = 6.9314718036912381649e-1; // 0x3fe62e42fee00000: k·LN2_HI is exact for |k| < 2^11
+const LN2_LO = 1.90821492927058770002e-10;
+const INV_LN2 = 1.442695040888963387;
+const [P1, P2, P3, P4, P5] = [
+  1.66666666666666019037e-1, -2.77777777770155933842e-3, 6.61375632143793436117e-5, -1.6533902205465251539e-6,
+  4.13813679705723846039e-8,
+];
+/** fdlibm reduces (k ≠ 0) only from |x| ≥ 0x3fd62e43_00000000 (its test on the high word). */
+const REDUCE_FROM = new Float64Array(new BigUint64Array([0x3fd62e4300000000n]).buffer)[0]!;
+/** The clamp on −s: 2^k stays a normal f64 (|k| ≤ 1021) and exp(x) finite. */
+const EXP_CLAMP = 708;
+
+/**
+ * `binaryGradients(y, s, gh, start, end)`: per row, pr = 1 / (1 + exp(−s)), g = pr − y,
+ * h = max(pr·(1 − pr), 1e-16), exactly as computeGradients writes them. exp is fdlibm's algorithm
+ * step for step (V8's Math.exp is fdlibm, so the results are bit-identical to the JS loop for
+ * s ≥ −708): x = clamp(−s, ±708); k = trunc(x/ln2 ± ½) (0 when |x| < ½ln2); hi = x − k·ln2_hi,
+ * lo = k·ln2_lo, r = hi − lo; c = r − r²·P(r²); exp(r) = 1 − ((lo − r·c/(2 − c)) − hi) (1 + x when
+ * |x| < 2^-28); times 2^k built from exponent bits. Below s = −708 the clamp gives pr = 3.3e-308
+ * instead of JS's 0 or subnormal (g differs by < 4e-308, h is 1e-16 either way). Two rows per step
+ * in f64x2 lanes; an odd last row runs the same code on a splatted load and stores one (g, h) pair,
+ * so each row's result is independent of how rows are split between threads.
+ */
+function binaryGradientsBody(): number[] {
+  const [Y, S, GH, START_, END_] = [0, 1, 2, 3, 4];
+  const I = 5;
+  const [X, KF, HI, LO, R, T, C, E, PR] = [6, 7, 8, 9, 10, 11, 12, 13, 14];
+  const c = constF64x2;
+  const at = (base: number, shift: number): number[] => [
+    ...get(base),
+    ...get(I),
+    ...constI32(shift),
+    SHL,
+    ADD,
+  ];
+  const rows = (one: boolean): number[] => {
+    const load = one ? LOAD64_SPLAT : LOAD_V128;
+    // prettier-ignore
+    const out = [
+      // x = clamp(−s, −708, 708)
+      ...at(S, 3), ...load, ...F64X2_NEG, ...c(-EXP_CLAMP), ...F64X2_MAX, ...c(EXP_CLAMP), ...F64X2_MIN, ...set(X),
+      // k = trunc(x·(1/ln2) + copysign(½, x)), zeroed where |x| < REDUCE_FROM
+      ...get(X), ...c(INV_LN2), ...F64X2_MUL, ...get(X), ...c(-0), ...V128_AND, ...c(0.5), ...V128_OR, ...F64X2_ADD,
+      ...F64X2_TRUNC, ...get(X), ...F64X2_ABS, ...c(REDUCE_FROM), ...F64X2_LT, ...V128_ANDNOT, ...set(KF),
+      // hi = x − k·ln2_hi, lo = k·ln2_lo, r = hi − lo, t = r²
+      ...get(X), ...get(KF), ...c(LN2_HI), ...F64X2_MUL, ...F64X2_SUB, ...set(HI),
+      ...get(KF), ...c(LN2_LO), ...F64X2_MUL, ...set(LO),
+      ...get(HI), ...get(LO), ...F64X2_SUB, ...tee(R), ...get(R), ...F64X2_MUL, ...set(T),
+      // c = r − t·(P1 + t·(P2 + t·(P3 + t·(P4 + t·P5))))
+      ...get(R), ...get(T),
+      ...get(T), ...c(P5), ...F64X2_MUL, ...c(P4), ...F64X2_ADD, ...get(T), ...F64X2_MUL, ...c(P3), ...F64X2_ADD,
+      ...get(T), ...F64X2_MUL, ...c(P2), ...F64X2_ADD, ...get(T), ...F64X2_MUL, ...c(P1), ...F64X2_ADD,
+      ...F64X2_MUL, ...F64X2_SUB, ...set(C),
+      // exp(r) = |x| < 2^-28 ? 1 + x : 1 − ((lo − (r·c)/(2 − c)) − hi)
+      ...c(1), ...get(X), ...F64X2_ADD,
+      ...c(1), ...get(LO), ...get(R), ...get(C), ...F64X2_MUL, ...c(2), ...get(C), ...F64X2_SUB, ...F64X2_DIV,
+      ...F64X2_SUB, ...get(HI), ...F64X2_SUB, ...F64X2_SUB,
+      ...get(X), ...F64X2_ABS, ...c(2 ** -28), ...F64X2_LT, ...V128_BITSELECT,
+      // e = exp(r)·2^k, 2^k from its exponent bits: (k + 1023) << 52
+      ...get(KF), ...I32X4_TRUNC_SAT_F64X2_S_ZERO, ...I64X2_EXTEND_LOW_I32X4_S, ...constI64x2(1023), ...I64X2_ADD,
+      ...constI32(52), ...I64X2_SHL, ...F64X2_MUL, ...set(E),
+      // pr = 1 / (1 + e); g = pr − y (in T); h = max(pr·(1 − pr), 1e-16) (in C)
+      ...c(1), ...c(1), ...get(E), ...F64X2_ADD, ...F64X2_DIV, ...tee(PR),
+      ...at(Y, 3), ...load, ...F64X2_SUB, ...set(T),
+      ...get(PR), ...c(1), ...get(PR), ...F64X2_SUB, ...F64X2_MUL, ...c(1e-16), ...F64X2_MAX, ...set(C),
+      // (g0, h0) at gh + 16·i, then (g1, h1)
+      ...at(GH, 4), ...get(T), ...get(C), ...shuffle([0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23]),
+      ...STORE_V128,
+    ];
+    if (one) return out;
+    // prettier-ignore
+    return [
+      ...out,
+      ...at(GH, 4), ...get(T), ...get(C), ...shuffle([8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31]),
+      ...storeV128(16),
+    ];
+  };
+  // prettier-ignore
+  return [
+    ...get(START_), ...set(I),
+    ...BLOCK, ...LOOP,
+    ...get(I), ...constI32(2), ADD, ...get(END_), GT_U, ...brIf(1),
+    ...rows(false),
+    ...get(I), ...constI32(2), ADD, ...set(I),
+    ...br(0), END, END,
+    ...BLOCK,
+    ...get(I), ...get(END_), GE_U, ...brIf(0),
+    ...rows(true),
+    END,
+    END,
+  ];
+}
+
 /** Largest memory the kernel's module accepts: 65536 pages = 4 GiB. */
 export const MAX_PAGES = 65536;
 
@@ -193,6 +311,13 @@ function moduleBytes(): Uint8Array {
     ...histAllBody(),
   ];
   const sub = [...vec([[...u32(2), I32]]), ...subtractBody()];
+  const grad = [
+    ...vec([
+      [...u32(1), I32],
+      [...u32(9), V128],
+    ]),
+    ...binaryGradientsBody(),
+  ];
   return Uint8Array.from([
     ...[0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0],
     ...section(
@@ -202,11 +327,12 @@ function moduleBytes(): Uint8Array {
         [0x60, ...params(6), ...vec([[I32]])],
         [0x60, ...params(9), ...vec([])],
         [0x60, ...params(3), ...vec([])],
+        [0x60, ...params(5), ...vec([])],
       ]),
     ),
     // Imported memory: shared (flag 3 = has maximum + shared), so a worker thread can use it too.
     ...section(2, vec([[...name('env'), ...name('mem'), 0x02, 0x03, ...u32(1), ...u32(MAX_PAGES)]])),
-    ...section(3, vec([u32(0), u32(1), u32(2), u32(3)])),
+    ...section(3, vec([u32(0), u32(1), u32(2), u32(3), u32(4)])),
     ...section(
       7,
       vec([
@@ -214,6 +340,7 @@ function moduleBytes(): Uint8Array {
         [...name('partition'), 0x00, 1],
         [...name('histAll'), 0x00, 2],
         [...name('subtract'), 0x00, 3],
+        [...name('binaryGradients'), 0x00, 4],
       ]),
     ),
     ...section(
@@ -223,6 +350,7 @@ function moduleBytes(): Uint8Array {
         [...u32(part.length), ...part],
         [...u32(histAll.length), ...histAll],
         [...u32(sub.length), ...sub],
+        [...u32(grad.length), ...grad],
       ]),
     ),
   ]);
@@ -287,6 +415,9 @@ export type PartitionKernel = (
   end: number,
 ) => number;
 
+/** binaryGradients(y, s, gh, start, end): byte offsets of y, scores and gh; rows [start, end). */
+export type BinaryGradientsKernel = (y: number, s: number, gh: number, start: number, end: number) => void;
+
 /** Instantiates the kernels on a shared memory. */
 export function instantiateKernels(
   module: WasmModule,
@@ -296,6 +427,7 @@ export function instantiateKernels(
   histAll: HistAllKernel;
   partition: PartitionKernel;
   subtract: (dst: number, src: number, bytes: number) => void;
+  binaryGradients: BinaryGradientsKernel;
 } {
   const { exports } = new wasm.Instance(module, { env: { mem } });
   return {
@@ -303,5 +435,6 @@ export function instantiateKernels(
     histAll: exports.histAll as HistAllKernel,
     partition: exports.partition as PartitionKernel,
     subtract: exports.subtract as (dst: number, src: number, bytes: number) => void,
+    binaryGradients: exports.binaryGradients as BinaryGradientsKernel,
   };
 }

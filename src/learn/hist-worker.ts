@@ -74,9 +74,9 @@ ${jobWorld.toString()}
 const tasks = ${JSON.stringify(TASKS)};
 // One workspace's memory and layout at a time (OP_ATTACH / OP_DETACH): the thread outlives
 // trainings, so its compiled code stays warm.
-let mem, layout, lutAt, ghAt, scoresAt, n, K, claims, nf, y, scores, ghs, kernels, world;
+let mem, layout, lutAt, ghAt, yAt, scoresAt, n, K, claims, nf, y, scores, ghs, kernels, world;
 function attach(d) {
-  ({ mem, layout, lutAt, ghAt, scoresAt, n, K, claims } = d);
+  ({ mem, layout, lutAt, ghAt, yAt, scoresAt, n, K, claims } = d);
   nf = layout.nf;
   y = new Float64Array(mem.buffer, d.yAt, n);
   scores = new Float64Array(mem.buffer, scoresAt, n * K);
@@ -107,7 +107,10 @@ for (;;) {
     } else if (op === ${OP_PARTITION}) {
       ${partitionSplits.name}(world, args[${A_JOBS}], args[${A_COUNT}], lutAt + 256, true);
     } else if (op === ${OP_GRADIENTS}) {
-      computeGradients({ task: tasks[ctrl[${TASK}]] }, y, scores, K, ghs, ctrl[${START}], ctrl[${END}]);
+      // Binary log-loss in the wasm kernel, as on the main thread (hist-parallel.ts gradients).
+      const task = tasks[ctrl[${TASK}]];
+      if (task === 'binary' && K === 1) kernels.binaryGradients(yAt, scoresAt, ghAt, ctrl[${START}], ctrl[${END}]);
+      else computeGradients({ task }, y, scores, K, ghs, ctrl[${START}], ctrl[${END}]);
     } else if (op === ${OP_BIN}) {
       // Features j0.. of the columns on the port, claimed from the last one down until one is taken.
       const cols = receiveMessageOnPort(port).message;

@@ -2,7 +2,8 @@
  * A few WebAssembly binary-format encoders and opcodes: just what hist-wasm.ts and
  * predict-wasm.ts need to assemble
  * its kernels (LEB128 integers, vectors, sections, locals, i32 arithmetic, memory access, 128-bit
- * SIMD f64x2 add/sub, f64 scalar loads/compares, structured control flow).
+ * SIMD f64x2 add/sub, f64 scalar loads/compares, structured control flow), plus the f64x2/i64x2
+ * arithmetic, bit operations and lane conversions of the binary-gradient kernel (exp in SIMD).
  */
 export const u32 = (n: number): number[] => {
   const out: number[] = [];
@@ -61,3 +62,43 @@ export const loadF64 = (offset: number): number[] => [0x2b, 3, ...u32(offset)];
 export const storeF64 = (offset: number): number[] => [0x39, 3, ...u32(offset)];
 export const F64_GT = 0x64;
 export const F64_ADD = 0xa0;
+
+// 128-bit SIMD for the binary-gradient kernel (hist-wasm.ts binaryGradients). Opcode numbers are
+// the SIMD proposal's (0xfd prefix, then a LEB128 u32).
+const simd = (op: number): number[] => [0xfd, ...u32(op)];
+/** v128.const with the same f64 in both lanes. */
+export const constF64x2 = (v: number): number[] => {
+  const b = new Uint8Array(new Float64Array([v, v]).buffer);
+  return [...simd(0x0c), ...b];
+};
+/** v128.const with the same i64 in both lanes (v a safe integer). */
+export const constI64x2 = (v: number): number[] => {
+  const b = new Uint8Array(new BigInt64Array([BigInt(v), BigInt(v)]).buffer);
+  return [...simd(0x0c), ...b];
+};
+/** v128.load64_splat: one f64 loaded into both lanes (8-byte alignment hint). */
+export const LOAD64_SPLAT = [...simd(0x0a), 3, 0];
+/** i8x16.shuffle of the two v128 operands (bytes 0–15 of the first, 16–31 of the second). */
+export const shuffle = (lanes: number[]): number[] => [...simd(0x0d), ...lanes];
+export const F64X2_LT = simd(0x49);
+/** v128 bitwise and / a & ~b / or / bitselect(a, b, mask) = (a & mask) | (b & ~mask). */
+export const V128_AND = simd(0x4e);
+export const V128_ANDNOT = simd(0x4f);
+export const V128_OR = simd(0x50);
+export const V128_BITSELECT = simd(0x52);
+/** f64x2.trunc: round each lane toward zero. */
+export const F64X2_TRUNC = simd(0x7a);
+export const F64X2_ABS = simd(0xec);
+export const F64X2_NEG = simd(0xed);
+export const F64X2_MUL = simd(0xf2);
+export const F64X2_DIV = simd(0xf3);
+/** f64x2.min / max (IEEE: NaN in either lane gives NaN). */
+export const F64X2_MIN = simd(0xf4);
+export const F64X2_MAX = simd(0xf5);
+/** i32x4.trunc_sat_f64x2_s_zero: the two f64 lanes to i32 lanes 0–1 (lanes 2–3 zero). */
+export const I32X4_TRUNC_SAT_F64X2_S_ZERO = simd(0xfc);
+/** i64x2.extend_low_i32x4_s: i32 lanes 0–1 sign-extended to two i64 lanes. */
+export const I64X2_EXTEND_LOW_I32X4_S = simd(0xc7);
+/** i64x2.shl by an i32 count. */
+export const I64X2_SHL = simd(0xcb);
+export const I64X2_ADD = simd(0xce);
