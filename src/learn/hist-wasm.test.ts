@@ -152,12 +152,17 @@ test('binary-gradient kernel equals computeGradients bit for bit on |s| <= 708, 
   for (let i = 0; i < n; i++) y[i] = (i >> 1) & 1;
   const want = new Float64Array(2 * n);
   computeGradients({ task: 'binary' }, y, s, 1, [want]);
-  // Even and odd counts, even and odd starts: the odd last row takes the one-row path.
+  // Counts around the kernel's 16-row step, even and odd starts: leftover pairs take the 2-row
+  // loop, an odd last row the one-row path.
   for (const [start, end] of [
     [0, n],
     [1, n - 1],
     [7, 8],
     [3, 3],
+    [2, 8],
+    [0, 16],
+    [5, 40],
+    [9, 9 + 31],
   ] as const) {
     gh.fill(NaN);
     k.binaryGradients(yAt, sAt, ghAt, start, end);
