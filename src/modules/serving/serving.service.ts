@@ -21,6 +21,8 @@ import type {
   UnstructuredResponse,
 } from './serving.types.js';
 
+/** Payloads of this many rows skip the micro-batcher when the model answers synchronously. */
+const DIRECT_ROWS = 128;
 /** Largest parse buffer (values) kept for reuse: 1 MB, e.g. 4096 rows of 32 features. */
 const POOLED_VALUES_MAX = 131_072;
 
@@ -159,6 +161,17 @@ export function createServingService(rt: ModelRuntime, o: ServingOptions): Servi
       if (n < 0) return null;
       if (n === 0) throw invalid('the CSV payload has a header but no data rows', { reason: 'no_rows' });
       const t0 = performance.now();
+      // A big payload gains nothing from merging (which would copy it into the merged batch): a
+      // synchronous model scores it at once.
+      if (n >= DIRECT_ROWS && rt.predictMatrixSync) {
+        try {
+          const values = rt.predictMatrixSync(buf.buf, n);
+          stats.record(performance.now() - t0);
+          return Promise.resolve(finishScores(targetType, labels, values, n, modelColumns));
+        } finally {
+          release(buf);
+        }
+      }
       const done = () => {
         release(buf);
         stats.record(performance.now() - t0);
