@@ -10,6 +10,7 @@ const policy: ScalePolicy = {
   minReplicas: 1,
   maxReplicas: 3,
   upInflightPerReplica: 2,
+  upBusy: 0.9,
   upSamples: 3,
   downInflightPerReplica: 0.5,
   downDelayMs: 10_000,
@@ -34,6 +35,35 @@ test('scales up one replica after N consecutive samples above the threshold', ()
   assert.deepEqual(run(1, [5, 5, 1, 5, 5, 5]), [1, 1, 1, 1, 1, 2]);
   // Per replica: 5 in flight on 2 replicas is 2.5 > 2, on 3 it is not.
   assert.deepEqual(run(2, [5, 5, 5, 5, 5, 5, 5]), [2, 2, 3, 3, 3, 3, 3]);
+});
+
+test('a busy event loop with requests in flight counts as high load too, an idle one or no requests does not', () => {
+  const feed = (samples: { inflight: number; busy: number }[]): number[] => {
+    let state: ScaleState = INITIAL_SCALE_STATE;
+    let replicas = 1;
+    return samples.map(({ inflight, busy }, i) => {
+      const d = decideScale(policy, state, { atMs: i * 1000, inflight, replicas, busy });
+      state = d.state;
+      replicas = d.replicas;
+      return replicas;
+    });
+  };
+  // Few requests in flight (each answered in one go) but the loop saturated: scale up.
+  assert.deepEqual(feed(Array.from({ length: 3 }, () => ({ inflight: 0.45, busy: 0.97 }))), [1, 1, 2]);
+  // Busy with something else (no requests): no change; requests but a loop with room: no change.
+  assert.deepEqual(feed(Array.from({ length: 4 }, () => ({ inflight: 0, busy: 0.99 }))), [1, 1, 1, 1]);
+  assert.deepEqual(feed(Array.from({ length: 4 }, () => ({ inflight: 1.5, busy: 0.6 }))), [1, 1, 1, 1]);
+  const reason = decideScale(
+    policy,
+    { highSamples: 2, lowSinceMs: null },
+    {
+      atMs: 0,
+      inflight: 0.5,
+      replicas: 1,
+      busy: 0.95,
+    },
+  ).reason;
+  assert.match(reason ?? '', /event loop at least 90% busy/);
 });
 
 test('never scales past max', () => {

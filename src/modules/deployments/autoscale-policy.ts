@@ -11,6 +11,12 @@ export interface ScalePolicy {
   maxReplicas: number;
   /** Scale up when in-flight requests per replica are above this… */
   upInflightPerReplica: number;
+  /**
+   * …or when the serving event loop was at least this busy (0–1) while requests were in flight:
+   * a CPU-bound model answering each request in one go keeps few requests in flight even when
+   * the process cannot keep up, the rest wait in its sockets.
+   */
+  upBusy: number;
   /** …for this many consecutive samples. */
   upSamples: number;
   /** Load counts as low at or below this many in-flight requests per replica. */
@@ -33,6 +39,8 @@ export interface ScaleSample {
   inflight: number;
   /** Replicas serving now. */
   replicas: number;
+  /** Fraction of the sample the serving event loop was busy (0–1), if measured. */
+  busy?: number;
 }
 
 export interface ScaleDecision {
@@ -54,13 +62,17 @@ export function decideScale(policy: ScalePolicy, state: ScaleState, sample: Scal
   if (replicas > max)
     return { replicas: max, state: INITIAL_SCALE_STATE, reason: `above maxInstances ${max}` };
   const perReplica = sample.inflight / replicas;
-  if (perReplica > policy.upInflightPerReplica) {
+  const crowded = perReplica > policy.upInflightPerReplica;
+  const saturated = (sample.busy ?? 0) >= policy.upBusy && sample.inflight > 0;
+  if (crowded || saturated) {
     const highSamples = state.highSamples + 1;
     if (highSamples >= policy.upSamples && replicas < max)
       return {
         replicas: replicas + 1,
         state: INITIAL_SCALE_STATE,
-        reason: `more than ${policy.upInflightPerReplica} requests in flight per replica for ${highSamples} samples`,
+        reason: crowded
+          ? `more than ${policy.upInflightPerReplica} requests in flight per replica for ${highSamples} samples`
+          : `the serving event loop at least ${Math.round(policy.upBusy * 100)}% busy with requests in flight for ${highSamples} samples`,
       };
     return { replicas, state: { highSamples, lowSinceMs: null }, reason: null };
   }

@@ -1,6 +1,6 @@
 /**
  * Scales running deployments by load: every second it samples the requests in flight on each
- * deployment whose profile allows a range (minInstances < maxInstances; -1 = up to the machine's
+ * deployment (and how busy this process's event loop was) whose profile allows a range (minInstances < maxInstances; -1 = up to the machine's
  * cores, since replicas beyond them add no throughput to a CPU-bound model),
  * as their time-weighted average over the second (an instant reading taken on the event loop
  * falls between requests and mostly sees none),
@@ -21,6 +21,8 @@ import type { ReplicaPool } from './replica-pool.js';
 export const UP_INFLIGHT_PER_REPLICA = 2;
 /** …seen in this many consecutive samples. */
 export const UP_SAMPLES = 3;
+/** …or while the event loop is at least this busy with requests in flight. */
+export const UP_BUSY = 0.9;
 /** Load is low at or below this many requests in flight per replica. */
 export const DOWN_INFLIGHT_PER_REPLICA = 0.5;
 
@@ -37,6 +39,7 @@ export function policyOf(row: DeploymentRow): ScalePolicy {
     minReplicas: row.min_instances,
     maxReplicas: row.max_instances === -1 ? unlimitedReplicas(row.min_instances) : row.max_instances,
     upInflightPerReplica: UP_INFLIGHT_PER_REPLICA,
+    upBusy: UP_BUSY,
     upSamples: UP_SAMPLES,
     downInflightPerReplica: DOWN_INFLIGHT_PER_REPLICA,
     downDelayMs: delayS * 1000,
@@ -51,7 +54,10 @@ export function createAutoscaler(core: DeploymentsCore, intervalMs = DEFAULT_INT
   let timer: NodeJS.Timeout | null = null;
   let running: Promise<void> | null = null;
 
-  async function sampleOne(row: DeploymentRow, atMs: number): Promise<void> {
+  /** Event-loop utilisation at the previous pass (replicas in this process share the loop). */
+  let elu = performance.eventLoopUtilization();
+
+  async function sampleOne(row: DeploymentRow, atMs: number, busy: number): Promise<void> {
     const router = runtime.router(row.name);
     const policy = policyOf(row);
     if (!router || policy.minReplicas >= policy.maxReplicas) {
@@ -68,6 +74,7 @@ export function createAutoscaler(core: DeploymentsCore, intervalMs = DEFAULT_INT
       atMs,
       inflight: (integral - last.integral) / (atMs - last.atMs),
       replicas: pool.size,
+      busy,
     });
     states.set(row.name, d.state);
     if (d.replicas === pool.size) return;
@@ -98,7 +105,10 @@ export function createAutoscaler(core: DeploymentsCore, intervalMs = DEFAULT_INT
     const names = runtime.names();
     if (names.length === 0) return;
     const atMs = performance.now();
-    for (const row of await repo.list()) if (names.includes(row.name)) await sampleOne(row, atMs);
+    const now = performance.eventLoopUtilization();
+    const busy = performance.eventLoopUtilization(now, elu).utilization;
+    elu = now;
+    for (const row of await repo.list()) if (names.includes(row.name)) await sampleOne(row, atMs, busy);
     for (const name of readings.keys())
       if (!runtime.isLive(name)) {
         states.delete(name);
