@@ -3,6 +3,7 @@
  * A real task module looks the same: it exports its task function as `task` (or default).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { threadId } from 'node:worker_threads';
 import { childEnv } from '../../config.js';
 import type { TaskContext } from './executor.js';
 
@@ -18,9 +19,19 @@ export type SampleTaskInput =
   /** Waits until ended from outside. */
   | { mode: 'sleep' }
   /** Keeps allocating memory. */
-  | { mode: 'hog' };
+  | { mode: 'hog' }
+  /** Returns the thread it ran on and how many tasks of this module that thread has run. */
+  | { mode: 'thread' }
+  /** Prints `<tag> <i>` on stdout and stderr, then `<tag> tail` with no line break on each. */
+  | { mode: 'tagged'; tag: string; count: number }
+  /** Returns like `thread` but leaves an interval running in its thread. */
+  | { mode: 'linger' };
+
+/** Tasks this module has run on this thread. */
+let runs = 0;
 
 export async function task(input: SampleTaskInput, ctx: TaskContext): Promise<unknown> {
+  runs++;
   switch (input.mode) {
     case 'succeed':
       return input.value ?? 'ok';
@@ -45,7 +56,7 @@ export async function task(input: SampleTaskInput, ctx: TaskContext): Promise<un
         x = (x * 31 + i) % 1_000_003;
         if (i % input.every === 0) {
           ctx.checkpoint();
-          ctx.progress({ step: i, x });
+          ctx.progress({ step: i, x, threadId });
         }
       }
     }
@@ -57,5 +68,18 @@ export async function task(input: SampleTaskInput, ctx: TaskContext): Promise<un
       const keep: number[][] = [];
       for (;;) keep.push(new Array(1_000_000).fill(keep.length));
     }
+    case 'thread':
+      return { threadId, runs };
+    case 'tagged':
+      for (let i = 1; i <= input.count; i++) {
+        console.log(`${input.tag} ${i}`);
+        console.error(`${input.tag} ${i}`);
+      }
+      process.stdout.write(`${input.tag} tail`);
+      process.stderr.write(`${input.tag} tail`);
+      return { threadId, runs };
+    case 'linger':
+      setInterval(() => {}, 1000);
+      return { threadId, runs };
   }
 }
