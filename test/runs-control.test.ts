@@ -39,7 +39,8 @@ for (const dialect of dialectsUnderTest()) {
   describe(`run control (${dialect})`, () => {
     let t: RunsTestApp;
     before(async () => {
-      t = await createRunsTestApp(dialect);
+      // The early-pause test needs the training thread's start-up between "running" and round 1.
+      t = await createRunsTestApp(dialect, {}, { freshTaskThreads: true });
       await uploadDataset(t, 'bc', breast, 'target');
     });
     after(async () => {

@@ -16,6 +16,7 @@ export interface RunsTestApp extends TestApp {
 export async function createRunsTestApp(
   dialect: DbDialect,
   overrides: Partial<Config> = {},
+  options: { freshTaskThreads?: boolean } = {},
 ): Promise<RunsTestApp> {
   const t = await createTestApp(dialect, overrides);
   await t.app.listen({ host: '127.0.0.1', port: 0 });
@@ -28,6 +29,15 @@ export async function createRunsTestApp(
     tokens: t.services.tokens,
     executors: {
       ...createExecutors(t.deps.config),
+      // A new thread per task (no warm pool): its start-up gives a test time to act on a run
+      // between "running" and the task's first round.
+      ...(options.freshTaskThreads
+        ? {
+            task: (await import('../src/infra/executor/thread-executor.js')).createThreadExecutor({
+              pool: { maxIdle: 0 },
+            }),
+          }
+        : {}),
       process: (await import('../src/infra/executor/process-executor.js')).createProcessExecutor({
         workRoot: `${t.deps.config.dataDir}/work`,
         killGraceMs: 500,
