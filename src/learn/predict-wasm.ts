@@ -45,18 +45,16 @@ import {
   END,
   br,
   brIf,
+  F64,
+  F64_NE,
+  I32_OR as OR,
+  IF,
+  RETURN,
+  I32_EQ,
+  CALL,
 } from './wasm-asm.js';
 import type { ImplicitTrees } from './implicit-trees.js';
 
-const F64 = 0x7c;
-const F64_NE = 0x62;
-const OR = 0x72;
-const IF = [0x04, 0x40];
-const RETURN = 0x0f;
-
-const I32_EQ = 0x46;
-const CALL = 0x10;
-const IF_END = END;
 
 // A depth-d walk function's parameters: tree base, output offset, row and score areas, row count;
 // locals: row counter, the current group's row and score addresses, a node address, then one node
@@ -145,7 +143,7 @@ function walkBody(maxDepth: number): number[] {
     dispatch.push(
       ...get(DEPTH), ...constI32(d), I32_EQ, ...IF,
       ...get(WTB), ...get(WOB), ...get(WXB), ...get(WRB), ...get(WCNT), CALL, ...u32(d),
-      IF_END,
+      END,
     );
   }
   // prettier-ignore

@@ -102,3 +102,23 @@ export const I64X2_EXTEND_LOW_I32X4_S = simd(0xc7);
 /** i64x2.shl by an i32 count. */
 export const I64X2_SHL = simd(0xcb);
 export const I64X2_ADD = simd(0xce);
+
+// Scalar opcodes the CSV and prediction kernels also use.
+export const I64 = 0x7e;
+export const I32_EQ = 0x46;
+export const I32_NE = 0x47;
+export const I32_LT_S = 0x48;
+export const I32_OR = 0x72;
+export const I64_ADD = 0x7c;
+export const I64_MUL = 0x7e;
+export const I64_EXTEND_I32_U = 0xad;
+export const F64_NE = 0x62;
+export const F64_NEG = 0x9a;
+export const F64_DIV = 0xa3;
+export const F64_CONVERT_I64_S = 0xb9;
+export const IF = [0x04, 0x40];
+export const ELSE = 0x05;
+export const RETURN = 0x0f;
+export const CALL = 0x10;
+/** i64.const of a small value (one LEB128 byte: -64 ≤ v < 64). */
+export const i64Const = (v: number): number[] => [0x42, v];

@@ -38,26 +38,26 @@ import {
   END,
   br,
   brIf,
+  I64,
+  F64,
+  I32_EQ as EQ,
+  I32_NE as NE,
+  I32_LT_S as LT_S,
+  I32_OR as OR,
+  I64_ADD,
+  I64_MUL,
+  I64_EXTEND_I32_U,
+  F64_CONVERT_I64_S,
+  F64_DIV,
+  F64_NEG,
+  IF,
+  ELSE,
+  i64Const,
 } from '../../learn/wasm-asm.js';
 
 export const STATUS = 192;
 export const MAP = 256;
 
-const I64 = 0x7e;
-const F64 = 0x7c;
-const EQ = 0x46;
-const NE = 0x47;
-const LT_S = 0x48;
-const OR = 0x72;
-const I64_ADD = 0x7c;
-const I64_MUL = 0x7e;
-const I64_EXTEND_I32_U = 0xad;
-const F64_CONVERT_I64_S = 0xb9;
-const F64_DIV = 0xa3;
-const F64_NEG = 0x9a;
-const IF = [0x04, 0x40];
-const ELSE = 0x05;
-const i64Const = (v: number): number[] => [0x42, v];
 const F64_NAN = [0x44, 0, 0, 0, 0, 0, 0, 0xf8, 0x7f];
 const storeI32 = (offset: number): number[] => [0x36, 2, ...u32(offset)];
 
