@@ -55,7 +55,6 @@ import {
 } from './wasm-asm.js';
 import type { ImplicitTrees } from './implicit-trees.js';
 
-
 // A depth-d walk function's parameters: tree base, output offset, row and score areas, row count;
 // locals: row counter, the current group's row and score addresses, a node address, then one node
 // index per lane.
