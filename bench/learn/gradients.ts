@@ -2,7 +2,8 @@
 // against the JS loop (computeGradients), interleaved in one process; medians of `reps` passes.
 // `tsx bench/learn/gradients.ts [reps=41]`. Scores spread like a boosted model's (|s| up to ~6).
 import { computeGradients } from '../../src/learn/gbdt-objective.js';
-import { histKernelModule, instantiateKernels, wasm } from '../../src/learn/hist-wasm.js';
+import { histKernelModule, instantiateKernels } from '../../src/learn/hist-wasm.js';
+import { wasm } from '../../src/learn/wasm-asm.js';
 import { createRng } from '../../src/learn/random.js';
 
 const reps = Number(process.argv[2] ?? 41);

@@ -11,7 +11,8 @@
  * worker is plain JS evaluated from a string.
  */
 import { receiveMessageOnPort } from 'node:worker_threads';
-import { histKernelModule, instantiateKernels, MAX_PAGES, wasm } from './hist-wasm.js';
+import { histKernelModule, instantiateKernels, MAX_PAGES } from './hist-wasm.js';
+import { wasm } from './wasm-asm.js';
 import { binColumn, MISSING_BIN, rowMajorCodes, valueBinCount } from './binning.js';
 import { computeGradients } from './gbdt-objective.js';
 import type { Task } from './types.js';

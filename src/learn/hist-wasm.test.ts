@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { computeGradients } from './gbdt-objective.js';
 import { createHistWorkspace } from './hist-parallel.js';
-import { histKernelModule, instantiateKernels, wasm } from './hist-wasm.js';
+import { histKernelModule, instantiateKernels } from './hist-wasm.js';
+import { wasm } from './wasm-asm.js';
 import type { TreeNode } from './hist-tree.js';
 import { createRng } from './random.js';
 

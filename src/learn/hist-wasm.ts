@@ -51,7 +51,9 @@ import {
   END,
   br,
   brIf,
+  wasm,
 } from './wasm-asm.js';
+import type { WasmMemory, WasmModule } from './wasm-asm.js';
 import { binaryGradientsBody } from './grad-wasm.js';
 
 // Parameters 0–9 as documented above; locals: 10 r, 11 row base in bins, 12 j, 13 scratch, 14 (g, h).
@@ -236,23 +238,6 @@ function moduleBytes(): Uint8Array {
     ),
   ]);
 }
-
-/** A compiled module (opaque; structured-clonable to a worker). */
-export interface WasmModule {
-  readonly __wasmModule?: never;
-}
-/** A shared WebAssembly.Memory; its buffer is a SharedArrayBuffer. */
-export interface WasmMemory {
-  readonly buffer: SharedArrayBuffer;
-  grow(pages: number): number;
-}
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => WasmModule;
-  Instance: new (module: WasmModule, imports: object) => { exports: Record<string, unknown> };
-  Memory: new (d: { initial: number; maximum: number; shared: true }) => WasmMemory;
-}
-/** WebAssembly as Node provides it (the project's TypeScript libs declare no values for it). */
-export const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
 let compiled: WasmModule | undefined;
 

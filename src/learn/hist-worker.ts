@@ -11,7 +11,7 @@ import { binColumn, columnBounds, midpoint, rowMajorCodes } from './binning.js';
 import { computeGradients } from './gbdt-objective.js';
 import { addLeafValues, expandChildren, jobWorld, partitionSplits } from './hist-jobs.js';
 import type { JobLayout } from './hist-jobs.js';
-import type { WasmMemory, WasmModule } from './hist-wasm.js';
+import type { WasmMemory, WasmModule } from './wasm-asm.js';
 import { sortedOrder } from './radix-sort.js';
 import type { Task } from './types.js';
 

@@ -52,6 +52,7 @@ import {
   RETURN,
   I32_EQ,
   CALL,
+  wasm,
 } from './wasm-asm.js';
 import type { ImplicitTrees } from './implicit-trees.js';
 
@@ -221,13 +222,6 @@ function moduleBytes(maxDepth: number, rowBytes: number, scoreBytes: number, pag
     ...section(10, vec(fns.map((f) => [...u32(f.length), ...f]))),
   ]);
 }
-
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
-  Memory: new (d: { initial: number }) => { buffer: ArrayBuffer };
-}
-const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
 /** The trees in wasm memory, views on the row and score areas, and the kernel. */
 export interface WasmBatch {

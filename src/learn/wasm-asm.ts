@@ -122,3 +122,28 @@ export const RETURN = 0x0f;
 export const CALL = 0x10;
 /** i64.const of a small value (one LEB128 byte: -64 ≤ v < 64). */
 export const i64Const = (v: number): number[] => [0x42, v];
+
+/** A compiled module (opaque; structured-clonable to a worker). */
+export interface WasmModule {
+  readonly __wasmModule?: never;
+}
+/** A shared WebAssembly.Memory; its buffer is a SharedArrayBuffer. */
+export interface WasmMemory {
+  readonly buffer: SharedArrayBuffer;
+  grow(pages: number): number;
+}
+/** A WebAssembly.Memory of one thread. */
+export interface WasmLocalMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => WasmModule;
+  Instance: new (module: WasmModule, imports: object) => { exports: Record<string, unknown> };
+  Memory: {
+    new (d: { initial: number; maximum: number; shared: true }): WasmMemory;
+    new (d: { initial: number; maximum?: number }): WasmLocalMemory;
+  };
+}
+/** WebAssembly as Node provides it (the project's TypeScript libs declare no values for it). */
+export const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;

@@ -53,6 +53,7 @@ import {
   IF,
   ELSE,
   i64Const,
+  wasm,
 } from '../../learn/wasm-asm.js';
 
 export const STATUS = 192;
@@ -202,12 +203,6 @@ function moduleBytes(): Uint8Array {
   ]);
 }
 
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
-  Memory: new (d: { initial: number }) => { buffer: ArrayBuffer; grow(pages: number): number };
-}
-const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 let compiled: object | null = null;
 
 /** A kernel instance with its own memory (one per aligner: parse calls never overlap). */
