@@ -175,34 +175,22 @@ export function expandChildren(
       for (let b = 0; b < last; b++) {
         gl += f64[h0 + (b << 1)]!;
         hl += f64[h0 + (b << 1) + 1]!;
-        let hr = H - hl;
-        if (hl >= minH && hr >= minH) {
-          const gr = G - gl;
-          const gain = (gl * gl) / (hl + lambda) + (gr * gr) / (hr + lambda) - parent;
+        // Missing values right (side 0), then left (side 1) when there are any and a right side.
+        const sides = hasMissing && b < nb - 1 ? 2 : 1;
+        for (let side = 0; side < sides; side++) {
+          const l = side === 0 ? gl : gl + gm;
+          const lh = side === 0 ? hl : hl + hm;
+          const hr = H - lh;
+          if (lh < minH || hr < minH) continue;
+          const gr = G - l;
+          const gain = (l * l) / (lh + lambda) + (gr * gr) / (hr + lambda) - parent;
           if (gain > best) {
             best = gain;
             f64[r + 1] = f;
             f64[r + 2] = b;
-            f64[r + 3] = 0;
-            f64[r + 4] = gl;
-            f64[r + 5] = hl;
-          }
-        }
-        if (hasMissing && b < nb - 1) {
-          const gl2 = gl + gm;
-          const hl2 = hl + hm;
-          hr = H - hl2;
-          if (hl2 >= minH && hr >= minH) {
-            const gr = G - gl2;
-            const gain = (gl2 * gl2) / (hl2 + lambda) + (gr * gr) / (hr + lambda) - parent;
-            if (gain > best) {
-              best = gain;
-              f64[r + 1] = f;
-              f64[r + 2] = b;
-              f64[r + 3] = 1;
-              f64[r + 4] = gl2;
-              f64[r + 5] = hl2;
-            }
+            f64[r + 3] = side;
+            f64[r + 4] = l;
+            f64[r + 5] = lh;
           }
         }
       }
