@@ -169,6 +169,25 @@ describe('CSV aligner: the wasm kernel and the JS reader share the work', () => 
     }
   });
 
+  test('after a body that grew the kernel past 16 MiB, the next bodies parse the same (a new kernel)', () => {
+    const aligner = createCsvAligner(['a', 'b', 'c'], 3);
+    for (const [n, seed] of [
+      [80000, 8],
+      [20, 9],
+      [80000, 10],
+      [1000, 11],
+    ] as const) {
+      const { csv, rows } = mixed(n, seed);
+      // 3 MB in, room for 1M rows out: a memory over 16 MiB, which the aligner lets go.
+      if (n > 50000) assert.ok(csv.length > 2 << 20 && csv.length < 4 << 20);
+      const scratch = { buf: new Float64Array(3) };
+      assert.equal(aligner.parse(Buffer.from(csv), scratch), n);
+      for (let r = 0; r < n; r++)
+        for (let j = 0; j < 3; j++)
+          assert.ok(Object.is(scratch.buf[r * 3 + j], rows[r]![j]), `n=${n} [${r}][${j}]`);
+    }
+  });
+
   test('a body over the kernel limit (4 MiB) is read by the JS reader alone, with the same values', () => {
     const { csv, rows } = mixed(200000, 5);
     assert.ok(csv.length > 4 << 20);

@@ -30,8 +30,14 @@ const NUMERIC_RE = /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$|^\s*[+-]?(inf|
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 /** Exact powers of ten for the fast decimal path (10^22 is the largest exactly representable). */
 const P10 = Float64Array.from({ length: 23 }, (_, i) => 10 ** i);
-/** Bodies up to this size go through the wasm kernel (its memory, ~2-9x the body, never shrinks). */
+/** Bodies up to this size go through the wasm kernel (its memory needs ~2-9x the body). */
 const KERNEL_MAX_BYTES = 4 << 20;
+/**
+ * A wasm memory cannot shrink: after a call that grew the kernel's memory past this, the kernel
+ * is dropped (the next call makes a new one, ~0.1 ms) so one large payload does not pin up to
+ * ~36 MB per model for the life of the server. Bodies up to ~1.5 MB stay under it.
+ */
+const KERNEL_KEEP_BYTES = 16 << 20;
 
 /** Input alignment of a CSV header: file column j feeds model input map[j] (-1 = ignored). */
 interface CsvPlan {
@@ -83,6 +89,10 @@ export function createCsvAligner(names: string[] | null, k: number): CsvAligner 
 
   let kernel: CsvKernel | null = null;
 
+  const release = (w: CsvKernel) => {
+    if (w.u8.length > KERNEL_KEEP_BYTES) kernel = null;
+  };
+
   /**
    * The body from `start` copied into the kernel's memory (with a final '\n' if missing) and
    * read there; parseLines reads each line the kernel leaves, then the kernel resumes. When the
@@ -110,11 +120,15 @@ export function createCsvAligner(names: string[] | null, k: number): CsvAligner 
       st.line = w.i32[(STATUS + 8) / 4]!;
       if (p >= len) break;
       const to = st.line - before < 4 ? len : body.indexOf(0x0a, p) + 1;
-      if (!parseLines(body, p, to, map, k, st)) return -1;
+      if (!parseLines(body, p, to, map, k, st)) {
+        release(w);
+        return -1;
+      }
       p = to;
     }
     if (scratch.buf.length < st.row * k) scratch.buf = new Float64Array(Math.max(16, st.row) * k);
     scratch.buf.set(st.out.subarray(0, st.row * k));
+    release(w);
     return st.row;
   }
 
