@@ -3,12 +3,29 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { createCsvAligner } from './csv-payload.js';
 
-/** Parses csv with model inputs `names` (file order when null); returns the rows or -1. */
+/**
+ * Parses csv with model inputs `names` (file order when null); returns the rows or -1. Small
+ * bodies are read by JS alone in production: each case also goes through the wasm kernel, and
+ * both readers must agree (the same rows, -1, or the same error).
+ */
 function parse(csv: string | Uint8Array, names: string[] | null = ['a', 'b'], k = names?.length ?? 2) {
-  const scratch = { buf: new Float64Array(1) };
-  const n = createCsvAligner(names, k).parse(typeof csv === 'string' ? Buffer.from(csv) : csv, scratch);
-  if (n < 0) return n;
-  return Array.from({ length: n }, (_, r) => Array.from(scratch.buf.subarray(r * k, r * k + k)));
+  const body = typeof csv === 'string' ? Buffer.from(csv) : csv;
+  const run = (kernelMinBytes?: number) => {
+    const scratch = { buf: new Float64Array(1) };
+    let n: number;
+    try {
+      n = createCsvAligner(names, k, { kernelMinBytes }).parse(body, scratch);
+    } catch (e) {
+      return e as Error;
+    }
+    if (n < 0) return n;
+    return Array.from({ length: n }, (_, r) => Array.from(scratch.buf.subarray(r * k, r * k + k)));
+  };
+  const plain = run();
+  const kernel = run(0);
+  assert.deepEqual(kernel, plain, 'the wasm kernel and the JS reader agree');
+  if (plain instanceof Error) throw plain;
+  return plain;
 }
 
 function same(actual: number | number[][], expected: number[][]): void {
