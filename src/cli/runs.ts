@@ -1,24 +1,23 @@
 /**
- * `modelyard train <learner>`, `modelyard runs …` and `modelyard worker`: submit built-in or
- * user-code runs, follow their metrics and logs live, control them, and run a queue worker.
+ * `modelyard train <learner>` and `modelyard runs …`: submit built-in or user-code runs, follow
+ * their metrics and logs live, and control them. The commands that look at runs are in
+ * runs-view.ts; `modelyard worker`, registered from here, is in worker.ts.
  */
 import type { Command } from 'commander';
 import { execFileSync } from 'node:child_process';
-import { createWriteStream, mkdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { readFileSync, statSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { loadClientConfig, loadConfig } from '../config.js';
 import { CliError, createClient, type Client, type GlobalOptions } from './client.js';
-import { printObject, printRows } from './output.js';
+import { printObject } from './output.js';
+import { registerRunArtifacts, registerRunViews, sparkline } from './runs-view.js';
+import { registerWorker } from './worker.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const globals = (cmd: Command) => cmd.optsWithGlobals() as GlobalOptions;
 const collect = (v: string, acc: string[] = []) => [...acc, v];
 const TERMINAL = ['succeeded', 'failed', 'cancelled'];
-const SPARK = '▁▂▃▄▅▆▇█';
 
 /** `k=v` pairs: values parsed as JSON when they parse (numbers, booleans, arrays), else strings. */
 export function parseParams(pairs: string[]): Record<string, unknown> {
@@ -34,14 +33,6 @@ export function parseParams(pairs: string[]): Record<string, unknown> {
     }
   }
   return out;
-}
-
-/** A one-line ASCII sparkline of the last `width` values. */
-export function sparkline(values: number[], width = 30): string {
-  const v = values.slice(-width);
-  const lo = Math.min(...v);
-  const hi = Math.max(...v);
-  return v.map((x) => SPARK[hi === lo ? 3 : Math.round(((x - lo) / (hi - lo)) * 7)]).join('');
 }
 
 interface RunOptions {
@@ -159,26 +150,6 @@ async function uploadCode(c: Client, path: string): Promise<Json> {
   });
 }
 
-/** Streams the Server-Sent Events of GET /runs/:id/logs?follow=1 to stdout. */
-async function streamLogs(c: Client, id: string): Promise<void> {
-  const res = await c.request(`/api/v1/runs/${id}/logs`, { query: { follow: 1 } });
-  let buf = '';
-  const decoder = new TextDecoder();
-  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-    buf += decoder.decode(chunk, { stream: true });
-    let i: number;
-    while ((i = buf.indexOf('\n\n')) >= 0) {
-      const frame = buf.slice(0, i);
-      buf = buf.slice(i + 2);
-      const event = /^event: (.*)$/m.exec(frame)?.[1];
-      const data = JSON.parse(/^data: (.*)$/m.exec(frame)?.[1] ?? 'null') as Json;
-      if (event === 'log') process.stdout.write(`${data.stream === 'stderr' ? '! ' : ''}${data.text}\n`);
-      else if (event === 'end')
-        process.stdout.write(`[${data.state}${data.reason ? `: ${data.reason}` : ''}]\n`);
-    }
-  }
-}
-
 export function registerRuns(program: Command): void {
   runOptions(
     program
@@ -216,77 +187,8 @@ export function registerRuns(program: Command): void {
     await finish(c, run, { follow: o.follow, json: globals(cmd).json });
   });
 
-  runs
-    .command('list')
-    .option('--state <state>', 'queued|running|paused|succeeded|failed|cancelled')
-    .option('--limit <n>', 'rows', '50')
-    .action(async (o: { state?: string; limit: string }, cmd: Command) => {
-      const c = createClient(globals(cmd));
-      const list = await c.json<Json[]>('/api/v1/runs', { query: { state: o.state, limit: o.limit } });
-      printRows(
-        list.map((r) => ({
-          ...r,
-          what: r.learner ?? r.command,
-          dataset: r.dataset ? `${r.dataset.name}@${r.dataset.version}` : '',
-        })),
-        ['id', 'name', 'kind', 'what', 'dataset', 'state', 'reason', 'attempt', 'createdAt'],
-        !!globals(cmd).json,
-      );
-    });
-
-  runs.command('show <id>').action(async (id: string, _o: unknown, cmd: Command) => {
-    const c = createClient(globals(cmd));
-    const run = await c.json<Json>(`/api/v1/runs/${id}`);
-    const events = await c.json<Json[]>(`/api/v1/runs/${id}/events`);
-    if (globals(cmd).json) return printObject({ ...run, events }, true);
-    printObject(run, false);
-    process.stdout.write('\nevents:\n');
-    for (const e of events)
-      process.stdout.write(
-        `  ${e.at}  ${e.kind.padEnd(5)} ${e.name} ${e.kind === 'phase' ? e.status : ''} ${e.reason ?? ''} ${e.message ?? ''}\n`,
-      );
-  });
-
-  runs
-    .command('logs <id>')
-    .option('-f, --follow', 'stream live (Server-Sent Events) until the run ends')
-    .action(async (id: string, o: { follow?: boolean }, cmd: Command) => {
-      const c = createClient(globals(cmd));
-      if (o.follow) return streamLogs(c, id);
-      let after = 0;
-      for (;;) {
-        const { lines } = await c.json<{ lines: Json[] }>(`/api/v1/runs/${id}/logs`, {
-          query: { after, limit: 5000 },
-        });
-        for (const l of lines) process.stdout.write(`${l.stream === 'stderr' ? '! ' : ''}${l.text}\n`);
-        if (lines.length < 5000) return;
-        after = lines.at(-1)!.seq;
-      }
-    });
-
-  runs
-    .command('metrics <id>')
-    .option('--name <metric>', 'one metric')
-    .action(async (id: string, o: { name?: string }, cmd: Command) => {
-      const c = createClient(globals(cmd));
-      const points = await c.json<Json[]>(`/api/v1/runs/${id}/metrics`, { query: { name: o.name } });
-      if (globals(cmd).json || o.name)
-        return printRows(points, ['name', 'step', 'value', 'source', 'at'], !!globals(cmd).json);
-      const by = new Map<string, number[]>();
-      for (const p of points) by.set(p.name, [...(by.get(p.name) ?? []), p.value]);
-      printRows(
-        [...by].map(([name, v]) => ({
-          name,
-          points: v.length,
-          last: v.at(-1),
-          min: Math.min(...v),
-          max: Math.max(...v),
-          trend: sparkline(v),
-        })),
-        ['name', 'points', 'last', 'min', 'max', 'trend'],
-        false,
-      );
-    });
+  // The order of registration is the order `runs --help` lists the subcommands in.
+  registerRunViews(runs);
 
   for (const action of ['cancel', 'pause', 'resume'] as const) {
     runs.command(`${action} <id>`).action(async (id: string, _o: unknown, cmd: Command) => {
@@ -295,73 +197,7 @@ export function registerRuns(program: Command): void {
       process.stdout.write(`run ${run.id}: ${action} requested (state ${run.state})\n`);
     });
   }
+  registerRunArtifacts(runs);
 
-  runs
-    .command('artifacts <id>')
-    .option('--download <dir>', 'save every artifact under this directory')
-    .action(async (id: string, o: { download?: string }, cmd: Command) => {
-      const c = createClient(globals(cmd));
-      const list = await c.json<Json[]>(`/api/v1/runs/${id}/artifacts`);
-      if (!o.download) return printRows(list, ['path', 'sizeBytes', 'createdAt'], !!globals(cmd).json);
-      for (const a of list) {
-        const to = join(o.download, a.path);
-        mkdirSync(dirname(to), { recursive: true });
-        const res = await c.request(
-          `/api/v1/runs/${id}/artifacts/${a.path.split('/').map(encodeURIComponent).join('/')}`,
-        );
-        await pipeline(Readable.fromWeb(res.body as never), createWriteStream(to));
-        process.stdout.write(`${to}\n`);
-      }
-    });
-
-  program
-    .command('worker')
-    .description(
-      'execute runs from the shared Redis queue (needs REDIS_URL and the shared DATABASE_URL / S3 settings)',
-    )
-    .option(
-      '--queue <name=concurrency>',
-      'queue to consume (repeatable; default MODELYARD_RUN_QUEUES)',
-      collect,
-      [],
-    )
-    .option('--api-url <url>', 'API URL handed to user code (default MODELYARD_PUBLIC_URL, then --url)')
-    .action(async (o: { queue: string[]; apiUrl?: string }, cmd: Command) => {
-      const config = loadConfig();
-      if (config.queueBackend !== 'redis')
-        throw new CliError(
-          'a separate worker needs the Redis queue: set REDIS_URL (and the same DATABASE_URL as the server)',
-          2,
-        );
-      const { parseRunQueues } = await import('../config.js');
-      const queues = o.queue.length ? parseRunQueues(o.queue.join(',')) : config.runQueues;
-      const { createDeps, createExecutors } = await import('../deps.js');
-      const { createServices } = await import('../modules/index.js');
-      const { startRunWorker } = await import('../modules/runs/index.js');
-      const deps = await createDeps(config);
-      const services = createServices(deps);
-      const worker = startRunWorker({
-        deps,
-        runs: services.runs,
-        datasets: services.datasets,
-        registry: services.registry,
-        tokens: services.tokens,
-        executors: createExecutors(config),
-        apiUrl: o.apiUrl ?? (config.publicUrl || loadClientConfig({ url: globals(cmd).url }).url),
-        queues,
-      });
-      process.stdout.write(
-        `worker ${worker.id} consuming ${Object.entries(queues)
-          .map(([q, n]) => `${q}×${n}`)
-          .join(', ')}\n`,
-      );
-      await new Promise<void>((resolveStop) => {
-        const stop = () => resolveStop();
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
-      await worker.close({ timeoutMs: 10_000 });
-      services.runs.close();
-      await deps.close();
-    });
+  registerWorker(program);
 }
