@@ -353,6 +353,40 @@ export interface RunArtifactsTable {
   created_at: string;
 }
 
+/** A MISTK model instance: its state machine and what it holds (see modules/model-instances). */
+export interface ModelInstancesTable {
+  id: string;
+  name: string;
+  state: string;
+  /** The last state no task was running in: where a task that cannot be re-run after a restart returns. */
+  stable_state: string;
+  resource_version: number;
+  /** JSON object: MISTK's status payload (the error text when failed). */
+  payload: string;
+  /** JSON: learner, target, hyperparameters, objectives, modelProperties; null before /initialize. */
+  config: string | null;
+  /** JSON: objective → where its data is (server path or dataset name). */
+  data: string;
+  model_built: number;
+  model_blob_key: string | null;
+  predictions_blob_key: string | null;
+  current_task_id: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ModelInstanceTasksTable {
+  id: string;
+  instance_id: string;
+  operation: string;
+  /** JSON: the call's arguments, kept so an interrupted task can run again. */
+  params: string;
+  status: 'queued' | 'running' | 'complete' | 'failed';
+  error: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
 export interface Database {
   api_tokens: ApiTokensTable;
   references: ReferencesTable;
@@ -378,4 +412,6 @@ export interface Database {
   run_metrics: RunMetricsTable;
   run_params: RunParamsTable;
   run_artifacts: RunArtifactsTable;
+  model_instances: ModelInstancesTable;
+  model_instance_tasks: ModelInstanceTasksTable;
 }

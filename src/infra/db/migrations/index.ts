@@ -11,6 +11,7 @@ import * as m0006 from './0006-deployments.js';
 import * as m0007 from './0007-pipelines.js';
 import * as m0008 from './0008-deployment-events-predict-jobs.js';
 import * as m0009 from './0009-run-labels.js';
+import * as m0010 from './0010-model-instances.js';
 
 export const migrations = {
   '0001-core': m0001,
@@ -22,4 +23,5 @@ export const migrations = {
   '0007-pipelines': m0007,
   '0008-deployment-events-predict-jobs': m0008,
   '0009-run-labels': m0009,
+  '0010-model-instances': m0010,
 };
