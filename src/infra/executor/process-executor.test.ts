@@ -112,6 +112,20 @@ describe('process executor', () => {
     await until(() => !alive(Number(lines[0])), 'background sleep ended');
   });
 
+  it('also ends what a program started outside its group (setsid, an orphaned daemon)', async (t) => {
+    if (spawnSync('sh', ['-c', 'command -v setsid']).status !== 0) return t.skip('no setsid here');
+    const lines: string[] = [];
+    // A new session straight from the program, and one whose parent shell exits at once.
+    const exec = await executor.start({
+      command: `setsid sleep 60 & echo $!; sh -c 'setsid sleep 61 & echo $!'`,
+      onLog: (l) => lines.push(l.text),
+    });
+    assert.equal((await exec.wait()).exitCode, 0);
+    const pids = lines.map(Number);
+    assert.equal(pids.length, 2);
+    for (const pid of pids) await until(() => !alive(pid), `setsid sleep ${pid} ended`);
+  });
+
   it('does not count paused time against the timeout', async () => {
     const exec = await executor.start({ command: 'sleep 60', timeoutMs: 300 });
     await exec.pause();
@@ -136,7 +150,7 @@ describe('process executor', () => {
     assert.equal(node.result.exitCode, 7);
     const allowed = new Set([
       ...['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'USER', 'PYTHONUNBUFFERED', 'RUN_ID'],
-      ...['MODELYARD_WORK_DIR', 'MODELYARD_OUTPUT_DIR'],
+      ...['MODELYARD_WORK_DIR', 'MODELYARD_OUTPUT_DIR', 'MODELYARD_RUN_TOKEN'],
     ]);
     const seen = node.stdout[0]!.split(',');
     assert.deepEqual(

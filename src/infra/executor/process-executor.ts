@@ -36,7 +36,8 @@ const DEFAULT_PASS_ENV = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'USE
  * Runs user programs as local child processes, each in its own process group and working
  * directory. Cancel, timeout, the end of the main process and the death of this process (through
  * a watchdog, see process-launcher.ts) all end the whole group, so nothing the program started
- * outlives it (unless it left the group with setsid). This file prepares each run: the working
+ * outlives it (processes that left the group are found by the run token they inherit, see
+ * process-watchdog.mjs). This file prepares each run: the working
  * directory and its inputs, the environment, the program's path and its resource limits.
  */
 export function createProcessExecutor(options: ProcessExecutorOptions = {}): ProcessExecutor {
