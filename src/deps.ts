@@ -81,3 +81,8 @@ export function createExecutors(config: Config): { process: ProcessExecutor; tas
     task: createThreadExecutor(),
   };
 }
+
+/** The executor model instances run training and batch prediction on: threads of the shared pool. */
+export function createInstanceExecutor(): TaskExecutor {
+  return createThreadExecutor();
+}

@@ -17,6 +17,9 @@ import { deploymentsRoutes } from './deployments/deployments.routes.js';
 import { createPredictJobsService } from './deployments/predict-jobs.service.js';
 import { createRunsService } from './runs/runs.service.js';
 import { runsRoutes } from './runs/runs.routes.js';
+import { createModelInstancesService } from './model-instances/model-instances.service.js';
+import { modelInstancesRoutes } from './model-instances/model-instances.routes.js';
+import { createInstanceExecutor } from '../deps.js';
 
 export function createServices(deps: Deps) {
   const tokens = createTokensService(deps);
@@ -32,7 +35,12 @@ export function createServices(deps: Deps) {
     tokens,
     extractFeatureGroup: (name) => featureGroups.extract(name),
   });
-  return { tokens, datasets, featureGroups, registry, deployments, predictJobs, runs };
+  const modelInstances = createModelInstancesService({
+    ...deps,
+    datasets,
+    executor: createInstanceExecutor(),
+  });
+  return { tokens, datasets, featureGroups, registry, deployments, predictJobs, runs, modelInstances };
 }
 
 export type Services = ReturnType<typeof createServices>;
@@ -45,4 +53,5 @@ export const nativeRoutes: Array<FastifyPluginAsync<{ services: Services }>> = [
   registryRoutes,
   deploymentsRoutes,
   runsRoutes as FastifyPluginAsync<{ services: Services }>,
+  modelInstancesRoutes,
 ];

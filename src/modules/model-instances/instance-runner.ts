@@ -1,0 +1,165 @@
+/**
+ * How a call becomes a task on an instance: the checks (one task at a time, the state table) are
+ * made before the call is answered, the instance moves to the operation's transient state in the
+ * same conditional write that records the task, and the work then runs in the background and
+ * moves the instance on (or to `failed`). Every change is published to watchers.
+ */
+import { randomUUID } from 'node:crypto';
+import type { AppError } from '../../errors.js';
+import { invalid } from '../../errors.js';
+import type { Execution } from '../../infra/executor/executor.js';
+import {
+  allowedStates,
+  isAllowed,
+  successState,
+  TRANSIENT_STATES,
+  TRANSITIONS,
+  type InstanceState,
+  type Operation,
+} from './instance-machine.js';
+import type { InstancePatch, InstanceRow, ModelInstancesRepository } from './model-instances.repository.js';
+
+/** What a task's work returns: columns to set with the success state. */
+export type WorkResult = InstancePatch;
+export type Work = (row: InstanceRow, signal: TaskSignal) => Promise<WorkResult>;
+
+/** Lets work hand its thread execution over, so reset/delete/close can stop it. */
+export interface TaskSignal {
+  attach(execution: Execution): void;
+}
+
+export interface RunnerOptions {
+  repo: ModelInstancesRepository;
+  /** Called with every new row (a state change). */
+  publish(row: InstanceRow): void;
+  logError(err: unknown, msg: string): void;
+}
+
+const busy = (row: InstanceRow, status: string) =>
+  invalid(
+    `model instance '${row.name}' is busy: cannot submit a task while the current task is not complete (current task status is ${status}, state ${row.state})`,
+    { reason: 'instance_busy' },
+  );
+
+export function illegalState(row: InstanceRow, op: Operation): AppError {
+  const allowed = allowedStates(op);
+  return invalid(
+    `${op} is not allowed in state '${row.state}' of model instance '${row.name}' (allowed in: ${allowed.join(', ')})`,
+    { reason: 'illegal_state', details: { state: row.state, allowed } },
+  );
+}
+
+export function createInstanceRunner(o: RunnerOptions) {
+  const running = new Map<string, Execution>();
+  let closed = false;
+
+  /** Refuses the call unless `row` is idle and in a state `op` may be called in. */
+  async function check(row: InstanceRow, op: Operation): Promise<void> {
+    if (row.current_task_id) {
+      const t = await o.repo.task(row.current_task_id);
+      // A task row left `running` by a crash between the two writes of succeed() is not busy.
+      const transient = TRANSIENT_STATES.has(row.state as InstanceState);
+      if (t && transient && (t.status === 'queued' || t.status === 'running')) throw busy(row, t.status);
+    }
+    if (!isAllowed(op, row.state as InstanceState)) throw illegalState(row, op);
+  }
+
+  /** Checks, then moves to the transient state and records the task; returns the new row. */
+  async function begin(row: InstanceRow, op: Operation, params: unknown, skipBusy = false) {
+    if (!skipBusy) await check(row, op);
+    else if (!isAllowed(op, row.state as InstanceState)) throw illegalState(row, op);
+    const taskId = randomUUID().replace(/-/g, '');
+    const next = await o.repo.transition(
+      row,
+      TRANSITIONS[op].via,
+      { current_task_id: taskId, stable_state: row.state },
+      { id: taskId, operation: op, params },
+    );
+    if (!next) throw busy(row, 'changing');
+    o.publish(next);
+    return next;
+  }
+
+  /** The row as stored, if `taskId` is still its current task in `state` (else it was superseded). */
+  async function stillCurrent(row: InstanceRow, taskId: string) {
+    const fresh = await o.repo.byName(row.name);
+    return fresh && fresh.current_task_id === taskId && fresh.state === row.state ? fresh : null;
+  }
+
+  async function succeed(row: InstanceRow, op: Operation, taskId: string, patch: WorkResult) {
+    const fresh = await stillCurrent(row, taskId);
+    if (!fresh) return;
+    const built = (patch.model_built ?? fresh.model_built) === 1;
+    await o.repo.setTaskStatus(taskId, 'complete');
+    const next = await o.repo.transition(fresh, successState(op, built), patch);
+    if (next) o.publish(next);
+  }
+
+  async function fail(row: InstanceRow, taskId: string, message: string) {
+    // A superseded task (a /reset came first) was settled by whoever superseded it.
+    const fresh = await stillCurrent(row, taskId);
+    if (!fresh) return;
+    await o.repo.setTaskStatus(taskId, 'failed', message);
+    const next = await o.repo.transition(fresh, 'failed', { payload: JSON.stringify({ error: message }) });
+    if (next) o.publish(next);
+  }
+
+  /** Ends the task as failed but puts the instance back where it was (bad input, restart). */
+  async function revert(row: InstanceRow, taskId: string, message: string) {
+    await o.repo.setTaskStatus(taskId, 'failed', message);
+    const fresh = await stillCurrent(row, taskId);
+    if (!fresh) return;
+    const next = await o.repo.transition(fresh, fresh.stable_state as InstanceState, {
+      payload: JSON.stringify({ lastTaskError: message }),
+    });
+    if (next) o.publish(next);
+  }
+
+  /** Runs `work` for the task `row` is in (after begin, or after a restart) and settles it. */
+  async function run(row: InstanceRow, op: Operation, work: Work): Promise<void> {
+    const taskId = row.current_task_id!;
+    const signal: TaskSignal = { attach: (e) => running.set(row.id, e) };
+    try {
+      await o.repo.setTaskStatus(taskId, 'running');
+      const patch = await work(row, signal);
+      if (closed) return;
+      await succeed(row, op, taskId, patch);
+    } catch (e) {
+      // A server closing stops its threads: the task stays as it was, for the next start to settle.
+      if (closed) return;
+      const message = e instanceof Error ? e.message : String(e);
+      try {
+        await fail(row, taskId, message);
+      } catch (err) {
+        o.logError(err, `model instance ${row.name}: could not record the failure of task ${taskId}`);
+      }
+    } finally {
+      if (running.get(row.id) && !closed) running.delete(row.id);
+    }
+  }
+
+  /** Starts `op` in the background; resolves once the task is recorded (the call's answer). */
+  async function submit(row: InstanceRow, op: Operation, params: unknown, work: Work): Promise<InstanceRow> {
+    const next = await begin(row, op, params);
+    void run(next, op, work);
+    return next;
+  }
+
+  /** Stops the thread of the instance's running task, if any (reset, delete). */
+  async function stop(instanceId: string): Promise<void> {
+    const e = running.get(instanceId);
+    running.delete(instanceId);
+    await e?.cancel();
+  }
+
+  /** Stops every running thread without settling tasks (server close). */
+  async function close(): Promise<void> {
+    closed = true;
+    await Promise.all([...running.values()].map((e) => e.cancel()));
+    running.clear();
+  }
+
+  return { check, begin, run, submit, succeed, fail, revert, stop, close };
+}
+
+export type InstanceRunner = ReturnType<typeof createInstanceRunner>;
