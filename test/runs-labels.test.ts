@@ -10,7 +10,6 @@ import { Migrator, sql, type KyselyPlugin, type Migration } from 'kysely';
 import { dialectsUnderTest, freshStore } from './helpers/db.js';
 import { createTestApp, type TestApp } from './helpers/app.js';
 import { migrations } from '../src/infra/db/migrations/index.js';
-import { migrateToLatest } from '../src/infra/db/migrate.js';
 import { createRunsService, type RunsService, type RunView } from '../src/modules/runs/index.js';
 import { createRunsRepository } from '../src/modules/runs/runs.repository.js';
 
@@ -179,7 +178,12 @@ for (const dialect of dialectsUnderTest()) {
           values (${id}, ${id}, 'code', 'default', 'queued', ${JSON.stringify(labels)}, ${now}, ${now})`.execute(
           store.db,
         );
-      assert.deepEqual(await migrateToLatest(store.db), ['0009-run-labels']);
+      const to9 = await migrator.migrateTo('0009-run-labels');
+      assert.equal(to9.error, undefined);
+      assert.deepEqual(
+        to9.results?.map((r) => r.migrationName),
+        ['0009-run-labels'],
+      );
       const repo = createRunsRepository(store.db);
       assert.deepEqual(
         (await repo.listByLabels({ wmla_model: 'm' })).map((r) => r.id),
