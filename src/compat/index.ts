@@ -17,6 +17,7 @@ import { wmlaTrainingRoutes } from './wmla/wmla-trainings.routes.js';
 import { wmlaValidationRoutes } from './wmla/wmla-validations.routes.js';
 import { wmlaDatasetRoutes } from './wmla/wmla-datasets.routes.js';
 import { deploymentsMount } from '../modules/deployments/deployments-mount.routes.js';
+import { mistkRoutes } from './mistk/mistk.routes.js';
 
 export type CompatSurface = FastifyPluginAsync<{ services: Services; deps: Deps }>;
 
@@ -33,4 +34,5 @@ export const compatSurfaces: CompatSurface[] = [
   wmlaValidationRoutes,
   wmlaDatasetRoutes,
   deploymentsMount,
+  mistkRoutes,
 ];
