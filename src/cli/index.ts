@@ -17,6 +17,7 @@ import { registerPredictJobs } from './predict-jobs.js';
 import { registerScore } from './score.js';
 import { registerPerfTest } from './perf-test.js';
 import { registerRuns } from './runs.js';
+import { registerInstances } from './instances.js';
 
 const program = new Command('modelyard')
   .version(VERSION)
@@ -38,6 +39,7 @@ registerPredictJobs(program);
 registerScore(program);
 registerPerfTest(program);
 registerRuns(program);
+registerInstances(program);
 
 try {
   await program.parseAsync(process.argv);
