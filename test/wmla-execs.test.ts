@@ -91,5 +91,32 @@ for (const dialect of dialectsUnderTest()) {
       assert.equal(bad.statusCode, 400);
       assert.match((bad.json() as Json).message, /--exec-start/);
     });
+
+    test('delete: a running exec is stopped and gone for WMLA (404, unlisted); the run stays; DELETE /execs takes all', async () => {
+      const start = async () => {
+        const res = await t.app.inject({
+          method: 'POST',
+          url: `${BASE}/execs`,
+          ...execBody('main.sh', 'sleep 120', '--exec-start Shell --model-main main.sh'),
+        });
+        assert.equal(res.statusCode, 201, res.body);
+        return (res.json() as Json).id as string;
+      };
+      const one = await start();
+      await until(t, one, ['RUNNING']);
+      assert.equal((await t.app.inject({ method: 'DELETE', url: `${BASE}/execs/${one}` })).statusCode, 204);
+      assert.equal((await t.app.inject({ url: `${BASE}/execs/${one}` })).statusCode, 404);
+      assert.equal((await t.app.inject({ method: 'DELETE', url: `${BASE}/execs/${one}` })).statusCode, 404);
+      const listed = (await t.app.inject({ url: `${BASE}/execs` })).json() as Json[];
+      assert.ok(!listed.some((e) => e.id === one));
+      const run = (await t.app.inject({ url: `/api/v1/runs/${one}` })).json() as Json;
+      assert.ok(['cancelled', 'running'].includes(run.state as string), run.state);
+
+      const two = [await start(), await start()];
+      assert.equal((await t.app.inject({ method: 'DELETE', url: `${BASE}/execs` })).statusCode, 204);
+      assert.deepEqual((await t.app.inject({ url: `${BASE}/execs` })).json(), []);
+      for (const id of two)
+        assert.equal((await t.app.inject({ url: `${BASE}/execs/${id}` })).statusCode, 404);
+    });
   });
 }

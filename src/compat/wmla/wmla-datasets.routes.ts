@@ -10,7 +10,7 @@ import { installWmlaErrors } from './wmla-errors.js';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { AppError, conflict, invalid } from '../../errors.js';
-import { installAuth } from '../../http/auth.js';
+import { installWmlaAuth } from './wmla-auth.js';
 import {
   registerSplitFiles,
   type DatasetsService,
@@ -117,7 +117,7 @@ function toDetail(d: DatasetView, v: DatasetVersionView | null) {
 export const wmlaDatasetRoutes: CompatSurface = async (plain, { services, deps }) => {
   const app = plain.withTypeProvider<TypeBoxTypeProvider>();
   const { datasets } = services;
-  installAuth(app, { tokens: services.tokens, host: deps.config.host, authMode: deps.config.authMode });
+  installWmlaAuth(app, services, deps);
   installWmlaErrors(app);
 
   async function detail(name: string) {

@@ -13,7 +13,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { AppError, invalid } from '../../errors.js';
-import { installAuth } from '../../http/auth.js';
+import { installWmlaAuth } from './wmla-auth.js';
 import { parseCsvTable } from '../../modules/serving/csv-payload.js';
 import type { CompatSurface } from '../index.js';
 import { installWmlaErrors } from './wmla-errors.js';
@@ -39,7 +39,7 @@ const NameParams = Type.Object({ modelname: Type.String() });
 export const wmlaEdiRoutes: CompatSurface = async (plain, { services, deps }) => {
   const app = plain.withTypeProvider<TypeBoxTypeProvider>();
   const dep = services.deployments;
-  installAuth(app, { tokens: services.tokens, host: deps.config.host, authMode: deps.config.authMode });
+  installWmlaAuth(app, services, deps);
   installWmlaErrors(app);
 
   const user = (req: FastifyRequest) => req.principal?.name;

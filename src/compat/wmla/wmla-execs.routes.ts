@@ -10,7 +10,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { AppError, invalid, notFound } from '../../errors.js';
-import { installAuth } from '../../http/auth.js';
+import { installWmlaAuth } from './wmla-auth.js';
 import type { RunView } from '../../modules/runs/index.js';
 import { zipStream } from '../../modules/registry/index.js';
 import type { CompatSurface } from '../index.js';
@@ -56,7 +56,7 @@ export function commandOf(args: string): { framework: string; main: string; comm
 export const wmlaExecRoutes: CompatSurface = async (plain, { services, deps }) => {
   const app = plain.withTypeProvider<TypeBoxTypeProvider>();
   const { runs } = services;
-  installAuth(app, { tokens: services.tokens, host: deps.config.host, authMode: deps.config.authMode });
+  installWmlaAuth(app, services, deps);
   await app.register(multipart, { limits: { files: 1, fields: 8, fileSize: deps.config.uploadLimitBytes } });
   installWmlaErrors(app);
 
@@ -124,7 +124,7 @@ export const wmlaExecRoutes: CompatSurface = async (plain, { services, deps }) =
   app.get(`${BASE}/execs`, { schema: { tags } }, async (req) => (await mine(req)).map(toBatch));
 
   app.delete(`${BASE}/execs`, { schema: { tags } }, async (req, reply) => {
-    for (const r of await mine(req)) await stop(r);
+    for (const r of await mine(req)) await forget(r);
     void reply.status(204);
   });
 
@@ -179,9 +179,17 @@ export const wmlaExecRoutes: CompatSurface = async (plain, { services, deps }) =
     await stop(await exec(req.params.execId));
     void reply.status(204);
   });
-  // Runs are history and are never deleted: deleting an exec stops it (the run stays in /api/v1/runs).
+  /**
+   * Runs are history and are never deleted: deleting an exec stops it and relabels its run, so the
+   * exec is gone for WMLA clients (404, no longer listed) while the run stays in /api/v1/runs.
+   */
+  async function forget(r: RunView) {
+    await stop(r);
+    const { [LABEL]: _l, ...labels } = r.labels;
+    await runs.setLabels(r.id, { ...labels, wmla_deleted_exec: '1' });
+  }
   app.delete(`${BASE}/execs/:execId`, { schema: { tags, params: IdParams } }, async (req, reply) => {
-    await stop(await exec(req.params.execId));
+    await forget(await exec(req.params.execId));
     void reply.status(204);
   });
 };

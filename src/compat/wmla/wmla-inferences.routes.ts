@@ -9,7 +9,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import multipart from '@fastify/multipart';
 import { Type } from '@sinclair/typebox';
 import { AppError, invalid } from '../../errors.js';
-import { installAuth } from '../../http/auth.js';
+import { installWmlaAuth } from './wmla-auth.js';
 import { readMultipartForm } from '../../http/multipart-form.js';
 import type {
   PredictJobInputFile,
@@ -103,7 +103,7 @@ const NameParams = Type.Object({ predictName: Type.String() });
 export const wmlaInferenceRoutes: CompatSurface = async (plain, { services, deps }) => {
   const app = plain.withTypeProvider<TypeBoxTypeProvider>();
   const jobs = services.predictJobs;
-  installAuth(app, { tokens: services.tokens, host: deps.config.host, authMode: deps.config.authMode });
+  installWmlaAuth(app, services, deps);
   await app.register(multipart, {
     limits: { files: 1000, fields: 20, fileSize: jobs.maxFileBytes },
   });

@@ -11,7 +11,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyReply } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { AppError, invalid } from '../../errors.js';
-import { installAuth } from '../../http/auth.js';
+import { installWmlaAuth } from './wmla-auth.js';
 import type { ModelVersionView } from '../../modules/registry/index.js';
 import type { CompatSurface } from '../index.js';
 import {
@@ -84,7 +84,7 @@ function toTemplate(v: ModelVersionView) {
 export const wmlaModelRoutes: CompatSurface = async (plain, { services, deps }) => {
   const app = plain.withTypeProvider<TypeBoxTypeProvider>();
   const reg = services.registry;
-  installAuth(app, { tokens: services.tokens, host: deps.config.host, authMode: deps.config.authMode });
+  installWmlaAuth(app, services, deps);
   await app.register(multipart, { limits: { files: 1, fields: 8, fileSize: deps.config.uploadLimitBytes } });
   installWmlaErrors(app);
   const datasetUse = wmlaDatasetUse(services.datasets);

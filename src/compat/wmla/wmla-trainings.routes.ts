@@ -8,7 +8,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type, type Static } from '@sinclair/typebox';
 import { AppError, conflict, invalid } from '../../errors.js';
-import { installAuth } from '../../http/auth.js';
+import { installWmlaAuth } from './wmla-auth.js';
 import { zipStream, type ModelVersionView, type RegistryService } from '../../modules/registry/index.js';
 import { BUILTIN_PREFIX, isTerminal, type RunsService, type RunView } from '../../modules/runs/index.js';
 import type { CompatSurface } from '../index.js';
@@ -97,7 +97,7 @@ function commandFor(cmd: string | undefined, files: string[]): string {
 export const wmlaTrainingRoutes: CompatSurface = async (plain, { services, deps }) => {
   const app = plain.withTypeProvider<TypeBoxTypeProvider>();
   const { runs, registry: reg } = services;
-  installAuth(app, { tokens: services.tokens, host: deps.config.host, authMode: deps.config.authMode });
+  installWmlaAuth(app, services, deps);
   installWmlaErrors(app);
 
   const model = (m: string) => mustFindWmla(reg, WMLA_MODELS_PROJECT, m, 'model');

@@ -8,7 +8,7 @@ import { installWmlaErrors } from './wmla-errors.js';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { AppError, conflict } from '../../errors.js';
-import { installAuth } from '../../http/auth.js';
+import { installWmlaAuth } from './wmla-auth.js';
 import { SPLIT_NAMES } from '../../modules/datasets/index.js';
 import { createRunEvaluations, type EvaluationRecord, type RunView } from '../../modules/runs/index.js';
 import type { CompatSurface } from '../index.js';
@@ -61,7 +61,7 @@ export const wmlaValidationRoutes: CompatSurface = async (plain, { services, dep
   const app = plain.withTypeProvider<TypeBoxTypeProvider>();
   const { runs, registry: reg } = services;
   const evaluations = createRunEvaluations({ runs, datasets: services.datasets, registry: reg });
-  installAuth(app, { tokens: services.tokens, host: deps.config.host, authMode: deps.config.authMode });
+  installWmlaAuth(app, services, deps);
   installWmlaErrors(app);
 
   /** Every validation of model `m`, with the training run it belongs to. */
