@@ -111,6 +111,12 @@ function info(host: ServingHost, svc: ServingService): ServingResponse {
   });
 }
 
+/** This process's figures, or the whole server's when it is one of several worker processes. */
+function stats(host: ServingHost, svc: ServingService): MaybeAsync<ServingResponse> {
+  if (host.gatherStats) return host.gatherStats().then((body) => json(200, body), drumError);
+  return json(200, svc.stats.snapshot({ batching: svc.batching() }));
+}
+
 const CAPABILITIES = json(200, {
   supported_payload_formats: { csv: null, mtx: null, arrow: null },
   supported_methods: { chat: false },
@@ -134,10 +140,7 @@ const ROUTES = new Map<string, Route>([
   ['/ping', ping],
   ['/health/', ping],
   ['/info/', { method: 'GET', run: (_r, host, svc) => info(host, svc) }],
-  [
-    '/stats/',
-    { method: 'GET', run: (_r, _h, svc) => json(200, svc.stats.snapshot({ batching: svc.batching() })) },
-  ],
+  ['/stats/', { method: 'GET', run: (_r, host, svc) => stats(host, svc) }],
   ['/capabilities/', { method: 'GET', run: () => CAPABILITIES }],
   ['/predict/', predictRoute],
   ['/predictions/', predictRoute],

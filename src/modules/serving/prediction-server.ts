@@ -40,6 +40,11 @@ export interface PredictionServerOptions extends Omit<ServingOptions, 'name'> {
   serverVersion?: string;
   /** Extra headers on every response, e.g. the answering worker's pid under `serve --workers`. */
   responseHeaders?: Record<string, string>;
+  /**
+   * DRUM's /stats/ body for the whole server, when this process is one of several (the CLI passes
+   * it in `serve --workers` workers); without it, /stats/ reports this process alone.
+   */
+  gatherStats?: () => Promise<Record<string, unknown>>;
 }
 
 export interface PredictionServer {
@@ -78,7 +83,13 @@ export async function createPredictionServer(o: PredictionServerOptions): Promis
     if (!o.withErrorServer) throw e;
     loadError = (e as Error).message;
   }
-  const host: ServingHost = { service, loadError, version: o.serverVersion ?? 'dev', name };
+  const host: ServingHost = {
+    service,
+    loadError,
+    version: o.serverVersion ?? 'dev',
+    name,
+    gatherStats: o.gatherStats,
+  };
   const drumVersion = host.version;
   const extraHeaders = o.responseHeaders ?? {};
   let server: Server | null = null;

@@ -29,6 +29,11 @@ export interface ServingHost {
   version: string;
   /** Model name even when loading failed. */
   name: string;
+  /**
+   * DRUM's /stats/ body for the whole server when this process is one of several (`serve
+   * --workers`); absent, /stats/ answers from this process's own figures.
+   */
+  gatherStats?: () => Promise<Record<string, unknown>>;
 }
 
 export type MaybeAsync<T> = T | Promise<T>;
