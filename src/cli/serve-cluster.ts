@@ -7,10 +7,29 @@
 import cluster from 'node:cluster';
 import type { Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
+import { AppError } from '../errors.js';
+import { createProcessSampler, statsBody } from '../modules/serving/stats.js';
+import type { StatsPart } from '../modules/serving/stats.js';
 import { CliError } from './client.js';
 
-/** Messages a worker sends its primary over the cluster IPC channel. */
-export type WorkerMessage = { type: 'ready'; line: string } | { type: 'failed'; message: string };
+/**
+ * Messages a worker sends its primary over the cluster IPC channel. For /stats/ the worker that got
+ * the request sends `stats-request`; every ready worker answers the primary's `stats-collect` with
+ * `stats-part` (null when it has no model loaded).
+ */
+export type WorkerMessage =
+  | { type: 'ready'; line: string }
+  | { type: 'failed'; message: string }
+  | { type: 'stats-request'; id: number }
+  | { type: 'stats-part'; id: number; part: StatsPart | null };
+
+/** Messages the primary sends a worker; `id` is the asker's for a response, the primary's for a collect. */
+export type PrimaryMessage =
+  | { type: 'stats-collect'; id: number }
+  | { type: 'stats-response'; id: number; body: Record<string, unknown> };
+
+/** How long the primary waits for a worker's figures before leaving it out of /stats/. */
+export const STATS_COLLECT_TIMEOUT_MS = 1000;
 
 /** Header naming the worker process that answered, set on every response under `--workers`. */
 export const WORKER_HEADER = 'x-modelyard-worker';
@@ -36,6 +55,107 @@ export function reportToPrimary(m: WorkerMessage): Promise<void> {
     if (!process.send) return resolve();
     process.send(m, undefined, {}, () => resolve());
   });
+}
+
+/**
+ * In a worker: answers the primary's collects with `local()` (which starts a new time window, as
+ * a DRUM read does) and returns the function that asks the primary for the whole server's /stats/.
+ */
+export function clusterStats(local: () => StatsPart | null): () => Promise<Record<string, unknown>> {
+  const asked = new Map<
+    number,
+    { resolve: (body: Record<string, unknown>) => void; timer: NodeJS.Timeout }
+  >();
+  let nextId = 0;
+  process.on('message', (message) => {
+    if (typeof message !== 'object' || message === null) return;
+    const m = message as PrimaryMessage;
+    if (m.type === 'stats-collect') void reportToPrimary({ type: 'stats-part', id: m.id, part: local() });
+    else if (m.type === 'stats-response') {
+      const a = asked.get(m.id);
+      asked.delete(m.id);
+      clearTimeout(a?.timer);
+      a?.resolve(m.body);
+    }
+  });
+  return () =>
+    new Promise((resolve, reject) => {
+      const id = ++nextId;
+      // The primary answers within its collect timeout; past that it is gone or stuck.
+      const timer = setTimeout(() => {
+        asked.delete(id);
+        reject(new AppError('unavailable', 'the primary process did not answer for the other workers'));
+      }, STATS_COLLECT_TIMEOUT_MS + 2000);
+      asked.set(id, { resolve, timer });
+      void reportToPrimary({ type: 'stats-request', id });
+    });
+}
+
+interface StatsCollect {
+  asker: Worker;
+  askerId: number;
+  waiting: Set<Worker>;
+  parts: StatsPart[];
+  missing: number;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * In the primary: gathers every ready worker's figures for one /stats/ request and sends the
+ * merged body (the primary's own process listed first) to the worker that asked. A worker that
+ * does not answer in time, dies meanwhile, or has no model is counted in `workers_missing`.
+ */
+function createStatsGatherer(ready: ReadonlySet<Worker>) {
+  const sampleSelf = createProcessSampler();
+  const collects = new Map<number, StatsCollect>();
+  let nextId = 0;
+  const finish = (id: number) => {
+    const c = collects.get(id);
+    if (!c) return;
+    collects.delete(id);
+    clearTimeout(c.timer);
+    const body = {
+      ...statsBody(c.parts, [sampleSelf()]),
+      workers: c.parts.length,
+      workers_missing: c.missing + c.waiting.size,
+    };
+    if (c.asker.isConnected())
+      c.asker.send({ type: 'stats-response', id: c.askerId, body } satisfies PrimaryMessage);
+  };
+  const drop = (id: number, w: Worker) => {
+    const c = collects.get(id);
+    if (!c?.waiting.delete(w)) return;
+    c.missing++;
+    if (c.waiting.size === 0) finish(id);
+  };
+  return {
+    request(asker: Worker, askerId: number) {
+      const id = ++nextId;
+      const timer = setTimeout(() => finish(id), STATS_COLLECT_TIMEOUT_MS);
+      timer.unref();
+      const c: StatsCollect = { asker, askerId, waiting: new Set(ready), parts: [], missing: 0, timer };
+      collects.set(id, c);
+      for (const w of c.waiting) {
+        if (!w.isConnected()) drop(id, w);
+        else
+          w.send({ type: 'stats-collect', id } satisfies PrimaryMessage, (e) => {
+            if (e) drop(id, w);
+          });
+      }
+      if (c.waiting.size === 0) finish(id);
+    },
+    part(from: Worker, id: number, part: StatsPart | null) {
+      const c = collects.get(id);
+      if (!part) return drop(id, from);
+      if (!c?.waiting.delete(from)) return;
+      c.parts.push(part);
+      if (c.waiting.size === 0) finish(id);
+    },
+    /** A worker that exited answers no collect still waiting for it. */
+    gone(w: Worker) {
+      for (const id of [...collects.keys()]) drop(id, w);
+    },
+  };
 }
 
 /** A crash this soon after the previous one counts as part of a crash loop. */
@@ -66,6 +186,7 @@ export function superviseWorkers(count: number): Promise<void> {
   let crashesInARow = 0;
   let lastCrashMs = -Infinity;
   const pendingRestarts = new Set<NodeJS.Timeout>();
+  const stats = createStatsGatherer(ready);
 
   return new Promise<void>((resolve, reject) => {
     const finishIfDone = () => {
@@ -93,7 +214,9 @@ export function superviseWorkers(count: number): Promise<void> {
       live.add(w);
       let reason = '';
       w.on('message', (m: WorkerMessage) => {
-        if (m.type === 'failed') reason = m.message;
+        if (m.type === 'stats-request') stats.request(w, m.id);
+        else if (m.type === 'stats-part') stats.part(w, m.id, m.part);
+        else if (m.type === 'failed') reason = m.message;
         else if (m.type === 'ready') {
           ready.add(w);
           if (!announced && ready.size === count) {
@@ -105,6 +228,7 @@ export function superviseWorkers(count: number): Promise<void> {
       w.on('exit', (code, signal) => {
         live.delete(w);
         const wasReady = ready.delete(w);
+        stats.gone(w);
         if (stopping) return finishIfDone();
         const how = signal ? `signal ${signal}` : `code ${code}`;
         if (!wasReady) return fail(reason || `a worker exited (${how}) before it was ready`);

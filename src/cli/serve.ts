@@ -3,12 +3,19 @@ import cluster from 'node:cluster';
 import type { Command } from 'commander';
 import { VERSION } from '../app.js';
 import { createPredictionServer } from '../modules/serving/prediction-server.js';
+import type { PredictionServer } from '../modules/serving/prediction-server.js';
 import { TARGET_TYPES } from '../modules/serving/serving.types.js';
 import type { TargetType } from '../modules/serving/serving.types.js';
 import { fileModelLoader } from '../modules/serving/model-loader.js';
 import { CliError, type GlobalOptions } from './client.js';
 import { cliRegistryLoader } from './deployments.js';
-import { WORKER_HEADER, parseWorkers, reportToPrimary, superviseWorkers } from './serve-cluster.js';
+import {
+  WORKER_HEADER,
+  clusterStats,
+  parseWorkers,
+  reportToPrimary,
+  superviseWorkers,
+} from './serve-cluster.js';
 
 export interface LabelFlags {
   targetType?: string;
@@ -81,7 +88,14 @@ export function registerServe(program: Command): void {
       // The primary of a multi-process server only supervises; the workers run the code below.
       if (workers > 1 && cluster.isPrimary) return superviseWorkers(workers);
       const inWorker = cluster.isWorker;
-      let server;
+      let server: PredictionServer | undefined;
+      // /stats/ covers every worker: each hands the primary its own figures when asked.
+      const gatherStats = inWorker
+        ? clusterStats(() => {
+            const svc = server?.service;
+            return svc ? { ...svc.stats.take(), batching: svc.batching() } : null;
+          })
+        : undefined;
       try {
         server = await createPredictionServer({
           model,
@@ -93,6 +107,7 @@ export function registerServe(program: Command): void {
           // A path first; otherwise `name@alias` / `name/3` from the registry of --url.
           loaders: [fileModelLoader, cliRegistryLoader(cmd.optsWithGlobals() as GlobalOptions)],
           responseHeaders: inWorker ? { [WORKER_HEADER]: String(process.pid) } : undefined,
+          gatherStats,
           ...labelOptions(o),
         });
       } catch (e) {
