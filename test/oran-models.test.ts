@@ -77,6 +77,102 @@ for (const dialect of dialectsUnderTest()) {
       );
     });
 
+    test('MME PUT registration, R1AP discovery filters, downloadModel, .zip-only upload', async () => {
+      const reg = (name: string, version: string, input = 'a,b') =>
+        t.app.inject({
+          method: 'POST',
+          url: `${MME}/model-registrations`,
+          payload: {
+            modelId: { modelName: name, modelVersion: version },
+            modelInformation: { inputDataType: input },
+          },
+        });
+      const first = await reg('thr', '1');
+      assert.equal(first.statusCode, 201, first.body);
+      assert.equal((await reg('thr', '2')).statusCode, 201);
+      assert.equal((await reg('other', '1')).statusCode, 201);
+      const id = first.json().id as string;
+
+      const edit = {
+        modelId: { modelName: 'thr', modelVersion: '1' },
+        description: 'throughput',
+        modelInformation: { inputDataType: 'a,b,c', outputDataType: 'tput' },
+        modelLocation: 's3://models/thr',
+      };
+      const put = await t.app.inject({
+        method: 'PUT',
+        url: `${MME}/model-registrations/${id}`,
+        payload: edit,
+      });
+      assert.equal(put.statusCode, 200, put.body);
+      assert.equal(put.json().modelinfo.modelInformation.inputDataType, 'a,b,c');
+      const got = (await t.app.inject({ url: `${MME}/model-registrations/${id}` })).json();
+      assert.equal(got.description, 'throughput');
+      assert.equal(got.modelLocation, 's3://models/thr');
+      assert.equal(got.modelInformation.outputDataType, 'tput');
+      assert.deepEqual(got.modelId, { modelName: 'thr', modelVersion: '1', artifactVersion: '0.0.0' });
+      const renamed = await t.app.inject({
+        method: 'PUT',
+        url: `${MME}/model-registrations/${id}`,
+        payload: { ...edit, modelId: { modelName: 'thr', modelVersion: '9' } },
+      });
+      assert.equal(renamed.statusCode, 400);
+      assert.match(renamed.json().detail, /different modelName and modelVersion/);
+      const missing = await t.app.inject({
+        method: 'PUT',
+        url: `${MME}/model-registrations/00000000000000000000000000000000`,
+        payload: edit,
+      });
+      assert.equal(missing.statusCode, 404);
+      assert.equal(missing.json().title, 'Not Found');
+
+      const discover = async (qs: string) => t.app.inject({ url: `/ai-ml-model-discovery/v1/models${qs}` });
+      const names = (r: { json(): unknown }) =>
+        (r.json() as Array<{ modelId: { modelName: string; modelVersion: string } }>).map(
+          (m) => `${m.modelId.modelName}/${m.modelId.modelVersion}`,
+        );
+      const all = names(await discover(''));
+      assert.ok(
+        ['thr/1', 'thr/2', 'other/1'].every((n) => all.includes(n)),
+        all.join(','),
+      );
+      assert.deepEqual(names(await discover('?model-name=thr')), ['thr/1', 'thr/2']);
+      assert.deepEqual(names(await discover('?model-name=thr&model-version=2')), ['thr/2']);
+      assert.deepEqual(
+        names(await discover('?model-version=1'))
+          .sort()
+          .slice(-2),
+        ['other/1', 'thr/1'],
+      );
+      const none = await discover('?model-name=thr&model-version=7');
+      assert.equal(none.statusCode, 404);
+      assert.match(none.headers['content-type'] as string, /^application\/problem\+json/);
+      const bad = await discover('?modelName=thr');
+      assert.equal(bad.statusCode, 400);
+      assert.match(bad.json().detail, /Only allowed params are model-name and model-version/);
+
+      const notZip = await t.app.inject({
+        method: 'POST',
+        url: `${MME}/uploadModel/thr/2`,
+        ...multipartBody('file', 'model.pkl', Buffer.from('pickle')),
+      });
+      assert.equal(notZip.statusCode, 400, notZip.body);
+      assert.match(notZip.json().detail, /Only \.zip files are allowed/);
+      const up = await t.app.inject({
+        method: 'POST',
+        url: `${MME}/uploadModel/thr/2`,
+        ...multipartBody('file', 'thr.zip', Buffer.from('PK-thr')),
+      });
+      assert.equal(up.json().artifactVersion, '1.0.0');
+      const dl = await t.app.inject({ url: `${MME}/downloadModel/thr/2/1.0.0/model.zip` });
+      assert.equal(dl.statusCode, 200);
+      assert.equal(dl.headers['content-type'], 'application/zip');
+      assert.equal(dl.body, 'PK-thr');
+      const dlMissing = await t.app.inject({ url: `${MME}/downloadModel/thr/2/0.0.0/model.zip` });
+      assert.equal(dlMissing.statusCode, 404);
+      assert.match(dlMissing.headers['content-type'] as string, /^text\/plain/);
+    });
+
     test('Model.zip of a native version zips its files; our version number works as the O-RAN version', async () => {
       const v = await t.services.registry.create({ name: 'native-model' }, null);
       await t.services.registry.putArtifact(v.id, 'model.onnx', Buffer.from('onnx-bytes'));

@@ -10,7 +10,7 @@ import type { FastifyReply } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { AppError, invalid } from '../../errors.js';
 import { installAuth } from '../../http/auth.js';
-import type { ModelVersionView, RegistryService } from '../../modules/registry/index.js';
+import { MAX_PAGE_SIZE, type ModelVersionView, type RegistryService } from '../../modules/registry/index.js';
 import type { CompatSurface } from '../index.js';
 import { installOranProblemHandler } from './oran-problem.js';
 
@@ -59,6 +59,16 @@ export async function findOran(
     if (e instanceof AppError && (e.code === 'not_found' || e.reason === 'ambiguous_model_name'))
       return undefined;
     throw e;
+  }
+}
+
+/** Every registration matching `filter`, oldest first: the MME lists have no paging, so neither do we. */
+async function searchAll(reg: RegistryService, filter: Record<string, unknown>) {
+  const out: ModelVersionView[] = [];
+  for (let page = 0; ; page++) {
+    const res = await reg.search({ filter, orderBy: ['created'], page, pageSize: MAX_PAGE_SIZE });
+    out.push(...(await reg.getMany(res.items.map((i) => i.id))));
+    if (!res.hasMore) return out;
   }
 }
 
@@ -157,13 +167,44 @@ export const oranModelRoutes: CompatSurface = async (plain, { services, deps }) 
   );
 
   app.get(`${MME}/model-registrations`, { schema: { tags } }, async () => {
-    const page = await reg.search({ filter: { projectName: PROJECT }, orderBy: ['created'], pageSize: 5000 });
-    return (await reg.getMany(page.items.map((i) => i.id))).map(toRegistration);
+    return (await searchAll(reg, { projectName: PROJECT })).map(toRegistration);
   });
 
   const IdParams = Type.Object({ id: Type.String() });
   app.get(`${MME}/model-registrations/:id`, { schema: { tags, params: IdParams } }, async (req) =>
     toRegistration(await reg.get(req.params.id)),
+  );
+
+  // As the MME: the body is a whole registration whose model id must be the stored one (400),
+  // and the answer wraps it as `modelinfo`. The artifact version is the registry's own.
+  app.put(
+    `${MME}/model-registrations/:id`,
+    { schema: { tags, params: IdParams, body: ModelRegistration } },
+    async (req) => {
+      const b: ModelRegistration = req.body;
+      const v = await reg.get(req.params.id);
+      const stored = toRegistration(v).modelId;
+      if (stored.modelName !== b.modelId.modelName || stored.modelVersion !== b.modelId.modelVersion)
+        throw invalid(
+          `model with id: ${req.params.id} has different modelName and modelVersion than provided`,
+        );
+      const info = b.modelInformation ?? {};
+      const keep = v.metadata.filter((m) => !['inputDataType', 'outputDataType'].includes(m.key));
+      const { model } = await reg.edit(
+        v.id,
+        {
+          comment: b.description ?? '',
+          uri: b.modelLocation ?? '',
+          metadata: [
+            ...keep,
+            { key: 'inputDataType', type: 'str', value: info.inputDataType ?? '' },
+            { key: 'outputDataType', type: 'str', value: info.outputDataType ?? '' },
+          ],
+        },
+        { force: true, user: req.principal.name },
+      );
+      return { modelinfo: toRegistration(model) };
+    },
   );
 
   app.delete(`${MME}/model-registrations/:id`, { schema: { tags, params: IdParams } }, async (req, reply) => {
@@ -175,14 +216,35 @@ export const oranModelRoutes: CompatSurface = async (plain, { services, deps }) 
     `${MME}/getModelInfo/:name`,
     { schema: { tags, params: Type.Object({ name: Type.String() }) } },
     async (req) => {
-      const page = await reg.search({
-        filter: { name: `^${escapeRegex(req.params.name)}$` },
-        orderBy: ['created'],
-        pageSize: 5000,
-      });
-      return (await reg.getMany(page.items.map((i) => i.id))).map(toRegistration);
+      return (await searchAll(reg, { name: `^${escapeRegex(req.params.name)}$` })).map(toRegistration);
     },
   );
+
+  // R1AP model discovery. The MME rejects any query parameter but these two, so a misspelt
+  // filter is a 400 rather than a silent "everything".
+  const DISCOVERY_PARAMS = ['model-name', 'model-version'];
+  app.get('/ai-ml-model-discovery/v1/models', { schema: { tags } }, async (req) => {
+    const q = req.query as Record<string, unknown>;
+    const unknown = Object.keys(q).filter((k) => !DISCOVERY_PARAMS.includes(k));
+    if (unknown.length > 0)
+      throw invalid(`Only allowed params are model-name and model-version (got ${unknown.join(', ')})`);
+    const name = typeof q['model-name'] === 'string' ? q['model-name'] : '';
+    const version = typeof q['model-version'] === 'string' ? q['model-version'] : '';
+    if (name && version) {
+      const v = await findOran(reg, name, version);
+      if (!v)
+        throw new AppError(
+          'not_found',
+          `Record not found with modelName: ${name} and modelVersion: ${version}`,
+        );
+      return [toRegistration(v)];
+    }
+    const filter: Record<string, unknown> = name
+      ? { name: `^${escapeRegex(name)}$` }
+      : { projectName: PROJECT };
+    if (version) filter['metadata.modelVersion'] = [version];
+    return (await searchAll(reg, filter)).map(toRegistration);
+  });
 
   /** Stores the uploaded zip as the version's `Model.zip` artifact: 0.0.0 → 1.0.0 → 1.1.0 … */
   app.post(
@@ -198,6 +260,9 @@ export const oranModelRoutes: CompatSurface = async (plain, { services, deps }) 
       if (!req.isMultipart()) throw invalid('send the model as multipart form field "file"');
       const file = await req.file();
       if (!file) throw invalid('multipart field "file" is missing');
+      // As the MME, only a .zip is accepted: whatever is stored is served back as Model.zip.
+      if (!file.filename.toLowerCase().endsWith('.zip'))
+        throw invalid(`invalid file type: ${file.filename}, Only .zip files are allowed`);
       const out = await reg.putArtifact(v.id, 'Model.zip', file.file, {
         contentType: 'application/zip',
         force: true,
