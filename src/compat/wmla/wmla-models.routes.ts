@@ -22,6 +22,7 @@ import {
   WMLA_TEMPLATES_PROJECT,
 } from './wmla-common.js';
 import { wmlaDatasetUse } from './wmla-datasets.routes.js';
+import { latestOf, toModel, toTemplate } from './wmla-model-views.js';
 
 const BASE = WMLA_BASE;
 const MODELS = WMLA_MODELS_PROJECT;
@@ -56,31 +57,6 @@ const FileBody = Type.Object({
 const find = findWmla;
 const mustFind = mustFindWmla;
 
-function toModel(v: ModelVersionView) {
-  const design = (v.design ?? {}) as Record<string, unknown>;
-  return {
-    ...design,
-    name: v.name,
-    description: v.comment,
-    framework: v.framework ?? '',
-    createTime: v.createdAt,
-    updateTime: v.updatedAt,
-  };
-}
-
-function toTemplate(v: ModelVersionView) {
-  const design = (v.design ?? {}) as Record<string, unknown>;
-  return {
-    ...design,
-    name: v.name,
-    path: v.uri,
-    framework: v.framework ?? '',
-    description: v.comment,
-    createTime: v.createdAt,
-    updateTime: v.updatedAt,
-  };
-}
-
 export const wmlaModelRoutes: CompatSurface = async (plain, { services, deps }) => {
   const app = plain.withTypeProvider<TypeBoxTypeProvider>();
   const reg = services.registry;
@@ -89,23 +65,7 @@ export const wmlaModelRoutes: CompatSurface = async (plain, { services, deps }) 
   installWmlaErrors(app);
   const datasetUse = wmlaDatasetUse(services.datasets);
 
-  const listOf = async (project: string, extra: Record<string, unknown> = {}) => {
-    const all: ModelVersionView[] = [];
-    for (let scrollId = ''; ;) {
-      const page = await reg.search({
-        filter: { projectName: project, ...extra },
-        orderBy: ['name', 'version'],
-        scrollId,
-        pageSize: 1000,
-      });
-      all.push(...(await reg.getMany(page.items.map((i) => i.id))));
-      if (!page.hasMore) break;
-      scrollId = page.scrollId;
-    }
-    const latest = new Map<string, ModelVersionView>();
-    for (const v of all) latest.set(v.name, v);
-    return [...latest.values()];
-  };
+  const listOf = (project: string, extra: Record<string, unknown> = {}) => latestOf(reg, project, extra);
 
   const files = async (v: ModelVersionView) => (await reg.listArtifacts(v.id)).map((a) => a.path);
   const content = async (v: ModelVersionView, filename: string, reply: FastifyReply) => {
