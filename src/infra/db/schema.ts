@@ -383,6 +383,10 @@ export interface ModelInstanceTasksTable {
   params: string;
   status: 'queued' | 'running' | 'complete' | 'failed';
   error: string | null;
+  /** Id of the server process holding the task's lease; null: nobody (handed back, or never leased). */
+  owner: string | null;
+  /** When the owner last renewed the lease (ISO 8601 UTC); it lapses a lease period later. */
+  heartbeat_at: string | null;
   created_at: string;
   updated_at: string;
 }

@@ -2,12 +2,16 @@
  * How a call becomes a task on an instance: the checks (one task at a time, the state table) are
  * made before the call is answered, the instance moves to the operation's transient state in the
  * same conditional write that records the task, and the work then runs in the background and
- * moves the instance on (or to `failed`). Every change is published to watchers.
+ * moves the instance on (or to `failed`). Every change is published to watchers. The task is
+ * leased by this process while it runs (instance-lease.ts): a task whose lease another process
+ * took over is stopped here and settled there.
  */
 import { randomUUID } from 'node:crypto';
 import type { AppError } from '../../errors.js';
 import { invalid } from '../../errors.js';
 import type { Execution } from '../../infra/executor/executor.js';
+import { createProgressReporter, PROGRESS_WRITE_EVERY_MS } from './instance-progress.js';
+import type { TaskLeases } from './instance-lease.js';
 import {
   allowedStates,
   isAllowed,
@@ -23,9 +27,12 @@ import type { InstancePatch, InstanceRow, ModelInstancesRepository } from './mod
 export type WorkResult = InstancePatch;
 export type Work = (row: InstanceRow, signal: TaskSignal) => Promise<WorkResult>;
 
-/** Lets work hand its thread execution over, so reset/delete/close can stop it. */
+/** What work gets from its task. */
 export interface TaskSignal {
+  /** Hands the thread execution over, so reset/delete/close (or a lost lease) can stop it. */
   attach(execution: Execution): void;
+  /** Reports progress: becomes the instance's payload (throttled, see instance-progress.ts). */
+  report(payload: Record<string, unknown>): void;
 }
 
 export interface RunnerOptions {
@@ -33,6 +40,9 @@ export interface RunnerOptions {
   /** Called with every new row (a state change). */
   publish(row: InstanceRow): void;
   logError(err: unknown, msg: string): void;
+  leases: TaskLeases;
+  /** At most one progress write per this many ms (default PROGRESS_WRITE_EVERY_MS). */
+  progressEveryMs?: number;
 }
 
 const busy = (row: InstanceRow, status: string) =>
@@ -51,6 +61,7 @@ export function illegalState(row: InstanceRow, op: Operation): AppError {
 
 export function createInstanceRunner(o: RunnerOptions) {
   const running = new Map<string, Execution>();
+  const { leases } = o;
   let closed = false;
 
   /** Refuses the call unless `row` is idle and in a state `op` may be called in. */
@@ -73,9 +84,10 @@ export function createInstanceRunner(o: RunnerOptions) {
       row,
       TRANSITIONS[op].via,
       { current_task_id: taskId, stable_state: row.state },
-      { id: taskId, operation: op, params },
+      { id: taskId, operation: op, params, owner: leases.owner, heartbeatAt: leases.stamp() },
     );
     if (!next) throw busy(row, 'changing');
+    leases.hold(taskId, row.id);
     o.publish(next);
     return next;
   }
@@ -86,27 +98,32 @@ export function createInstanceRunner(o: RunnerOptions) {
     return fresh && fresh.current_task_id === taskId && fresh.state === row.state ? fresh : null;
   }
 
+  // Settling a task ends its lease renewal here (the lease itself lapses, or is claimed, later).
   async function succeed(row: InstanceRow, op: Operation, taskId: string, patch: WorkResult) {
+    leases.release(taskId);
     const fresh = await stillCurrent(row, taskId);
     if (!fresh) return;
     const built = (patch.model_built ?? fresh.model_built) === 1;
-    await o.repo.setTaskStatus(taskId, 'complete');
+    // A task whose lease another process took over is that process's to settle.
+    if (!(await o.repo.setTaskStatus(taskId, 'complete', null, leases.owner))) return;
     const next = await o.repo.transition(fresh, successState(op, built), patch);
     if (next) o.publish(next);
   }
 
   async function fail(row: InstanceRow, taskId: string, message: string) {
+    leases.release(taskId);
     // A superseded task (a /reset came first) was settled by whoever superseded it.
     const fresh = await stillCurrent(row, taskId);
     if (!fresh) return;
-    await o.repo.setTaskStatus(taskId, 'failed', message);
+    if (!(await o.repo.setTaskStatus(taskId, 'failed', message, leases.owner))) return;
     const next = await o.repo.transition(fresh, 'failed', { payload: JSON.stringify({ error: message }) });
     if (next) o.publish(next);
   }
 
   /** Ends the task as failed but puts the instance back where it was (bad input, restart). */
   async function revert(row: InstanceRow, taskId: string, message: string) {
-    await o.repo.setTaskStatus(taskId, 'failed', message);
+    leases.release(taskId);
+    if (!(await o.repo.setTaskStatus(taskId, 'failed', message, leases.owner))) return;
     const fresh = await stillCurrent(row, taskId);
     if (!fresh) return;
     const next = await o.repo.transition(fresh, fresh.stable_state as InstanceState, {
@@ -115,17 +132,35 @@ export function createInstanceRunner(o: RunnerOptions) {
     if (next) o.publish(next);
   }
 
-  /** Runs `work` for the task `row` is in (after begin, or after a restart) and settles it. */
+  /** Progress of task `taskId` written as the instance's payload while it is still current. */
+  const reporter = (row: InstanceRow, taskId: string) =>
+    createProgressReporter({
+      everyMs: o.progressEveryMs ?? PROGRESS_WRITE_EVERY_MS,
+      logError: o.logError,
+      write: async (payload) => {
+        const fresh = await stillCurrent(row, taskId);
+        if (!fresh || closed) return;
+        const next = await o.repo.transition(fresh, fresh.state as InstanceState, {
+          payload: JSON.stringify(payload),
+        });
+        if (next) o.publish(next);
+      },
+    });
+
+  /** Runs `work` for the task `row` is in (after begin, or after a takeover) and settles it. */
   async function run(row: InstanceRow, op: Operation, work: Work): Promise<void> {
     const taskId = row.current_task_id!;
-    const signal: TaskSignal = { attach: (e) => running.set(row.id, e) };
+    const progress = reporter(row, taskId);
+    const signal: TaskSignal = { attach: (e) => running.set(row.id, e), report: progress.report };
     try {
-      await o.repo.setTaskStatus(taskId, 'running');
+      if (!(await o.repo.setTaskStatus(taskId, 'running', null, leases.owner))) return;
       const patch = await work(row, signal);
+      await progress.end();
       if (closed) return;
       await succeed(row, op, taskId, patch);
     } catch (e) {
-      // A server closing stops its threads: the task stays as it was, for the next start to settle.
+      await progress.end();
+      // A server closing stops its threads: the task stays as it was, for another server to take.
       if (closed) return;
       const message = e instanceof Error ? e.message : String(e);
       try {
@@ -134,7 +169,10 @@ export function createInstanceRunner(o: RunnerOptions) {
         o.logError(err, `model instance ${row.name}: could not record the failure of task ${taskId}`);
       }
     } finally {
-      if (running.get(row.id) && !closed) running.delete(row.id);
+      if (!closed) {
+        leases.release(taskId);
+        if (running.get(row.id)) running.delete(row.id);
+      }
     }
   }
 
@@ -152,11 +190,15 @@ export function createInstanceRunner(o: RunnerOptions) {
     await e?.cancel();
   }
 
-  /** Stops every running thread without settling tasks (server close). */
-  async function close(): Promise<void> {
+  /**
+   * Stops every running thread without settling tasks (server close). `handBack` gives their
+   * leases back so another server takes them at once; without it they lapse, as a dead server's do.
+   */
+  async function close(handBack = true): Promise<void> {
     closed = true;
     await Promise.all([...running.values()].map((e) => e.cancel()));
     running.clear();
+    await leases.close(handBack);
   }
 
   return { check, begin, run, submit, succeed, fail, revert, stop, close };

@@ -2,10 +2,20 @@
  * Thread task for model instances: the work that can take seconds (reading and parsing the data,
  * training, batch prediction) runs here, off the server's event loop, on the same thread executor
  * runs use for built-in training. The task reads data paths itself, so large files never cross
- * the thread boundary twice.
+ * the thread boundary twice. Training reports each iteration of an iterative learner as progress
+ * (the server throttles what it stores).
  */
-import type { TaskFunction } from '../../infra/executor/executor.js';
-import { loadModel, parseCsv, predict, saveModel, train, type Frame } from '../../learn/index.js';
+import type { TaskContext, TaskFunction } from '../../infra/executor/executor.js';
+import {
+  getLearner,
+  loadModel,
+  parseCsv,
+  predict,
+  saveModel,
+  train,
+  type Frame,
+  type IterationInfo,
+} from '../../learn/index.js';
 import { readCsvSource, type DataSource } from './instance-data.js';
 import { predictionRows, PREDICTIONS_HEADER } from './predictions.js';
 
@@ -31,6 +41,17 @@ export interface TrainTaskOutput {
   target: string;
   task: string;
   trainedRows: number;
+  /** The model's own metrics and those of the last iteration (iterative learners). */
+  metrics: Record<string, number>;
+  /** The last iteration's progress; absent for learners that do not iterate. */
+  progress?: TrainProgress;
+}
+
+/** Posted after each iteration of an iterative learner. */
+export interface TrainProgress {
+  iteration: number;
+  /** The iterations asked for (n_estimators, max_iter); training may stop earlier. */
+  of: number | null;
   metrics: Record<string, number>;
 }
 
@@ -56,18 +77,32 @@ function pickTarget(frame: Frame, wanted: string | null): string {
   return last;
 }
 
-async function runTrain(input: TrainTaskInput): Promise<TrainTaskOutput> {
+/** The iteration count the learner's params ask for, when it has one. */
+function plannedIterations(learner: string, params: Record<string, unknown>): number | null {
+  const p = getLearner(learner).validate(params);
+  const n = p.n_estimators ?? p.max_iter;
+  return typeof n === 'number' ? n : null;
+}
+
+async function runTrain(input: TrainTaskInput, ctx: TaskContext): Promise<TrainTaskOutput> {
   const frame = parseCsv(await readCsvSource(input.data));
   if (frame.nRows === 0) throw new Error('the training data has no rows');
   const target = pickTarget(frame, input.target);
   const features = frame.columns.map((c) => c.name).filter((n) => n !== target && n !== ID_COLUMN);
-  const { model } = train(input.learner, frame, target, input.params, { features });
+  const of = plannedIterations(input.learner, input.params);
+  let last: TrainProgress | undefined;
+  const onIteration = (info: IterationInfo) => {
+    last = { iteration: info.iteration, of, metrics: { ...info.metrics } };
+    ctx.progress(last);
+  };
+  const { model } = train(input.learner, frame, target, input.params, { features, onIteration });
   return {
     model: saveModel(model),
     target,
     task: model.task,
     trainedRows: frame.nRows,
-    metrics: model.info.metrics ?? {},
+    metrics: { ...last?.metrics, ...model.info.metrics },
+    ...(last ? { progress: last } : {}),
   };
 }
 
@@ -79,5 +114,5 @@ async function runPredict(input: PredictTaskInput): Promise<PredictTaskOutput> {
   return { csv: lines.join('\n') + '\n', rows: frame.nRows };
 }
 
-export const task: TaskFunction<InstanceTaskInput, TrainTaskOutput | PredictTaskOutput> = (input) =>
-  input.op === 'train' ? runTrain(input) : runPredict(input);
+export const task: TaskFunction<InstanceTaskInput, TrainTaskOutput | PredictTaskOutput> = (input, ctx) =>
+  input.op === 'train' ? runTrain(input, ctx) : runPredict(input);

@@ -13,7 +13,12 @@ import type { DataSource } from './instance-data.js';
 import type { DataRef, InstanceConfig } from './instance-inputs.js';
 import type { Operation } from './instance-machine.js';
 import type { TaskSignal, Work } from './instance-runner.js';
-import type { InstanceTaskInput, PredictTaskOutput, TrainTaskOutput } from './instance-task.worker.js';
+import type {
+  InstanceTaskInput,
+  PredictTaskOutput,
+  TrainProgress,
+  TrainTaskOutput,
+} from './instance-task.worker.js';
 import type { InstanceRow } from './model-instances.repository.js';
 
 export interface WorkDeps extends Deps {
@@ -59,10 +64,15 @@ export function createInstanceWork(d: WorkDeps) {
     return { kind: 'bytes', bytes: Buffer.concat(chunks), label: `${ref.dataset}@${v.version}` };
   }
 
-  async function onThread<O>(input: InstanceTaskInput, signal: TaskSignal): Promise<O> {
+  async function onThread<O>(
+    input: InstanceTaskInput,
+    signal: TaskSignal,
+    onProgress?: (progress: unknown) => void,
+  ): Promise<O> {
     const execution = await d.executor.start({
       module: d.executor.moduleUrl('modules/model-instances/instance-task.worker'),
       input,
+      ...(onProgress ? { onProgress } : {}),
     });
     signal.attach(execution);
     const result = await execution.wait();
@@ -109,6 +119,7 @@ export function createInstanceWork(d: WorkDeps) {
           data: await source(dataOf(r).train!),
         },
         signal,
+        (progress) => signal.report({ learner: c.learner, progress: progress as TrainProgress }),
       );
       const key = `${blobPrefix(r.id)}model.myd`;
       await d.blobs.put(key, new Uint8Array(out.model));

@@ -77,7 +77,7 @@ export function createModelInstancesRepository(db: Db) {
     row: InstanceRow,
     state: InstanceState,
     patch: InstancePatch = {},
-    task?: { id: string; operation: Operation; params: unknown },
+    task?: { id: string; operation: Operation; params: unknown; owner: string; heartbeatAt: string },
   ): Promise<InstanceRow | null> {
     const at = nowIso();
     const next = { ...row, ...patch, state, resource_version: row.resource_version + 1, updated_at: at };
@@ -99,6 +99,8 @@ export function createModelInstancesRepository(db: Db) {
             params: JSON.stringify(task.params ?? {}),
             status: 'queued',
             error: null,
+            owner: task.owner,
+            heartbeat_at: task.heartbeatAt,
             created_at: at,
             updated_at: at,
           })
@@ -108,11 +110,54 @@ export function createModelInstancesRepository(db: Db) {
     return done ? next : null;
   }
 
-  async function setTaskStatus(id: string, status: TaskStatus, error: string | null = null): Promise<void> {
-    await db
+  /** Sets a task's status; with `owner`, only while that process holds its lease (false if not). */
+  async function setTaskStatus(
+    id: string,
+    status: TaskStatus,
+    error: string | null = null,
+    owner?: string,
+  ): Promise<boolean> {
+    let q = db
       .updateTable('model_instance_tasks')
       .set({ status, error, updated_at: nowIso() })
+      .where('id', '=', id);
+    if (owner !== undefined) q = q.where('owner', '=', owner);
+    return Number((await q.executeTakeFirst()).numUpdatedRows) === 1;
+  }
+
+  /** Renews the lease `owner` holds on a task; false when it no longer holds it (taken over). */
+  async function renewLease(id: string, owner: string, at: string): Promise<boolean> {
+    const r = await db
+      .updateTable('model_instance_tasks')
+      .set({ heartbeat_at: at })
       .where('id', '=', id)
+      .where('owner', '=', owner)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
+  /**
+   * Takes the lease of task `t` (as read) for `owner`, only if its owner and heartbeat are still
+   * the ones read: of several servers claiming one expired task at once, exactly one wins.
+   */
+  async function claimLease(t: TaskRow, owner: string, at: string): Promise<boolean> {
+    let q = db.updateTable('model_instance_tasks').set({ owner, heartbeat_at: at }).where('id', '=', t.id);
+    q = t.owner === null ? q.where('owner', 'is', null) : q.where('owner', '=', t.owner);
+    q =
+      t.heartbeat_at === null
+        ? q.where('heartbeat_at', 'is', null)
+        : q.where('heartbeat_at', '=', t.heartbeat_at);
+    return Number((await q.executeTakeFirst()).numUpdatedRows) === 1;
+  }
+
+  /** Gives the leases `owner` holds on these tasks back (owner null: anyone may take them at once). */
+  async function releaseLeases(ids: readonly string[], owner: string): Promise<void> {
+    if (ids.length === 0) return;
+    await db
+      .updateTable('model_instance_tasks')
+      .set({ owner: null })
+      .where('id', 'in', [...ids])
+      .where('owner', '=', owner)
       .execute();
   }
 
@@ -124,7 +169,19 @@ export function createModelInstancesRepository(db: Db) {
     return Number(r.numDeletedRows) === 1;
   }
 
-  return { insert, byName, list, inStates, transition, setTaskStatus, task, remove };
+  return {
+    insert,
+    byName,
+    list,
+    inStates,
+    transition,
+    setTaskStatus,
+    renewLease,
+    claimLease,
+    releaseLeases,
+    task,
+    remove,
+  };
 }
 
 export type ModelInstancesRepository = ReturnType<typeof createModelInstancesRepository>;

@@ -12,7 +12,8 @@ const tags = ['model-instances'];
 /**
  * Native model-instance API: create, list, show (MISTK status plus the current task), delete.
  * The MISTK calls themselves are the compat surface at /model-instances/{name}/v1/mistk.
- * Also settles, once the app is ready, the tasks a previous server process left unfinished.
+ * Also, once the app is ready, takes over the tasks stopped server processes left unfinished, and
+ * keeps looking for them while it runs (see the service's start).
  */
 export const modelInstancesRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (
   app,
@@ -20,7 +21,7 @@ export const modelInstancesRoutes: FastifyPluginAsyncTypebox<{ services: Service
 ) => {
   const mi = services.modelInstances;
   app.addHook('onReady', async () => {
-    await mi.recover();
+    await mi.start();
   });
   app.addHook('onClose', async () => {
     await mi.close();

@@ -3,7 +3,8 @@
  * train → saveModel → predict → savePredictions) on a built-in learner, held in the database so
  * an instance and its state outlive the server. Each operation is checked against the state
  * table and the one-task rule before it is accepted; the work runs as a task (see
- * instance-runner.ts and instance-operations.ts).
+ * instance-runner.ts and instance-operations.ts), leased by the process running it so that
+ * servers sharing the database take over only the tasks of a server that died (instance-lease.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { conflict, invalid, notFound } from '../../errors.js';
@@ -11,6 +12,7 @@ import type { Deps } from '../../deps.js';
 import type { TaskExecutor } from '../../infra/executor/executor.js';
 import type { DatasetsService } from '../datasets/index.js';
 import { createInstanceOperations } from './instance-operations.js';
+import { createTaskLeases, type LeaseOptions } from './instance-lease.js';
 import { createInstanceRunner } from './instance-runner.js';
 import { TRANSIENT_STATES, type InstanceState } from './instance-machine.js';
 import {
@@ -28,6 +30,10 @@ export interface ModelInstancesDeps extends Deps {
   datasets: DatasetsService;
   /** Runs training and batch prediction off the event loop. */
   executor: TaskExecutor;
+  /** Task lease timings (default: TASK_LEASE_MS, renewed every TASK_LEASE_RENEW_EVERY_MS). */
+  lease?: LeaseOptions;
+  /** At most one progress write per this many ms (default: PROGRESS_WRITE_EVERY_MS). */
+  progressEveryMs?: number;
 }
 
 export type WatchListener = (event: WatchEvent) => void;
@@ -50,10 +56,23 @@ export function createModelInstancesService(deps: ModelInstancesDeps) {
     const event: WatchEvent = { eventType, payload: toStatus(row) };
     for (const w of watchers.get(row.id) ?? []) w(event);
   };
+  const logError = (err: unknown, msg: string) => deps.logger.error({ err }, msg);
+  const leases = createTaskLeases({
+    ...deps.lease,
+    repo,
+    logError,
+    onLost: (instanceId, taskId) => {
+      deps.logger.warn({ instanceId, taskId }, 'model instance task taken over by another server');
+      // The runner stops the work of a task whose lease another server took over.
+      void runner.stop(instanceId);
+    },
+  });
   const runner = createInstanceRunner({
     repo,
     publish: (row) => publish(row),
-    logError: (err, msg) => deps.logger.error({ err }, msg),
+    logError,
+    leases,
+    ...(deps.progressEveryMs === undefined ? {} : { progressEveryMs: deps.progressEveryMs }),
   });
   const ops = createInstanceOperations({ ...deps, repo, runner });
 
@@ -106,30 +125,73 @@ export function createModelInstancesService(deps: ModelInstancesDeps) {
     };
   }
 
+  let closed = false;
+  let scanner: NodeJS.Timeout | undefined;
+  let scanning = false;
+
   /**
-   * Settles what a stopped server left: a task whose inputs are all in the store (everything but
-   * a /streamPredict, whose caller is gone) runs again; the others return the instance to the state
-   * it was in before the task, the task failed with the reason in the payload.
+   * Takes over what a stopped server left (a task whose lease lapsed or was handed back, never one
+   * a live server renews, never this process's own): a task whose inputs are all in the store
+   * (everything but a /streamPredict, whose caller is gone) runs again; the others return the
+   * instance to the state it was in before the task, the task failed with the reason in the payload.
    */
   async function recover(): Promise<{ rerun: number; reverted: number }> {
     const left = await repo.inStates([...TRANSIENT_STATES] as InstanceState[]);
     let rerun = 0;
     let reverted = 0;
     for (const r of left) {
+      if (closed) break;
       const t = r.current_task_id ? await repo.task(r.current_task_id) : undefined;
-      if (t && ops.rerun(r, t)) rerun++;
+      if (t && !(await leases.claim(t, r.id))) continue;
+      // The instance may have moved on between the read and the claim (a /reset elsewhere).
+      const fresh = await repo.byName(r.name);
+      if (!fresh || fresh.current_task_id !== r.current_task_id || fresh.state !== r.state) {
+        if (t) leases.release(t.id);
+        continue;
+      }
+      if (t && ops.rerun(fresh, t)) rerun++;
       else {
         const why = `the server stopped during ${t?.operation ?? 'a task'}; it cannot be run again (its caller is gone)`;
-        if (t) await runner.revert(r, t.id, why);
+        if (t) await runner.revert(fresh, t.id, why);
         else
-          await repo.transition(r, r.stable_state as InstanceState, {
+          await repo.transition(fresh, fresh.stable_state as InstanceState, {
             payload: JSON.stringify({ lastTaskError: why }),
           });
         reverted++;
       }
     }
-    if (rerun + reverted > 0) deps.logger.info({ rerun, reverted }, 'model instances recovered after start');
+    if (rerun + reverted > 0) deps.logger.info({ rerun, reverted }, 'model instances: tasks taken over');
     return { rerun, reverted };
+  }
+
+  /** One look for lapsed leases; never two at once. */
+  async function scan(): Promise<void> {
+    if (scanning || closed) return;
+    scanning = true;
+    try {
+      await recover();
+    } catch (err) {
+      logError(err, 'model instances: could not look for tasks to take over');
+    } finally {
+      scanning = false;
+    }
+  }
+
+  /** Takes over what stopped servers left now, then keeps looking every lease period. */
+  async function start(): Promise<void> {
+    await recover();
+    scanner ??= setInterval(() => void scan(), leases.scanEveryMs).unref();
+  }
+
+  /**
+   * Stops looking and stops the running work without settling it. `handBack` (default) gives the
+   * tasks' leases back so another server takes them at once; false leaves them to lapse, as a
+   * server that died does.
+   */
+  async function close(handBack = true): Promise<void> {
+    closed = true;
+    if (scanner) clearInterval(scanner);
+    await runner.close(handBack);
   }
 
   return {
@@ -141,7 +203,8 @@ export function createModelInstancesService(deps: ModelInstancesDeps) {
     remove,
     watch,
     recover,
-    close: () => runner.close(),
+    start,
+    close,
     initialize: async (name: string, body: unknown) => ops.initialize(await row(name), body),
     loadData: async (name: string, body: unknown) => ops.loadData(await row(name), body),
     buildModel: async (name: string, modelPath: string | null) => ops.buildModel(await row(name), modelPath),

@@ -3,7 +3,9 @@ import type { Kysely } from 'kysely';
 /**
  * Model instances (MISTK's model-instance API): one row per instance holding its state machine,
  * what was initialised and loaded, and the blob keys of its model and predictions; one row per
- * task (an accepted call), the current one pointed at by `current_task_id`.
+ * task (an accepted call), the current one pointed at by `current_task_id`, leased by the server
+ * process that runs it (`owner`, renewed at `heartbeat_at`) so another server takes it over only
+ * once that lease expired.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema
@@ -31,6 +33,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('params', 'text', (c) => c.notNull().defaultTo('{}'))
     .addColumn('status', 'text', (c) => c.notNull())
     .addColumn('error', 'text')
+    // The task's lease: the server process running it and when it last said it still does.
+    .addColumn('owner', 'text')
+    .addColumn('heartbeat_at', 'text')
     .addColumn('created_at', 'text', (c) => c.notNull())
     .addColumn('updated_at', 'text', (c) => c.notNull())
     .execute();
