@@ -13,16 +13,19 @@ import { Type } from '@sinclair/typebox';
 import { AppError, invalid } from '../../errors.js';
 import { installWmlaAuth } from './wmla-auth.js';
 import type { ModelVersionView } from '../../modules/registry/index.js';
+import { isTerminal } from '../../modules/runs/index.js';
 import type { CompatSurface } from '../index.js';
 import {
   findWmla,
   mustFindWmla,
   WMLA_BASE,
   WMLA_MODELS_PROJECT,
+  WMLA_RUN_STATE,
   WMLA_TEMPLATES_PROJECT,
 } from './wmla-common.js';
 import { wmlaDatasetUse } from './wmla-datasets.routes.js';
 import { latestOf, toModel, toTemplate } from './wmla-model-views.js';
+import { forgetTraining, TRAINING_LABELS, trainingsOf } from './wmla-trainings.routes.js';
 
 const BASE = WMLA_BASE;
 const MODELS = WMLA_MODELS_PROJECT;
@@ -130,7 +133,17 @@ export const wmlaModelRoutes: CompatSurface = async (plain, { services, deps }) 
 
   app.delete(`${BASE}/models/:name`, { schema: { tags, params: NameParams } }, async (req) => {
     const v = await mustFind(reg, MODELS, req.params.name, 'model');
+    // WMLA's "in use": a training still queued or running needs the model's files and parameters.
+    const trainings = await trainingsOf(services.runs, v.name);
+    const active = trainings.find((r) => !isTerminal(r.state));
+    if (active)
+      throw new AppError(
+        'conflict',
+        `model '${v.name}' is in use by training '${active.labels[TRAINING_LABELS.training]}' (${WMLA_RUN_STATE[active.state]}); stop it first`,
+      );
     await reg.delete(v.id);
+    // Its trainings (and their validations) go with it, so a new model of that name starts empty.
+    for (const r of trainings) await forgetTraining(services.runs, r);
     const template = await find(
       reg,
       TEMPLATES,

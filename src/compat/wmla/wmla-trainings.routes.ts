@@ -67,6 +67,15 @@ export async function mustFindTraining(runs: RunsService, m: string, t: string):
   return r;
 }
 
+/**
+ * Runs are history: deleting a training (or its model) relabels its run, so WMLA no longer sees it
+ * and the name is free again, while the run stays in /api/v1/runs.
+ */
+export async function forgetTraining(runs: RunsService, r: RunView): Promise<void> {
+  const { [TRAINING_LABELS.model]: m, [TRAINING_LABELS.training]: t, ...labels } = r.labels;
+  await runs.setLabels(r.id, { ...labels, wmla_deleted_training: `${m}/${t}` });
+}
+
 /** The model's code: its template's files, then its own (same paths win), as one zip. */
 async function codeZip(
   reg: RegistryService,
@@ -221,19 +230,20 @@ export const wmlaTrainingRoutes: CompatSurface = async (plain, { services, deps 
     return toOne(await runs.get(r.id));
   });
 
-  // Runs are history: deleting a training relabels its run, so the name is free again.
   app.delete(`${BASE}/trainings/:t`, { schema: { tags, params: TParams } }, async (req) => {
     const { m, t } = req.params;
     await model(m);
     const r = await mustFindTraining(runs, m, t);
     if (!isTerminal(r.state))
       throw conflict(`training '${t}' is ${WMLA_RUN_STATE[r.state]}; stop it before deleting it`);
-    const { [TRAINING_LABELS.model]: _m, [TRAINING_LABELS.training]: _t, ...labels } = r.labels;
-    await runs.setLabels(r.id, { ...labels, wmla_deleted_training: `${m}/${t}` });
+    await forgetTraining(runs, r);
     return { message: `training '${t}' of model '${m}' deleted` };
   });
 
-  /** The training's outputs: its one weight file as is, or every output file as a zip. */
+  /**
+   * The training's outputs: its one weight file as is, or every output file as a zip; with
+   * `Accept: application/json`, their names (comma-separated) as WMLA's JSON string.
+   */
   app.get(`${BASE}/trainings/:t/weightfile`, { schema: { tags, params: TParams } }, async (req, reply) => {
     await model(req.params.m);
     const r = await mustFindTraining(runs, req.params.m, req.params.t);
@@ -243,6 +253,9 @@ export const wmlaTrainingRoutes: CompatSurface = async (plain, { services, deps 
         'not_found',
         `training '${req.params.t}' has no weight file (${WMLA_RUN_STATE[r.state]})`,
       );
+    // WMLA answers the weight file's name as a JSON string; a client asking for JSON gets that.
+    if (/\bapplication\/json\b/.test(req.headers.accept ?? ''))
+      return reply.type('application/json').send(JSON.stringify(files.map((f) => f.path).join(',')));
     if (files.length === 1) {
       const f = files[0]!;
       const { stream } = await runs.openArtifact(r.id, f.path);

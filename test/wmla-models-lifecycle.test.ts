@@ -1,0 +1,120 @@
+/**
+ * WMLA models as their clients use them with trainings, on every dialect: numbers sent as strings
+ * (WMLA clients do), the weight file's name as JSON, a model in use by a running training (409)
+ * and a deleted model taking its trainings with it.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { dialectsUnderTest } from './helpers/db.js';
+import { createRunsTestApp, type Json, type RunsTestApp } from './runs-helpers.js';
+
+const BASE = '/platform/rest/deeplearning/v1';
+
+async function until(t: RunsTestApp, m: string, name: string, states: string[]): Promise<Json> {
+  const end = Date.now() + 90_000;
+  for (;;) {
+    const r = (await t.app.inject({ url: `${BASE}/models/${m}/trainings/${name}` })).json() as Json;
+    if (states.includes(r.status as string)) return r;
+    if (Date.now() > end) throw new Error(`training ${m}/${name} still ${JSON.stringify(r)} after 90 s`);
+    await sleep(50);
+  }
+}
+
+for (const dialect of dialectsUnderTest()) {
+  describe(`WMLA models with trainings (${dialect})`, () => {
+    let t: RunsTestApp;
+    const post = (url: string, payload: unknown) =>
+      t.app.inject({ method: 'POST', url: `${BASE}${url}`, payload: payload as Json });
+    const get = (url: string, headers: Record<string, string> = {}) =>
+      t.app.inject({ url: `${BASE}${url}`, headers });
+    const del = (url: string) => t.app.inject({ method: 'DELETE', url: `${BASE}${url}` });
+
+    before(async () => {
+      t = await createRunsTestApp(dialect);
+      const path = join(t.deps.config.dataDir, 'line.csv');
+      const rows = ['x,y', ...Array.from({ length: 40 }, (_, i) => `${i},${2 * i + 1}`)];
+      writeFileSync(path, `${rows.join('\n')}\n`);
+      assert.equal(
+        (await post('/modeltemplates', { name: 'tpl', path: '/t', framework: 'PyTorch' })).statusCode,
+        201,
+      );
+      const ds = await post('/datasets', {
+        name: 'line',
+        dbbackend: 'CSV',
+        datasourcetype: 'CSV',
+        sigid: 'sig1',
+        trainpath: path,
+        valpercentage: '20',
+        testpercentage: '10',
+        target: 'y',
+      });
+      assert.equal(ds.statusCode, 201, ds.body);
+      assert.equal((ds.json() as Json).validation, 8);
+    });
+    after(() => t.close());
+
+    test('string-typed numbers are read as numbers; the weight file name as a JSON string', async () => {
+      assert.equal(
+        (await post('/models', { name: 'lin', templatename: 'tpl', dataset: 'line' })).statusCode,
+        201,
+      );
+      const res = await post('/models/lin/trainings', {
+        trainName: 't1',
+        dlFramework: 'builtin.linear_regression',
+        clusterSize: '1',
+        testInterval: '50',
+        gpuRatio: '0.5',
+      });
+      assert.equal(res.statusCode, 201, res.body);
+      const done = await until(t, 'lin', 't1', ['FINISHED', 'FAILED', 'KILLED']);
+      assert.equal(done.status, 'FINISHED', JSON.stringify(done));
+      assert.equal(done.clusterSize, 1);
+      assert.equal(done.testInterval, 50);
+      assert.equal(done.gpuRatio, 0.5);
+      const name = await get('/models/lin/trainings/t1/weightfile', { accept: 'application/json' });
+      assert.equal(name.statusCode, 200);
+      assert.match(name.headers['content-type'] as string, /application\/json/);
+      assert.equal(name.json(), 'model.myd');
+      const bytes = await get('/models/lin/trainings/t1/weightfile');
+      assert.equal(bytes.headers['content-type'], 'application/octet-stream');
+      assert.ok(bytes.rawPayload.length > 0);
+    });
+
+    test('a running training keeps its model in use (409); a deleted model takes its trainings', async () => {
+      assert.equal((await post('/models', { name: 'busy', templatename: 'tpl' })).statusCode, 201);
+      const code = await t.app.inject({
+        method: 'PUT',
+        url: `${BASE}/models/busy/files`,
+        payload: { filename: 'main.js', content: 'setTimeout(() => {}, 120000);' },
+      });
+      assert.equal(code.statusCode, 200, code.body);
+      const res = await post('/models/busy/trainings', {
+        trainName: 'b1',
+        dlFramework: 'Python',
+        clusterSize: 1,
+        cmd: 'node main.js',
+      });
+      assert.equal(res.statusCode, 201, res.body);
+      await until(t, 'busy', 'b1', ['RUNNING']);
+      const inUse = await del('/models/busy');
+      assert.equal(inUse.statusCode, 409, inUse.body);
+      assert.match((inUse.json() as Json).message, /training 'b1' \(RUNNING\)/);
+      assert.equal((await get('/models/busy')).statusCode, 200);
+
+      const stop = await t.app.inject({ method: 'PUT', url: `${BASE}/models/busy/trainings/b1/stop` });
+      assert.equal(stop.statusCode, 200, stop.body);
+      await until(t, 'busy', 'b1', ['KILLED', 'FAILED', 'FINISHED']);
+      assert.equal((await del('/models/busy')).statusCode, 200);
+      assert.equal((await get('/models/busy')).statusCode, 404);
+      // A new model of the same name starts without the old one's trainings; the run stays history.
+      assert.equal((await post('/models', { name: 'busy', templatename: 'tpl' })).statusCode, 201);
+      assert.deepEqual((await get('/models/busy/trainingnames')).json(), []);
+      assert.deepEqual((await get('/models/busy/trainings')).json(), []);
+      const run = (await t.app.inject({ url: `/api/v1/runs/${(res.json() as Json).appid}` })).json() as Json;
+      assert.equal(run.state, 'cancelled');
+    });
+  });
+}
