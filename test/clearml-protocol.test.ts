@@ -234,7 +234,9 @@ for (const dialect of dialectsUnderTest()) {
       });
       assert.equal(login.statusCode, 200);
       assert.equal(login.json().meta.endpoint.name, 'auth.login');
-      assert.equal(login.json().data.token, editor);
+      const session = login.json().data.token as string;
+      assert.equal(session.split('.').length, 3, 'a JWT, as the ClearML SDK decodes it');
+      assert.equal((await ok('get_by_id', { model: id }, { token: session })).model.id, id);
       const refused = await t.app.inject({
         method: 'GET',
         url: '/api/v2.13/auth.login',

@@ -6,10 +6,11 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../errors.js';
-import { installAuth } from '../../http/auth.js';
+import { installAuth, isLoopbackHost } from '../../http/auth.js';
 import { logIfServerError, toAppError } from '../../http/problem.js';
 import type { CompatSurface } from '../index.js';
 import { login } from './clearml-auth.js';
+import { installSessionTokens } from './clearml-session.js';
 import { ClearMlError, fromAppError } from './clearml-errors.js';
 import type { Body } from './clearml-fields.js';
 import {
@@ -100,7 +101,11 @@ function send(
 }
 
 export const clearmlRoutes: CompatSurface = async (app, { services, deps }) => {
+  // Session tokens from auth.login are unwrapped before the shared auth hook judges the caller.
+  installSessionTokens(app);
   installAuth(app, { tokens: services.tokens, host: deps.config.host, authMode: deps.config.authMode });
+  const mayRunOpen = deps.config.authMode === 'auto' && isLoopbackHost(deps.config.host);
+  const runsOpen = async () => mayRunOpen && (await services.tokens.activeCount()) === 0;
 
   // clearml-server reads any body as JSON (get_json(force=True)), and form posts as fields.
   app.removeAllContentTypeParsers();
@@ -192,7 +197,7 @@ export const clearmlRoutes: CompatSurface = async (app, { services, deps }) => {
         async (request, reply) => {
           const p = parsePath(request.url);
           const requested = p.ok ? p.requested : parseVersion(MAX_VERSION)!;
-          const data = await login(request, services.tokens);
+          const data = await login(request, services.tokens, runsOpen);
           const id = newCallId();
           return send(request, reply, id, endpointMeta('auth.login', requested, '2.1'), {
             code: 200,
