@@ -1,9 +1,9 @@
 /**
- * O-RAN SC AI/ML Training Manager training jobs and pipelines on the runs service. A training job
- * is a run (started at once) trained into the MME registration of its model id; its integer id,
- * request record and free-form metrics are kept in `oran_training_jobs`. Pipelines map onto the
- * runs module's pipelines (`builtin.<learner>` or an uploaded code archive). Step notifications
- * come from the runs service's change hook. Field names of both request dialects are accepted:
+ * O-RAN SC AI/ML Training Manager training jobs on the runs service. A training job is a run
+ * (started at once) trained into the MME registration of its model id; its integer id, request
+ * record and free-form metrics are kept in `oran_training_jobs`. Pipelines (oran-pipelines.routes.ts)
+ * map onto the runs module's pipelines; step notifications (oran-notifications.ts) come from the
+ * runs service's change hook. Field names of both request dialects are accepted:
  * the R1AP camelCase form and the older snake_case one.
  */
 import multipart from '@fastify/multipart';
@@ -13,19 +13,18 @@ import { Type } from '@sinclair/typebox';
 import { AppError, invalid, notFound } from '../../errors.js';
 import { installAuth } from '../../http/auth.js';
 import { nowIso } from '../../infra/db/kysely.js';
-import { stepMap, type RunView, type RunEventView, type StepMap } from '../../modules/runs/index.js';
 import { createPipelinesService } from '../../modules/runs/pipelines.js';
 import type { CompatSurface } from '../index.js';
 import { findOran, ORAN_PROJECT } from './oran-models.routes.js';
+import { startOranNotifications } from './oran-notifications.js';
 import { installOranProblemHandler } from './oran-problem.js';
+import { registerOranPipelineRoutes } from './oran-pipelines.routes.js';
 import { parseJobRequest, toRunParams } from './oran-training-request.js';
 
 const V1 = '/ai-ml-model-training/v1';
 const JOBS = `${V1}/training-jobs`;
 const LABEL = 'oran_training_job';
-const NOTIFY_TIMEOUT_MS = 10_000;
 const tags = ['o-ran'];
-const NOTHING_STARTED = JSON.stringify(stepMap('queued', []));
 
 interface JobRow {
   id: number;
@@ -111,45 +110,21 @@ export const oranTrainingJobRoutes: CompatSurface = async (plain, { services, de
     }
   }
 
-  // ---- notifications: the whole step map, POSTed on every change of it ----
-  const chains = new Map<string, Promise<void>>();
-  const lastSent = new Map<string, string>();
-  async function notify(run: RunView, event: RunEventView) {
-    const id = Number(run.labels[LABEL]);
-    const r = await db.selectFrom('oran_training_jobs').selectAll().where('id', '=', id).executeTakeFirst();
-    const url = r ? (JSON.parse(r.record) as Record_).notificationUrl : '';
-    if (!r || !url) return;
-    const events = (await runs.events(run.id)).filter((e) => e.seq <= event.seq);
-    const map: StepMap = stepMap(run.state, events);
-    const body = JSON.stringify(map);
-    // Like the TM, the first notification is the start of data extraction, not the empty map.
-    if ((lastSent.get(run.id) ?? NOTHING_STARTED) === body) return;
-    lastSent.set(run.id, body);
-    const res = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body,
-      signal: AbortSignal.timeout(NOTIFY_TIMEOUT_MS),
-    });
-    // As the TM: a refused notification is logged, never retried.
-    if (!res.ok) deps.logger.warn({ job: id, status: res.status }, 'O-RAN notification refused');
-    await res.arrayBuffer().catch(() => undefined);
-  }
-  const unsubscribe = runs.onChange((run, event) => {
-    if (run.labels[LABEL] === undefined) return;
-    const next = (chains.get(run.id) ?? Promise.resolve())
-      .then(() => notify(run, event))
-      .catch((e: unknown) => deps.logger.warn({ err: e, run: run.id }, 'O-RAN notification failed'));
-    chains.set(run.id, next);
-    void next.then(() => {
-      if (chains.get(run.id) === next) chains.delete(run.id);
-      if (['succeeded', 'failed', 'cancelled'].includes(run.state)) lastSent.delete(run.id);
-    });
+  // The whole step map, POSTed to the job's notification URL on every change of it.
+  const notifications = startOranNotifications({
+    runs,
+    logger: deps.logger,
+    label: LABEL,
+    urlOf: async (id) => {
+      const r = await db
+        .selectFrom('oran_training_jobs')
+        .select('record')
+        .where('id', '=', id)
+        .executeTakeFirst();
+      return r ? (JSON.parse(r.record) as Record_).notificationUrl : '';
+    },
   });
-  app.addHook('onClose', async () => {
-    unsubscribe();
-    await Promise.all([...chains.values()]);
-  });
+  app.addHook('onClose', () => notifications.close());
 
   // ---- training jobs ----
   app.post(
@@ -185,7 +160,9 @@ export const oranTrainingJobRoutes: CompatSurface = async (plain, { services, de
         chosen.name,
         chosen.name.startsWith('builtin.') ? undefined : chosen.version || undefined,
       );
-      // A model id the MME does not know yet is registered, as a client would do first.
+      // A model id the MME does not know yet is registered, as a client would do first (and
+      // unregistered again if the job cannot start, so a refused request leaves nothing behind).
+      const registered = v === undefined;
       v ??= await reg.create(
         {
           name: record.modelName,
@@ -239,6 +216,10 @@ export const oranTrainingJobRoutes: CompatSurface = async (plain, { services, de
         await db.updateTable('oran_training_jobs').set({ run_id: run.id }).where('id', '=', id).execute();
       } catch (e) {
         await db.deleteFrom('oran_training_jobs').where('id', '=', id).execute();
+        if (registered)
+          await reg
+            .delete(v.id)
+            .catch((err: unknown) => deps.logger.warn({ err, model: v.id }, 'O-RAN registration kept'));
         throw e;
       }
       void reply.status(201).header('location', `${JOBS.slice(1)}/${id}`);
@@ -305,51 +286,5 @@ export const oranTrainingJobRoutes: CompatSurface = async (plain, { services, de
     async (req) => JSON.parse((await job(req.params.id)).metrics) as unknown,
   );
 
-  // ---- pipelines ----
-  app.post(
-    '/pipelines/:name/upload',
-    { schema: { tags, params: Type.Object({ name: Type.String() }) } },
-    async (req) => {
-      if (!req.isMultipart()) throw invalid('send the pipeline as multipart form field "file"');
-      const fields: Record<string, string> = {};
-      let file: { name: string; bytes: Buffer } | null = null;
-      for await (const part of req.parts()) {
-        if (part.type === 'file') file = { name: part.filename, bytes: await part.toBuffer() };
-        else fields[part.fieldname] = String(part.value);
-      }
-      if (!file) throw invalid('multipart field "file" is missing');
-      const p = await pipelines.upload(req.params.name, file.name, new Uint8Array(file.bytes), {
-        ...(fields.command ? { command: fields.command } : {}),
-        ...(fields.description ? { description: fields.description } : {}),
-        ...(fields.version ? { version: fields.version } : {}),
-      });
-      return { result: `Pipeline uploaded ${p.name} Successfully!`, name: p.name, version: p.version };
-    },
-  );
-
-  const toOran = (p: Awaited<ReturnType<typeof pipelines.get>>) => ({
-    display_name: p.name,
-    pipeline_name: p.name,
-    version: p.version,
-    description: p.description,
-    kind: p.kind,
-    created_at: p.createdAt ?? '',
-  });
-  app.get('/pipelines', { schema: { tags } }, async () => ({
-    pipelines: (await pipelines.list()).map(toOran),
-  }));
-  app.get(
-    '/pipelines/:name',
-    { schema: { tags, params: Type.Object({ name: Type.String() }) } },
-    async (req) => toOran(await pipelines.get(req.params.name)),
-  );
-  app.get(
-    '/pipelines/:name/versions',
-    { schema: { tags, params: Type.Object({ name: Type.String() }) } },
-    async (req) => {
-      const all = (await pipelines.list()).filter((p) => p.name === req.params.name);
-      if (all.length === 0) throw notFound('pipeline', req.params.name);
-      return { versions_list: all.map((p) => p.version) };
-    },
-  );
+  registerOranPipelineRoutes(app, pipelines);
 };

@@ -1,0 +1,208 @@
+/**
+ * O-RAN training jobs beyond the happy path, on every dialect: deleting a running job stops its
+ * run, the feature group deduced from the MME `inputDataType`, the create-time checks (model
+ * location, pipelines), refused notifications are not retried, and unknown/malformed ids.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { dialectsUnderTest } from './helpers/db.js';
+import { createRunsTestApp, uploadDataset, waitRun, type Json, type RunsTestApp } from './runs-helpers.js';
+
+const V1 = '/ai-ml-model-training/v1';
+const JOBS = `${V1}/training-jobs`;
+const MME = '/ai-ml-model-registration/v1';
+const iris = readFileSync(join(import.meta.dirname, 'fixtures/datasets/iris.csv'));
+const FEATURES = 'sepal length (cm),sepal width (cm),petal length (cm),petal width (cm)';
+
+async function until<T>(what: string, probe: () => Promise<T>, ok: (v: T) => boolean): Promise<T> {
+  const end = Date.now() + 60_000;
+  for (;;) {
+    const v = await probe();
+    if (ok(v)) return v;
+    if (Date.now() > end) throw new Error(`${what}: still ${JSON.stringify(v)} after 60 s`);
+    await sleep(50);
+  }
+}
+
+function upload(name: string, script: string) {
+  const b = '----edge' + Math.random().toString(16).slice(2);
+  return {
+    method: 'POST' as const,
+    url: `/pipelines/${name}/upload`,
+    headers: { 'content-type': `multipart/form-data; boundary=${b}` },
+    payload: `--${b}\r\nContent-Disposition: form-data; name="file"; filename="train.sh"\r\n\r\n${script}\r\n--${b}--\r\n`,
+  };
+}
+
+const job = (
+  model: string,
+  opts: { fg?: string; pipeline?: string; retrain?: string; extra?: Json } = {},
+) => ({
+  modelId: { modelName: model, modelVersion: '1' },
+  trainingConfig: {
+    description: 'edge',
+    dataPipeline: { feature_group_name: opts.fg ?? 'edge_fg', query_filter: '', arguments: {} },
+    trainingPipeline: {
+      training_pipeline_name: opts.pipeline ?? 'builtin.gbdt',
+      training_pipeline_version: '1',
+      retraining_pipeline_name: opts.retrain ?? 'builtin.gbdt',
+      retraining_pipeline_version: '1',
+    },
+  },
+  ...opts.extra,
+});
+
+for (const dialect of dialectsUnderTest()) {
+  describe(`O-RAN training job edge cases (${dialect})`, () => {
+    let t: RunsTestApp;
+    let hook: Server;
+    let hookUrl: string;
+    const received: Array<{ url?: string; body: Json }> = [];
+    const post = (payload: unknown) => t.app.inject({ method: 'POST', url: JOBS, payload: payload as Json });
+    before(async () => {
+      t = await createRunsTestApp(dialect);
+      await uploadDataset(t, 'iris', iris, 'target');
+      hook = createServer((req, res) => {
+        let body = '';
+        req.on('data', (c: Buffer) => (body += c.toString()));
+        req.on('end', () => {
+          received.push({ url: req.url, body: JSON.parse(body) as Json });
+          // Every notification is refused: the server must log it and move on, never retry.
+          res.statusCode = 503;
+          res.end('busy');
+        });
+      });
+      await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
+      hookUrl = `http://127.0.0.1:${(hook.address() as AddressInfo).port}`;
+      const fg = await t.app.inject({
+        method: 'POST',
+        url: `${V1}/featureGroup`,
+        payload: {
+          featuregroup_name: 'edge_fg',
+          feature_list: FEATURES,
+          datalake_source: 'Dataset',
+          source_name: 'iris',
+        },
+      });
+      assert.equal(fg.statusCode, 201, fg.body);
+    });
+    after(async () => {
+      await t.close();
+      await new Promise((r) => hook.close(r));
+    });
+
+    test('deleting a running job stops its run; refused notifications are sent once each', async () => {
+      assert.equal((await t.app.inject(upload('slow_pipe', 'sleep 30'))).statusCode, 200);
+      const res = await post({
+        ...job('slow_model', { pipeline: 'slow_pipe' }),
+        notificationDestination: `${hookUrl}/slow`,
+      });
+      assert.equal(res.statusCode, 201, res.body);
+      const { id, run_id: runId } = res.json() as Json;
+      await until(
+        'training',
+        async () => ((await t.app.inject({ url: `${JOBS}/${id}/status` })).json() as Json).TRAINING,
+        (s) => s === 'IN_PROGRESS',
+      );
+      const del = await t.app.inject({ method: 'DELETE', url: `${JOBS}/${id}` });
+      assert.equal(del.statusCode, 204);
+      assert.equal((await waitRun(t, runId as string, undefined, 20_000)).state, 'cancelled');
+      assert.equal((await t.app.inject({ url: `${JOBS}/${id}/status` })).statusCode, 404);
+      const maps = received.filter((n) => n.url === '/slow').map((n) => JSON.stringify(n.body));
+      assert.ok(maps.length >= 2, `${maps.length} notifications`);
+      assert.equal(new Set(maps).size, maps.length, 'a refused notification was sent again');
+    });
+
+    test('empty feature_group_name: the group whose feature list is the model inputDataType', async () => {
+      const reg = await t.app.inject({
+        method: 'POST',
+        url: `${MME}/model-registrations`,
+        payload: {
+          modelId: { modelName: 'deduced', modelVersion: '1' },
+          modelInformation: { inputDataType: FEATURES },
+        },
+      });
+      assert.equal(reg.statusCode, 201, reg.body);
+      const res = await post(job('deduced', { fg: '' }));
+      assert.equal(res.statusCode, 201, res.body);
+      const run = await t.app.inject({ url: `/api/v1/runs/${(res.json() as Json).run_id}` });
+      assert.equal((run.json() as Json).featureGroup, 'edge_fg', run.body);
+
+      const orphan = await t.app.inject({
+        method: 'POST',
+        url: `${MME}/model-registrations`,
+        payload: {
+          modelId: { modelName: 'orphan', modelVersion: '1' },
+          modelInformation: { inputDataType: 'x,y' },
+        },
+      });
+      assert.equal(orphan.statusCode, 201);
+      const none = await post(job('orphan', { fg: '' }));
+      assert.equal(none.statusCode, 400);
+      assert.match((none.json() as Json).detail, /0 feature groups match the model's inputDataType 'x,y'/);
+    });
+
+    test('create-time checks: modelLocation must be the registered one, pipelines must exist', async () => {
+      const reg = await t.app.inject({
+        method: 'POST',
+        url: `${MME}/model-registrations`,
+        payload: { modelId: { modelName: 'located', modelVersion: '1' }, modelLocation: 's3://m/located' },
+      });
+      assert.equal(reg.statusCode, 201, reg.body);
+      const wrong = await post(job('located', { extra: { modelLocation: 's3://m/elsewhere' } }));
+      assert.equal(wrong.statusCode, 400);
+      assert.match((wrong.json() as Json).detail, /differs from the registered 's3:\/\/m\/located'/);
+      // A registered location means retraining: the retraining pipeline is used and required.
+      const noRetrain = await post(
+        job('located', { retrain: '', extra: { modelLocation: 's3://m/located' } }),
+      );
+      assert.equal(noRetrain.statusCode, 400);
+      assert.equal((noRetrain.json() as Json).detail, 'Provide retraining pipeline name and version');
+      const noTrain = await post(job('fresh_model', { pipeline: '' }));
+      assert.equal(noTrain.statusCode, 400);
+      assert.match((noTrain.json() as Json).detail, /training_pipeline_name/);
+      const badUrl = await post(job('fresh_model', { extra: { notificationDestination: 'ftp://x' } }));
+      assert.equal(badUrl.statusCode, 400);
+      const noModel = await post({ trainingConfig: job('x').trainingConfig });
+      assert.equal(noModel.statusCode, 400);
+      assert.match((noModel.json() as Json).detail, /modelId/);
+      const badFilter = job('filtered_model');
+      badFilter.trainingConfig.dataPipeline.query_filter = 'petal AND AND';
+      const filtered = await post(badFilter);
+      assert.equal(filtered.statusCode, 400, filtered.body);
+      // Nothing half-written: no refused request left a job or a new MME registration behind.
+      for (const model of ['fresh_model', 'filtered_model']) {
+        const info = await t.app.inject({ url: `${MME}/getModelInfo/${model}` });
+        assert.deepEqual(info.json(), [], model);
+      }
+      const jobs = (await t.app.inject({ url: JOBS })).json() as Json[];
+      assert.ok(
+        !jobs.some((j) => ['located', 'fresh_model', 'filtered_model'].includes(j.modelId.modelname)),
+      );
+    });
+
+    test('unknown and malformed ids: 404 / 400 ProblemDetails on every job route', async () => {
+      for (const url of [`${JOBS}/9999`, `${JOBS}/9999/status`, `${JOBS}/get-model-metrics/9999`]) {
+        const r = await t.app.inject({ url });
+        assert.equal(r.statusCode, 404, url);
+        assert.match(r.headers['content-type'] as string, /^application\/problem\+json/);
+        assert.deepEqual(Object.keys(r.json() as Json).sort(), ['detail', 'status', 'title']);
+      }
+      const metrics = await t.app.inject({
+        method: 'POST',
+        url: `${JOBS}/update-model-metrics/9999`,
+        payload: { accuracy: 1 },
+      });
+      assert.equal(metrics.statusCode, 404);
+      const bad = await t.app.inject({ url: `${JOBS}/abc` });
+      assert.equal(bad.statusCode, 400, bad.body);
+      assert.equal((bad.json() as Json).title, 'Bad Request');
+      assert.equal((await t.app.inject({ method: 'DELETE', url: `${JOBS}/-1` })).statusCode, 400);
+    });
+  });
+}
