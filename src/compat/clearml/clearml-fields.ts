@@ -75,6 +75,19 @@ export const intOrUndefined = (body: Body, key: string, min: number): number | u
   return v;
 };
 
+/**
+ * An optional boolean field, else 400/12: clearml-server validates booleans, and reading `"yes"`
+ * as false would silently do what the caller did not ask. (Form and query strings "true"/"false"
+ * are already booleans here.)
+ */
+export const boolOrUndefined = (body: Body, key: string): boolean | undefined => {
+  const v = body[key];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'boolean')
+    throw new ClearMlError(400, 12, `${key} must be true or false`, { [key]: v as never });
+  return v;
+};
+
 /** Metadata as ClearML sends it: a list of {key, type, value} or a map key → {type, value}. */
 export function metadataList(raw: unknown): unknown {
   if (raw && typeof raw === 'object' && !Array.isArray(raw))
@@ -107,8 +120,8 @@ export function toCreateInput(body: Body): CreateVersionInput {
     systemTags: body.system_tags as string[] | undefined,
     design: body.design,
     labels: body.labels as Record<string, number> | undefined,
-    ready: body.ready === undefined || body.ready === null ? true : body.ready === true,
-    public: body.public === true,
+    ready: boolOrUndefined(body, 'ready') ?? true,
+    public: boolOrUndefined(body, 'public') ?? false,
     ...(project ? { projectId: project } : {}),
     parentId: strOrNull(body, 'parent'),
     sourceRunId: strOrNull(body, 'task'),
@@ -123,7 +136,7 @@ export function toEditInput(body: Body, kind: 'edit' | 'update'): EditInput {
     comment: str(body, 'comment'),
     tags: body.tags as string[] | undefined,
     systemTags: body.system_tags as string[] | undefined,
-    ready: body.ready === undefined || body.ready === null ? undefined : body.ready === true,
+    ready: boolOrUndefined(body, 'ready'),
     sourceRunId: strOrNull(body, 'task'),
     lastIteration: intOrUndefined(body, 'iteration', 0),
   };

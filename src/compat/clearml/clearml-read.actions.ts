@@ -4,7 +4,7 @@
  */
 import type { RegistryService } from '../../modules/registry/index.js';
 import { ClearMlError, requireFields } from './clearml-errors.js';
-import { toClearMl, type Body } from './clearml-fields.js';
+import { boolOrUndefined, toClearMl, type Body } from './clearml-fields.js';
 import { CLEARML_PAGE_SIZE, onlyFieldsList, projectDoc, toSearch } from './clearml-search.js';
 import { atLeast, removedFor, type ApiVersion } from './clearml-protocol.js';
 
@@ -36,7 +36,7 @@ async function listModels(ctx: ActionContext, ex: boolean): Promise<ActionResult
   const scroll = atLeast(ctx.actual, '2.15');
   const q = toSearch(ctx.body, { scroll, structuredFilters: ex && atLeast(ctx.actual, '2.27') });
   const page = await ctx.reg.search(q.options);
-  const stats = ex && atLeast(ctx.actual, '2.20') && ctx.body.include_stats === true;
+  const stats = ex && atLeast(ctx.actual, '2.20') && boolOrUndefined(ctx.body, 'include_stats') === true;
   const models = page.items.map((v) => projectDoc(toClearMl(v, { stats }), q.onlyFields));
   const data: Body = { models };
   if (scroll) data.scroll_id = page.scrollId;

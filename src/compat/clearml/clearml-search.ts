@@ -5,7 +5,7 @@
  */
 import type { ModelVersionView, SearchOptions } from '../../modules/registry/index.js';
 import { ClearMlError } from './clearml-errors.js';
-import { intOrUndefined, type Body } from './clearml-fields.js';
+import { boolOrUndefined, intOrUndefined, type Body } from './clearml-fields.js';
 
 /** clearml-server's default and maximum page size for list calls. */
 export const CLEARML_PAGE_SIZE = 500;
@@ -155,7 +155,7 @@ export function toSearch(body: Body, opts: { scroll: boolean; structuredFilters:
       ...(page !== undefined ? { page } : {}),
       ...(asked !== undefined ? { pageSize: Math.min(asked, CLEARML_PAGE_SIZE) } : {}),
       ...(scrolling ? { scrollId: (body.scroll_id as string | null) ?? '' } : {}),
-      ...(scrolling && body.refresh_scroll === true ? { refreshScroll: true } : {}),
+      ...(scrolling && boolOrUndefined(body, 'refresh_scroll') ? { refreshScroll: true } : {}),
       defaultPageSize: CLEARML_PAGE_SIZE,
       maxPageSize: CLEARML_PAGE_SIZE,
     },

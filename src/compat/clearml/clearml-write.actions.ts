@@ -8,6 +8,7 @@ import type { BatchReport, RegistryService } from '../../modules/registry/index.
 import { ClearMlError, fromAppError, requireFields } from './clearml-errors.js';
 import {
   CLEARML_NAME,
+  boolOrUndefined,
   metadataList,
   toClearMl,
   toCreateInput,
@@ -72,7 +73,7 @@ async function editModel(ctx: ActionContext, kind: 'edit' | 'update') {
     throw new ClearMlError(400, 12, 'project must be a project id');
   if (typeof project === 'string') await reg.getProject(project);
   const res = await reg.edit(id, patch, {
-    force: body.force === true,
+    force: boolOrUndefined(body, 'force') ?? false,
     mergeObjects: kind === 'edit',
     user: ctx.user,
   });
@@ -173,7 +174,7 @@ export const writeActions: Record<string, Action> = {
   },
 
   async delete(ctx) {
-    const r = await ctx.reg.delete(idOf(ctx.body), { force: ctx.body.force === true });
+    const r = await ctx.reg.delete(idOf(ctx.body), { force: boolOrUndefined(ctx.body, 'force') ?? false });
     return {
       data: { deleted: r.deleted, ...(atLeast(ctx.actual, '2.13') ? { url: r.uri } : {}) },
       headers: { 'x-modelyard-freed-bytes': String(r.freedBytes) },
@@ -181,7 +182,9 @@ export const writeActions: Record<string, Action> = {
   },
 
   async delete_many(ctx) {
-    const report = await ctx.reg.deleteMany(idsOf(ctx.body), { force: ctx.body.force === true });
+    const report = await ctx.reg.deleteMany(idsOf(ctx.body), {
+      force: boolOrUndefined(ctx.body, 'force') ?? false,
+    });
     const freed = report.succeeded.reduce((n, s) => n + s.freedBytes, 0);
     return {
       data: batchData(report, (s) => ({ deleted: s.deleted, url: s.uri })),
@@ -208,7 +211,7 @@ export const writeActions: Record<string, Action> = {
     const id = idOf(ctx.body);
     requireFields(ctx.body, 'metadata');
     const r = await ctx.reg.addOrUpdateMetadata(id, metadataList(ctx.body.metadata), {
-      replace: ctx.body.replace_metadata === true,
+      replace: boolOrUndefined(ctx.body, 'replace_metadata') ?? false,
     });
     return { data: r };
   },

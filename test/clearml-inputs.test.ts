@@ -1,0 +1,71 @@
+/**
+ * ClearML request fields of the wrong type get 400/12 naming the field, and nothing is written:
+ * clearml-server validates booleans, so `"yes"` or `"true"` in a JSON body is never read as false.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { dialectsUnderTest } from './helpers/db.js';
+import { createTestApp, type TestApp } from './helpers/app.js';
+import { clearmlCaller } from './helpers/clearml.js';
+
+for (const dialect of dialectsUnderTest()) {
+  describe(`ClearML input types (${dialect})`, () => {
+    let t: TestApp;
+    const { ok, fails } = clearmlCaller(() => t);
+    let id = '';
+    const count = async () => (await ok('get_all', { only_fields: ['id'] })).models.length as number;
+    before(async () => {
+      t = await createTestApp(dialect);
+      id = (await ok('create', { name: 'typed', uri: 'file:///t', ready: false })).id;
+    });
+    after(() => t.close());
+
+    test('create: ready and public must be booleans; nothing is created otherwise', async () => {
+      const before = await count();
+      const r = await fails('create', { name: 'bad-ready', uri: 'u', ready: 'yes' }, 400, 12);
+      assert.equal(r.meta.result_msg, 'Validation error (ready must be true or false): ready=yes');
+      assert.deepEqual(r.meta.error_data, { ready: 'yes' });
+      await fails('create', { name: 'bad-public', uri: 'u', public: 1 }, 400, 12);
+      assert.equal(await count(), before);
+    });
+
+    test('edit / update: a non-boolean ready leaves the model as it was', async () => {
+      await fails('edit', { model: id, ready: 'true', comment: 'changed' }, 400, 12);
+      await fails('update', { model: id, ready: 0 }, 400, 12);
+      const m = (await ok('get_by_id', { model: id })).model;
+      assert.equal(m.ready, false);
+      assert.equal(m.comment, '');
+    });
+
+    test('force, replace_metadata, include_stats, refresh_scroll must be booleans', async () => {
+      await ok('add_or_update_metadata', { model: id, metadata: [{ key: 'a', type: 'str', value: '1' }] });
+      await fails(
+        'add_or_update_metadata',
+        { model: id, metadata: [{ key: 'b', type: 'str', value: '2' }], replace_metadata: 'yes' },
+        400,
+        12,
+      );
+      assert.deepEqual(Object.keys((await ok('get_by_id', { model: id })).model.metadata), ['a']);
+      const r = await fails('delete', { model: id, force: 'true' }, 400, 12);
+      assert.deepEqual(r.meta.error_data, { force: 'true' });
+      await fails('delete_many', { ids: [id], force: 1 }, 400, 12);
+      await fails('edit', { model: id, comment: 'x', force: 'no' }, 400, 12);
+      await fails('get_all_ex', { id: [id], include_stats: 'true' }, 400, 12);
+      await fails('get_all', { scroll_id: '', size: 1, refresh_scroll: 'yes' }, 400, 12);
+      assert.equal((await ok('get_by_id', { model: id })).model.id, id, 'still there');
+    });
+
+    test('form and query strings "true"/"false" are booleans, as clearml-server reads them', async () => {
+      const made = await ok('create', undefined, {
+        raw: 'name=from-form&uri=file%3A%2F%2F%2Ff&ready=false&public=TRUE',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      });
+      const m = (await ok('get_by_id', { model: made.id })).model;
+      assert.deepEqual([m.ready, m.company], [false, '']);
+      assert.deepEqual(await ok('delete', undefined, { query: `model=${made.id}&force=true` }), {
+        deleted: true,
+        url: 'file:///f',
+      });
+    });
+  });
+}
