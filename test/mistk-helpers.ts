@@ -22,13 +22,13 @@ export interface MistkServer extends BuiltApp {
   close(): Promise<void>;
 }
 
-/** A server on `store` (not closed with it: a test can start another one on the same data). */
-export async function startMistkServer(store: TestStore): Promise<MistkServer> {
+/** What a server on `store` is built from (each call: its own queue and logger). */
+export function storeDeps(store: TestStore): Deps {
   const config = {
     ...loadConfig({ dataDir: store.dataDir, logLevel: 'silent' }, {}),
     databaseUrl: store.databaseUrl,
   };
-  const deps: Deps = {
+  return {
     config,
     db: store.db,
     dialect: store.dialect,
@@ -37,6 +37,11 @@ export async function startMistkServer(store: TestStore): Promise<MistkServer> {
     logger: pino({ level: 'silent' }),
     close: async () => {},
   };
+}
+
+/** A server on `store` (not closed with it: a test can start another one on the same data). */
+export async function startMistkServer(store: TestStore): Promise<MistkServer> {
+  const deps = storeDeps(store);
   const built = await buildApp(deps);
   await built.app.listen({ host: '127.0.0.1', port: 0 });
   const address = built.app.server.address();

@@ -178,9 +178,10 @@ export function createModelInstancesService(deps: ModelInstancesDeps) {
   }
 
   /** Takes over what stopped servers left now, then keeps looking every lease period. */
-  async function start(): Promise<void> {
-    await recover();
+  async function start(): Promise<{ rerun: number; reverted: number }> {
+    const taken = await recover();
     scanner ??= setInterval(() => void scan(), leases.scanEveryMs).unref();
+    return taken;
   }
 
   /**
