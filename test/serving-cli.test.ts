@@ -2,7 +2,7 @@
 import { CLI_BIN } from './helpers/cli.js';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { BREAST_CSV, buildFixtures } from './fixtures/serving/models.js';
@@ -11,10 +11,21 @@ import type { ServingFixtures } from './fixtures/serving/models.js';
 const ROOT = join(import.meta.dirname, '..');
 const CLI = [CLI_BIN];
 let fx: ServingFixtures;
+const DRUM_ENV = new Set(
+  'ADDRESS URL_PREFIX MAX_WORKERS TARGET_TYPE POSITIVE_CLASS_LABEL NEGATIVE_CLASS_LABEL CLASS_LABELS CLASS_LABELS_FILE'.split(
+    ' ',
+  ),
+);
 
-function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+function run(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [...CLI, ...args], { cwd: ROOT }, (err, stdout, stderr) => {
+    // DRUM's environment twins from the shell running the tests would change what is tested.
+    const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !DRUM_ENV.has(k)));
+    const opts = { cwd: ROOT, env: { ...inherited, ...env } };
+    execFile(process.execPath, [...CLI, ...args], opts, (err, stdout, stderr) => {
       const code = err ? ((err as { code?: number }).code ?? 1) : 0;
       resolve({ code: typeof code === 'number' ? code : 1, stdout, stderr });
     });
@@ -58,10 +69,17 @@ test('serve listens on --address with --url-prefix and --name, stops on SIGTERM'
   }
 });
 
-test('serve of a missing model exits non-zero with a clear message', async () => {
-  const r = await run(['serve', '/nonexistent.myd', '--address', '127.0.0.1:0']);
-  assert.notEqual(r.code, 0);
-  assert.match(r.stderr, /cannot load model '\/nonexistent.myd'/);
+test('serve of a missing model exits non-zero with a clear message; ADDRESS stands for --address', async () => {
+  const [r, env, none] = await Promise.all([
+    run(['serve', '/nonexistent.myd', '--address', '127.0.0.1:0']),
+    run(['serve', '/nonexistent.myd'], { ADDRESS: '127.0.0.1:0' }),
+    run(['serve', '/nonexistent.myd']),
+  ]);
+  for (const x of [r, env]) {
+    assert.notEqual(x.code, 0);
+    assert.match(x.stderr, /cannot load model '\/nonexistent.myd'/);
+  }
+  assert.match(none.stderr, /--address/);
 });
 
 test('score writes one row of class probabilities per input row; perf-test prints its table', async () => {
@@ -83,4 +101,30 @@ test('score writes one row of class probabilities per input row; perf-test print
   assert.equal(p.code, 0, p.stderr);
   assert.match(p.stdout, /min s\s+avg s\s+max s\s+rss MB/);
   assert.match(p.stdout, /10 rows\s+10\s/);
+});
+
+test("DRUM's class-label forms: space-separated, a,b,c, a labels file, and the environment twins", async () => {
+  const iris = join(ROOT, 'test/fixtures/datasets/iris.csv');
+  const order = ['virginica', 'setosa', 'versicolor'];
+  const file = join(fx.dir, 'labels.txt');
+  writeFileSync(file, order.join('\n') + '\n');
+  const header = (name: string) => readFileSync(join(fx.dir, name), 'utf8').split('\n')[0];
+  const score = (name: string, flags: string[], env: Record<string, string> = {}) =>
+    run(['score', fx.iris, '--input', iris, '--output', join(fx.dir, name), ...flags], env);
+  const results = await Promise.all([
+    score('space.csv', ['--class-labels', ...order]),
+    score('comma.csv', ['--class-labels', order.join(',')]),
+    score('file.csv', ['--class-labels-file', file]),
+    score('env.csv', [], { CLASS_LABELS: order.join(' ') }),
+    score('envfile.csv', [], { CLASS_LABELS_FILE: file, TARGET_TYPE: 'multiclass' }),
+    score('both.csv', ['--class-labels', ...order], { CLASS_LABELS_FILE: file }),
+    score('badtype.csv', [], { TARGET_TYPE: 'clustering' }),
+  ]);
+  for (const r of results.slice(0, 5)) assert.equal(r.code, 0, r.stderr);
+  for (const name of ['space.csv', 'comma.csv', 'file.csv', 'env.csv', 'envfile.csv'])
+    assert.equal(header(name), order.join(','), name);
+  assert.equal(results[5]!.code, 2);
+  assert.match(results[5]!.stderr, /not both/);
+  assert.equal(results[6]!.code, 2);
+  assert.match(results[6]!.stderr, /--target-type must be one of .* \(got 'clustering'\)/);
 });

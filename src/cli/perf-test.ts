@@ -8,8 +8,8 @@ import type { Command } from 'commander';
 import { VERSION } from '../app.js';
 import { createPredictionServer } from '../modules/serving/prediction-server.js';
 import { CliError } from './client.js';
-import { addLabelFlags, labelOptions } from './serve.js';
-import type { LabelFlags } from './serve.js';
+import { addLabelFlags, labelOptions } from './label-flags.js';
+import type { LabelFlags } from './label-flags.js';
 
 interface Case {
   label: string;

@@ -9,8 +9,8 @@ import { createServingService } from '../modules/serving/serving.service.js';
 import type { ServingService } from '../modules/serving/serving.service.js';
 import type { Scores } from '../modules/serving/serving.types.js';
 import { CliError } from './client.js';
-import { addLabelFlags, labelOptions } from './serve.js';
-import type { LabelFlags } from './serve.js';
+import { addLabelFlags, labelOptions } from './label-flags.js';
+import type { LabelFlags } from './label-flags.js';
 
 const CHUNK_BYTES = 4 * 1024 * 1024;
 
@@ -39,10 +39,11 @@ export function registerScore(program: Command): void {
     } catch {
       throw new CliError(`cannot read --input '${o.input}'`);
     }
+    const labels = labelOptions(o);
     let svc: ServingService;
     try {
       const loaded = await loadModelRef(model);
-      svc = createServingService(loaded.runtime, { name: loaded.name, ...labelOptions(o) });
+      svc = createServingService(loaded.runtime, { name: loaded.name, ...labels });
     } catch (e) {
       throw new CliError(`cannot load model '${model}': ${(e as Error).message}`);
     }

@@ -1,14 +1,13 @@
 /** `modelyard serve <model>`: DRUM's `drum server` — one model on its own port, every protocol. */
 import cluster from 'node:cluster';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { VERSION } from '../app.js';
 import { createPredictionServer } from '../modules/serving/prediction-server.js';
 import type { PredictionServer } from '../modules/serving/prediction-server.js';
-import { TARGET_TYPES } from '../modules/serving/serving.types.js';
-import type { TargetType } from '../modules/serving/serving.types.js';
 import { fileModelLoader } from '../modules/serving/model-loader.js';
 import { CliError, type GlobalOptions } from './client.js';
 import { cliRegistryLoader } from './deployments.js';
+import { addLabelFlags, labelOptions, type LabelFlags } from './label-flags.js';
 import {
   WORKER_HEADER,
   clusterStats,
@@ -16,33 +15,6 @@ import {
   reportToPrimary,
   superviseWorkers,
 } from './serve-cluster.js';
-
-export interface LabelFlags {
-  targetType?: string;
-  positiveClassLabel?: string;
-  negativeClassLabel?: string;
-  classLabels?: string;
-}
-
-/** Shared parsing of DRUM's target-type and label flags. */
-export function labelOptions(o: LabelFlags) {
-  if (o.targetType && !(TARGET_TYPES as readonly string[]).includes(o.targetType))
-    throw new CliError(`--target-type must be one of ${TARGET_TYPES.join(', ')} (got '${o.targetType}')`, 2);
-  return {
-    targetType: o.targetType as TargetType | undefined,
-    positiveClassLabel: o.positiveClassLabel,
-    negativeClassLabel: o.negativeClassLabel,
-    classLabels: o.classLabels?.split(',').map((s) => s.trim()),
-  };
-}
-
-export function addLabelFlags(cmd: Command): Command {
-  return cmd
-    .option('--target-type <type>', `one of ${TARGET_TYPES.join(', ')} (default: what the model implies)`)
-    .option('--positive-class-label <label>', 'binary: the positive class label')
-    .option('--negative-class-label <label>', 'binary: the negative class label')
-    .option('--class-labels <a,b,c>', 'multiclass: class labels in output order');
-}
 
 export function parseAddress(a: string): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]*))(?::(\d+))?$/.exec(a);
@@ -59,8 +31,13 @@ export function registerServe(program: Command): void {
       .description(
         'serve a model file (.myd/.onnx), a custom.py/custom.mjs directory, or a registry reference (name@alias, name/3): DRUM, KServe V2/V1, MLflow routes',
       )
-      .requiredOption('--address <host:port>', 'where to listen, e.g. 127.0.0.1:6789')
-      .option('--url-prefix <prefix>', 'path prefix of every route (DRUM URL_PREFIX)')
+      // DRUM's environment twins (ADDRESS, URL_PREFIX, MAX_WORKERS) for containers started its way.
+      .addOption(
+        new Option('--address <host:port>', 'where to listen, e.g. 127.0.0.1:6789')
+          .env('ADDRESS')
+          .makeOptionMandatory(),
+      )
+      .addOption(new Option('--url-prefix <prefix>', 'path prefix of every route').env('URL_PREFIX'))
       .option('--name <name>', 'model name in V2/V1 routes (default: file name without extension)')
       .option('--with-error-server', 'on a load failure, keep serving 513 with the error instead of exiting')
       .option('--max-body-mb <n>', 'largest request body in MB (default 50)', Number)
@@ -68,7 +45,7 @@ export function registerServe(program: Command): void {
         '--workers <n>',
         'server processes sharing the port, each loading the model (default 1; 0 or auto: one per core)',
       )
-      .option('--max-workers <n>', "DRUM's name for --workers"),
+      .addOption(new Option('--max-workers <n>', "DRUM's name for --workers").env('MAX_WORKERS')),
   ).action(
     async (
       model: string,
@@ -84,6 +61,7 @@ export function registerServe(program: Command): void {
       cmd: Command,
     ) => {
       const { host, port } = parseAddress(o.address);
+      const labels = labelOptions(o);
       const workers = parseWorkers(o.workers, o.maxWorkers);
       // The primary of a multi-process server only supervises; the workers run the code below.
       if (workers > 1 && cluster.isPrimary) return superviseWorkers(workers);
@@ -108,7 +86,7 @@ export function registerServe(program: Command): void {
           loaders: [fileModelLoader, cliRegistryLoader(cmd.optsWithGlobals() as GlobalOptions)],
           responseHeaders: inWorker ? { [WORKER_HEADER]: String(process.pid) } : undefined,
           gatherStats,
-          ...labelOptions(o),
+          ...labels,
         });
       } catch (e) {
         const message = `cannot load model '${model}': ${(e as Error).message}`;
