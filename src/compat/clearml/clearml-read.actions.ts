@@ -32,11 +32,37 @@ export const removedAfter13 = (ctx: ActionContext, hint: string) => {
   if (removedFor(ctx.requested)) throw new ClearMlError(301, 1, hint);
 };
 
+/**
+ * ClearML sub-projects are projects named `parent/child`: with `include_subprojects`, each project
+ * id in the filter also stands for the projects whose names extend its name with `/`. Operators
+ * and exclusions are left as they are, as clearml-server leaves them.
+ */
+async function withSubprojects(reg: RegistryService, raw: unknown): Promise<unknown> {
+  if (raw === undefined || raw === null) return raw;
+  const list = Array.isArray(raw) ? raw : [raw];
+  const projects = await reg.listProjects();
+  const nameOf = new Map(projects.map((p) => [p.id, p.name]));
+  return list.flatMap((entry: unknown) => {
+    if (typeof entry !== 'string' || entry.startsWith('-') || entry.startsWith('__$')) return [entry];
+    const name = nameOf.get(entry);
+    if (name === undefined) return [entry];
+    return [entry, ...projects.filter((p) => p.name.startsWith(`${name}/`)).map((p) => p.id)];
+  });
+}
+
 async function listModels(ctx: ActionContext, ex: boolean): Promise<ActionResult> {
   const scroll = atLeast(ctx.actual, '2.15');
-  const q = toSearch(ctx.body, { scroll, structuredFilters: ex && atLeast(ctx.actual, '2.27') });
+  const body = { ...ctx.body };
+  if (atLeast(ctx.actual, ex ? '2.13' : '2.26') && boolOrUndefined(body, 'include_subprojects'))
+    body.project = await withSubprojects(ctx.reg, body.project);
+  const q = toSearch(body, {
+    scroll,
+    structuredFilters: ex && atLeast(ctx.actual, '2.27'),
+    // get_all_ex ≥ 2.23: allow_public (default true) false keeps only the company's own models.
+    companyOnly: ex && atLeast(ctx.actual, '2.23') && boolOrUndefined(body, 'allow_public') === false,
+  });
   const page = await ctx.reg.search(q.options);
-  const stats = ex && atLeast(ctx.actual, '2.20') && boolOrUndefined(ctx.body, 'include_stats') === true;
+  const stats = ex && atLeast(ctx.actual, '2.20') && boolOrUndefined(body, 'include_stats') === true;
   const models = page.items.map((v) => projectDoc(toClearMl(v, { stats }), q.onlyFields));
   const data: Body = { models };
   if (scroll) data.scroll_id = page.scrollId;

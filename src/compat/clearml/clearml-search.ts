@@ -123,12 +123,17 @@ export interface ClearMlSearch {
  * ignored, as clearml-server does; with no `order_by`, rows come in creation order (Mongo's natural
  * order). Page sizes above ClearML's maximum are capped at it, and the answer says so.
  */
-export function toSearch(body: Body, opts: { scroll: boolean; structuredFilters: boolean }): ClearMlSearch {
+export function toSearch(
+  body: Body,
+  opts: { scroll: boolean; structuredFilters: boolean; companyOnly?: boolean },
+): ClearMlSearch {
   const filter: Body = {};
   for (const [k, v] of Object.entries(body)) {
     if (v === undefined) continue;
     if (FILTER_KEYS.has(k) || /^(metadata|last_metrics)\./.test(k)) filter[k] = v;
   }
+  // Public models are the ones with company "" (make_public); the rest are the company's own.
+  if (opts.companyOnly) filter.public = false;
   if (opts.structuredFilters && body.filters !== undefined && body.filters !== null) {
     if (typeof body.filters !== 'object' || Array.isArray(body.filters))
       throw new ClearMlError(400, 12, 'filters must be an object of field → {any, all, op}');
