@@ -186,6 +186,81 @@ for (const dialect of dialectsUnderTest()) {
       );
     });
 
+    test('unreachable datalake: 503 at create, nothing left behind (the TM answers 500)', async () => {
+      const fg = await t.app.inject({
+        method: 'POST',
+        url: `${V1}/featureGroup`,
+        payload: {
+          featuregroup_name: 'down_fg',
+          feature_list: 'pdcpBytesDl',
+          datalake_source: 'InfluxSource',
+          host: '127.0.0.1',
+          port: '1',
+          bucket: 'UEData',
+          token: 't',
+          db_org: 'primary',
+          measurement: 'liveCell',
+          enable_dme: false,
+        },
+      });
+      assert.equal(fg.statusCode, 201, fg.body);
+      const res = await post(job('down_model', { fg: 'down_fg' }));
+      assert.equal(res.statusCode, 503, res.body);
+      assert.equal((res.json() as Json).title, 'Service Unavailable');
+      assert.match((res.json() as Json).detail, /InfluxDB at 127\.0\.0\.1:1 is unreachable/);
+      assert.deepEqual((await t.app.inject({ url: `${MME}/getModelInfo/down_model` })).json(), []);
+      assert.deepEqual((await t.app.inject({ url: `${JOBS}/down_model/1` })).json(), []);
+    });
+
+    test('failing training: TRAINING FAILED, later steps NOT_STARTED, no model, failure notified', async () => {
+      assert.equal((await t.app.inject(upload('bad_pipe', 'echo broken >&2; exit 3'))).statusCode, 200);
+      const res = await post({
+        ...job('broken_model', { pipeline: 'bad_pipe' }),
+        notificationDestination: `${hookUrl}/broken`,
+      });
+      assert.equal(res.statusCode, 201, res.body);
+      const { id } = res.json() as Json;
+      const status = await until(
+        'training failure',
+        async () => (await t.app.inject({ url: `${JOBS}/${id}/status` })).json() as Json,
+        (s) => s.TRAINING === 'FAILED',
+      );
+      assert.deepEqual(status, {
+        DATA_EXTRACTION: 'FINISHED',
+        DATA_EXTRACTION_AND_TRAINING: 'FINISHED',
+        TRAINING: 'FAILED',
+        TRAINING_AND_TRAINED_MODEL: 'NOT_STARTED',
+        TRAINED_MODEL: 'NOT_STARTED',
+      });
+      const got = (await t.app.inject({ url: `${JOBS}/${id}` })).json() as Json;
+      assert.equal(got.model_url, '');
+      assert.equal(got.modelId.artifactversion, '0.0.0');
+      await until(
+        'failure notification',
+        async () => received.filter((n) => n.url === '/broken').map((n) => n.body.TRAINING as string),
+        (s) => s.includes('FAILED'),
+      );
+    });
+
+    test('pipelines catalogue: one pipeline, its versions, 404 and 400', async () => {
+      for (const v of ['1', '2']) {
+        const up = await t.app.inject(upload('cat_pipe', `echo v${v}`));
+        assert.equal(up.statusCode, 200, up.body);
+        assert.equal((up.json() as Json).version, v);
+      }
+      const one = await t.app.inject({ url: '/pipelines/cat_pipe' });
+      assert.equal(one.statusCode, 200, one.body);
+      assert.equal((one.json() as Json).pipeline_name, 'cat_pipe');
+      const versions = await t.app.inject({ url: '/pipelines/cat_pipe/versions' });
+      assert.deepEqual((versions.json() as Json).versions_list, ['1', '2']);
+      assert.equal((await t.app.inject({ url: '/pipelines/builtin.gbdt' })).statusCode, 200);
+      const missing = await t.app.inject({ url: '/pipelines/no_such/versions' });
+      assert.equal(missing.statusCode, 404);
+      assert.equal((missing.json() as Json).title, 'Not Found');
+      const noFile = await t.app.inject({ method: 'POST', url: '/pipelines/x/upload', payload: {} });
+      assert.equal(noFile.statusCode, 400);
+    });
+
     test('unknown and malformed ids: 404 / 400 ProblemDetails on every job route', async () => {
       for (const url of [`${JOBS}/9999`, `${JOBS}/9999/status`, `${JOBS}/get-model-metrics/9999`]) {
         const r = await t.app.inject({ url });

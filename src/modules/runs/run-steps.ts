@@ -19,8 +19,9 @@ function phaseStatus(events: RunEventView[], phase: Phase): StepStatus {
   return status;
 }
 
+/** A hand-over step starts when its predecessor finishes; after a failure it never started (as the TM). */
 function handOver(before: StepStatus, after: StepStatus): StepStatus {
-  if (before !== 'FINISHED') return before === 'FAILED' ? 'FAILED' : 'NOT_STARTED';
+  if (before !== 'FINISHED') return 'NOT_STARTED';
   return after === 'NOT_STARTED' ? 'IN_PROGRESS' : 'FINISHED';
 }
 
