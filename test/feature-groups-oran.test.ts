@@ -153,6 +153,43 @@ for (const dialect of dialectsUnderTest()) {
       assertProblem(await call('PUT', '/featureGroup/missing_fg', config('missing_fg')), 404, 'Not Found');
     });
 
+    test('older TM field spellings are accepted; names are 3 to 63 word characters', async () => {
+      const legacy = {
+        featureGroupName: 'legacy_fg',
+        feature_list: 'pdcpBytesDl,pdcpBytesUl',
+        datalake_source: 'InfluxSource',
+        Host: 'influxdb.ricplt',
+        Port: '8086',
+        bucket: 'UEData',
+        token: SECRET,
+        dbOrg: 'primary',
+        _measurement: 'liveCell',
+        enable_Dme: true,
+        DmePort: '31823',
+        measured_obj_class: 'NRCellDU',
+        source_name: 'gnb',
+      };
+      const created = await call('POST', '/featureGroup', legacy);
+      assert.equal(created.statusCode, 201, created.body);
+      assert.deepEqual(
+        created.json(),
+        config('legacy_fg', {
+          enable_dme: true,
+          dme_port: '31823',
+          measured_obj_class: 'NRCellDU',
+          source_name: 'gnb',
+          token: '****',
+        }),
+      );
+      const put = await call('PUT', '/featureGroup/legacy_fg', { ...legacy, _measurement: 'cellMetrics' });
+      assert.equal(put.statusCode, 200, put.body);
+      assert.equal((await call('GET', '/featureGroup/legacy_fg')).json().measurement, 'cellMetrics');
+
+      assert.equal((await call('POST', `${V1}/featureGroup`, config('x'.repeat(63)))).statusCode, 201);
+      assertProblem(await call('POST', `${V1}/featureGroup`, config('x'.repeat(64))), 400, 'Bad Request');
+      assertProblem(await call('POST', `${V1}/featureGroup`, config('bad-name')), 400, 'Bad Request');
+    });
+
     test('Dataset source through O-RAN: source_name <name>@<version>, Influx fields optional', async () => {
       const up = await t.app.inject({
         method: 'POST',

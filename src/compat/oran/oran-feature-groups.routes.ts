@@ -52,6 +52,33 @@ const FeatureGroupConfig = Type.Object({
 });
 type FeatureGroupConfig = Static<typeof FeatureGroupConfig>;
 
+/**
+ * Older Training Manager releases (and the dashboards built on them) spell some fields
+ * differently; they are renamed to the FeatureGroupConfig names before validation. A body that
+ * sends both spellings keeps the FeatureGroupConfig one.
+ */
+const LEGACY_FIELDS: Record<string, keyof FeatureGroupConfig> = {
+  featureGroupName: 'featuregroup_name',
+  enable_Dme: 'enable_dme',
+  DmePort: 'dme_port',
+  dmePort: 'dme_port',
+  _measurement: 'measurement',
+  Host: 'host',
+  Port: 'port',
+  dbOrg: 'db_org',
+};
+
+function renameLegacy(body: unknown): unknown {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return body;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(body)) {
+    const to = LEGACY_FIELDS[k];
+    if (to === undefined) out[k] = v;
+    else if (!(to in body)) out[to] = v;
+  }
+  return out;
+}
+
 const DeleteBody = Type.Object({
   featuregroups_list: Type.Array(Type.Unknown()),
 });
@@ -115,6 +142,9 @@ export const oranFeatureGroupRoutes: CompatSurface = async (plugin, { services, 
   const fg = services.featureGroups;
   installAuth(app, { tokens: services.tokens, host: deps.config.host, authMode: deps.config.authMode });
   installOranProblemHandler(app, { detail: detailOf });
+  app.addHook('preValidation', async (req) => {
+    if (req.method === 'POST' || req.method === 'PUT') req.body = renameLegacy(req.body);
+  });
 
   // Create: the TM serves it under the v1 prefix; the legacy root path is kept for older clients.
   for (const prefix of [V1, '']) {
