@@ -26,7 +26,7 @@ export interface LeaseOptions {
 
 export interface TaskLeasesOptions extends LeaseOptions {
   repo: ModelInstancesRepository;
-  /** Told when a lease this process held was taken over: it must stop that task's work. */
+  /** Told when a lease this process held was taken over or its task ended elsewhere: stop its work. */
   onLost(instanceId: string, taskId: string): void;
   logError(err: unknown, msg: string): void;
 }

@@ -60,7 +60,8 @@ export function illegalState(row: InstanceRow, op: Operation): AppError {
 }
 
 export function createInstanceRunner(o: RunnerOptions) {
-  const running = new Map<string, Execution>();
+  /** Instance id → the thread of its running task. */
+  const running = new Map<string, { taskId: string; execution: Execution }>();
   const { leases } = o;
   let closed = false;
 
@@ -151,7 +152,10 @@ export function createInstanceRunner(o: RunnerOptions) {
   async function run(row: InstanceRow, op: Operation, work: Work): Promise<void> {
     const taskId = row.current_task_id!;
     const progress = reporter(row, taskId);
-    const signal: TaskSignal = { attach: (e) => running.set(row.id, e), report: progress.report };
+    const signal: TaskSignal = {
+      attach: (execution) => running.set(row.id, { taskId, execution }),
+      report: progress.report,
+    };
     try {
       if (!(await o.repo.setTaskStatus(taskId, 'running', null, leases.owner))) return;
       const patch = await work(row, signal);
@@ -171,7 +175,7 @@ export function createInstanceRunner(o: RunnerOptions) {
     } finally {
       if (!closed) {
         leases.release(taskId);
-        if (running.get(row.id)) running.delete(row.id);
+        if (running.get(row.id)?.taskId === taskId) running.delete(row.id);
       }
     }
   }
@@ -183,11 +187,12 @@ export function createInstanceRunner(o: RunnerOptions) {
     return next;
   }
 
-  /** Stops the thread of the instance's running task, if any (reset, delete). */
-  async function stop(instanceId: string): Promise<void> {
-    const e = running.get(instanceId);
+  /** Stops the thread of the instance's running task, if any (reset, delete); only `taskId`'s if given. */
+  async function stop(instanceId: string, taskId?: string): Promise<void> {
+    const r = running.get(instanceId);
+    if (!r || (taskId !== undefined && r.taskId !== taskId)) return;
     running.delete(instanceId);
-    await e?.cancel();
+    await r.execution.cancel();
   }
 
   /**
@@ -196,7 +201,7 @@ export function createInstanceRunner(o: RunnerOptions) {
    */
   async function close(handBack = true): Promise<void> {
     closed = true;
-    await Promise.all([...running.values()].map((e) => e.cancel()));
+    await Promise.all([...running.values()].map((r) => r.execution.cancel()));
     running.clear();
     await leases.close(handBack);
   }

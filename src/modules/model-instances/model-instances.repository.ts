@@ -125,13 +125,17 @@ export function createModelInstancesRepository(db: Db) {
     return Number((await q.executeTakeFirst()).numUpdatedRows) === 1;
   }
 
-  /** Renews the lease `owner` holds on a task; false when it no longer holds it (taken over). */
+  /**
+   * Renews the lease `owner` holds on an unfinished task; false when it no longer holds it (taken
+   * over) or the task was ended elsewhere (a /reset on another server).
+   */
   async function renewLease(id: string, owner: string, at: string): Promise<boolean> {
     const r = await db
       .updateTable('model_instance_tasks')
       .set({ heartbeat_at: at })
       .where('id', '=', id)
       .where('owner', '=', owner)
+      .where('status', 'in', ['queued', 'running'])
       .executeTakeFirst();
     return Number(r.numUpdatedRows) === 1;
   }

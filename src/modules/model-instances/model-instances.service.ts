@@ -62,9 +62,9 @@ export function createModelInstancesService(deps: ModelInstancesDeps) {
     repo,
     logError,
     onLost: (instanceId, taskId) => {
-      deps.logger.warn({ instanceId, taskId }, 'model instance task taken over by another server');
-      // The runner stops the work of a task whose lease another server took over.
-      void runner.stop(instanceId);
+      deps.logger.warn({ instanceId, taskId }, 'model instance task taken over or ended by another server');
+      // Another server took the task over, or ended it (/reset): its work here stops.
+      void runner.stop(instanceId, taskId);
     },
   });
   const runner = createInstanceRunner({
