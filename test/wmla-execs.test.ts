@@ -46,7 +46,7 @@ for (const dialect of dialectsUnderTest()) {
       ].join('\n');
       const res = await t.app.inject({
         method: 'POST',
-        url: `${BASE}/execs?args=${encodeURIComponent('--exec-start PyTorch --model-main main.sh 3')}`,
+        url: `${BASE}/execs?sigName=sig1&args=${encodeURIComponent('--exec-start PyTorch --model-main main.sh 3')}`,
         ...execBody('main.sh', script),
       });
       assert.equal(res.statusCode, 201, res.body);
@@ -54,6 +54,8 @@ for (const dialect of dialectsUnderTest()) {
       const done = await until(t, id, ['FINISHED', 'FAILED', 'KILLED']);
       assert.equal(done.state, 'FINISHED', JSON.stringify(done));
       assert.equal(done.framework, 'PyTorch');
+      assert.equal(done.sigId, 'sig1');
+      assert.equal(done.submissionId, id);
       const log = await t.app.inject({ url: `${BASE}/execs/${id}/log` });
       assert.match(log.body, /epochs=3/);
       const result = await t.app.inject({ url: `${BASE}/execs/${id}/result` });

@@ -16,6 +16,7 @@ import { wmlaInferenceRoutes } from './wmla/wmla-inferences.routes.js';
 import { wmlaTrainingRoutes } from './wmla/wmla-trainings.routes.js';
 import { wmlaValidationRoutes } from './wmla/wmla-validations.routes.js';
 import { wmlaDatasetRoutes } from './wmla/wmla-datasets.routes.js';
+import { wmlaFallbackRoutes } from './wmla/wmla-fallback.routes.js';
 import { deploymentsMount } from '../modules/deployments/deployments-mount.routes.js';
 import { mistkRoutes } from './mistk/mistk.routes.js';
 
@@ -33,6 +34,7 @@ export const compatSurfaces: CompatSurface[] = [
   wmlaTrainingRoutes,
   wmlaValidationRoutes,
   wmlaDatasetRoutes,
+  wmlaFallbackRoutes,
   deploymentsMount,
   mistkRoutes,
 ];

@@ -253,6 +253,16 @@ export const wmlaDatasetRoutes: CompatSurface = async (plain, { services, deps }
     },
   );
 
+  // Image datasets (objectimages) are Spark imports in WMLA with no counterpart: every dataset
+  // here is CSV, so its rows are at /csvs.
+  app.get(`${BASE}/:name/objectimages`, { schema: { tags, params: NameParams } }, async (req) => {
+    const d = await detail(req.params.name);
+    throw invalid(
+      `dataset '${d.name}' is a CSV dataset: read its rows with GET ${BASE}/${d.name}/csvs (image datasets are not supported)`,
+      { reason: 'unsupported' },
+    );
+  });
+
   // Imports finish within their POST: there is never a running import to stop.
   app.put(`${BASE}/:name/stop`, { schema: { tags, params: NameParams } }, async (req) => {
     const d = await detail(req.params.name);

@@ -71,6 +71,9 @@ export const wmlaExecRoutes: CompatSurface = async (plain, { services, deps }) =
   const toBatch = (r: RunView) => ({
     id: r.id,
     execId: r.id,
+    // WMLA points clients at these for Conductor calls; here the run id is the submission.
+    submissionId: r.id,
+    sigId: r.labels.sigName ?? '',
     name: r.name,
     args: r.labels.args ?? '',
     framework: r.labels.framework ?? '',
