@@ -70,6 +70,12 @@ for (const dialect of dialectsUnderTest()) {
           [missing, [400, 201]],
         ],
       );
+      const failure = d.failed[0] as { error: { msg: string; data: Record<string, unknown> } };
+      assert.equal(
+        failure.error.msg,
+        'Model is used by tasks (as execution model, use force=True to delete)',
+      );
+      assert.deepEqual(failure.error.data, {});
       const forced = await ok('delete_many', { ids: [b], force: true });
       assert.deepEqual(forced.succeeded, [{ id: b, deleted: true, url: 'file:///del-b' }]);
     });

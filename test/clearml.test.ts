@@ -245,10 +245,10 @@ for (const dialect of dialectsUnderTest()) {
       await reg.putArtifact(ids.resnet18!, 'model.bin', Buffer.alloc(4096, 7));
       await reg.addReference(ids.resnet18!, { kind: 'deployment', id: 'dep-1' });
       const used = await fails('delete', { model: ids.resnet18 }, 400, 205);
-      assert.deepEqual(used.meta.error_data, { num_tasks: 1 });
+      assert.deepEqual(used.meta.error_data, { num_tasks: 1, used_by: ['deployment dep-1'] });
       assert.match(
         used.meta.result_msg,
-        /^Model is used by tasks \(as execution model, use force=True to delete\)/,
+        /^Model is used by tasks \(as execution model, use force=True to delete\): num_tasks=1, used_by=\(deployment dep-1\)$/,
       );
       const blobsBefore = await t.deps.blobs.list('');
       assert.ok(blobsBefore.some((b) => b.sizeBytes === 4096));

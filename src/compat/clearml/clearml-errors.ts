@@ -140,10 +140,17 @@ export function fromAppError(err: AppError): ClearMlError {
           field: 'models.output',
         });
       return new ClearMlError(code, subcode, 'no such public or company model', { id: details.id });
-    case 'model_in_use':
+    case 'model_in_use': {
+      // Beyond clearml-server's count: what uses the model, which its users ask for (clearml#810).
+      const uses = Array.isArray(details.referrers)
+        ? (details.referrers as Array<{ kind: string; id: string }>)
+        : [];
+      // Batch reports carry no details: then the message says no more than the reason.
       return new ClearMlError(code, subcode, 'as execution model, use force=True to delete', {
-        num_tasks: details.count,
+        ...(typeof details.count === 'number' ? { num_tasks: details.count } : {}),
+        ...(uses.length ? { used_by: uses.map((u) => `${u.kind} ${u.id}`) } : {}),
       });
+    }
     case 'model_is_ready':
       return new ClearMlError(code, subcode, 'changing a ready model needs force=true', {
         model: details.id,
