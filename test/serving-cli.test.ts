@@ -12,7 +12,7 @@ const ROOT = join(import.meta.dirname, '..');
 const CLI = [CLI_BIN];
 let fx: ServingFixtures;
 const DRUM_ENV = new Set(
-  'ADDRESS URL_PREFIX MAX_WORKERS TARGET_TYPE POSITIVE_CLASS_LABEL NEGATIVE_CLASS_LABEL CLASS_LABELS CLASS_LABELS_FILE'.split(
+  'ADDRESS CODE_DIR URL_PREFIX MAX_WORKERS TARGET_TYPE POSITIVE_CLASS_LABEL NEGATIVE_CLASS_LABEL CLASS_LABELS CLASS_LABELS_FILE'.split(
     ' ',
   ),
 );
@@ -103,7 +103,7 @@ test('score writes one row of class probabilities per input row; perf-test print
   assert.match(p.stdout, /10 rows\s+10\s/);
 });
 
-test("DRUM's class-label forms: space-separated, a,b,c, a labels file, and the environment twins", async () => {
+test("DRUM's option forms: class labels space-separated, a,b,c or in a file, --code-dir, and the environment twins", async () => {
   const iris = join(ROOT, 'test/fixtures/datasets/iris.csv');
   const order = ['virginica', 'setosa', 'versicolor'];
   const file = join(fx.dir, 'labels.txt');
@@ -120,6 +120,21 @@ test("DRUM's class-label forms: space-separated, a,b,c, a labels file, and the e
     score('both.csv', ['--class-labels', ...order], { CLASS_LABELS_FILE: file }),
     score('badtype.csv', [], { TARGET_TYPE: 'clustering' }),
   ]);
+  // The model as DRUM names it: --code-dir or CODE_DIR instead of the argument.
+  const asDrum = (name: string, flags: string[], env: Record<string, string> = {}) =>
+    run(['score', '--input', iris, '--output', join(fx.dir, name), ...flags], env);
+  const drum = await Promise.all([
+    asDrum('codedir.csv', ['--code-dir', fx.iris, '--class-labels', ...order]),
+    asDrum('codedirenv.csv', ['--class-labels', ...order], { CODE_DIR: fx.iris }),
+    asDrum('nomodel.csv', []),
+    run(['score', fx.gbdt, '--code-dir', fx.iris, '--input', iris, '--output', join(fx.dir, 'two.csv')]),
+  ]);
+  for (const r of drum.slice(0, 2)) assert.equal(r.code, 0, r.stderr);
+  for (const name of ['codedir.csv', 'codedirenv.csv']) assert.equal(header(name), order.join(','), name);
+  assert.equal(drum[2]!.code, 2);
+  assert.match(drum[2]!.stderr, /name the model/);
+  assert.equal(drum[3]!.code, 2);
+  assert.match(drum[3]!.stderr, /give the model once/);
   for (const r of results.slice(0, 5)) assert.equal(r.code, 0, r.stderr);
   for (const name of ['space.csv', 'comma.csv', 'file.csv', 'env.csv', 'envfile.csv'])
     assert.equal(header(name), order.join(','), name);

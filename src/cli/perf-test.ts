@@ -8,8 +8,8 @@ import type { Command } from 'commander';
 import { VERSION } from '../app.js';
 import { createPredictionServer } from '../modules/serving/prediction-server.js';
 import { CliError } from './client.js';
-import { addLabelFlags, labelOptions } from './label-flags.js';
-import type { LabelFlags } from './label-flags.js';
+import { addLabelFlags, labelOptions, modelArg } from './drum-flags.js';
+import type { LabelFlags } from './drum-flags.js';
 
 interface Case {
   label: string;
@@ -42,7 +42,7 @@ function payload(header: string, sample: string[], c: Case): { body: string; row
 export function registerPerfTest(program: Command): void {
   addLabelFlags(
     program
-      .command('perf-test <model>')
+      .command('perf-test [model]')
       .description("measure prediction latency over DRUM's payload-size matrix")
       .option(
         '--input <file>',
@@ -54,16 +54,17 @@ export function registerPerfTest(program: Command): void {
       .option('--url <url>', 'test a running server instead of starting one'),
   ).action(
     async (
-      model: string,
+      modelArgument: string | undefined,
       o: LabelFlags & { input?: string; samples?: number; iterations?: number; maxMb?: number; url?: string },
     ) => {
+      // Against a running server (--url) no model is loaded here.
+      const model = o.url ? '' : modelArg(modelArgument, o);
+      const labels = labelOptions(o);
       const server = o.url
         ? null
-        : await createPredictionServer({ model, serverVersion: VERSION, ...labelOptions(o) }).catch(
-            (e: Error) => {
-              throw new CliError(`cannot load model '${model}': ${e.message}`);
-            },
-          );
+        : await createPredictionServer({ model, serverVersion: VERSION, ...labels }).catch((e: Error) => {
+            throw new CliError(`cannot load model '${model}': ${e.message}`);
+          });
       const base = o.url ?? (await server!.listen(0));
       try {
         let header: string;

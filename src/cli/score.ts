@@ -9,8 +9,8 @@ import { createServingService } from '../modules/serving/serving.service.js';
 import type { ServingService } from '../modules/serving/serving.service.js';
 import type { Scores } from '../modules/serving/serving.types.js';
 import { CliError } from './client.js';
-import { addLabelFlags, labelOptions } from './label-flags.js';
-import type { LabelFlags } from './label-flags.js';
+import { addLabelFlags, labelOptions, modelArg } from './drum-flags.js';
+import type { LabelFlags } from './drum-flags.js';
 
 const CHUNK_BYTES = 4 * 1024 * 1024;
 
@@ -28,11 +28,12 @@ function csvCell(s: string): string {
 export function registerScore(program: Command): void {
   addLabelFlags(
     program
-      .command('score <model>')
+      .command('score [model]')
       .description('score a CSV file with a model, streaming (DRUM `drum score`)')
       .requiredOption('--input <file>', 'CSV with a header row')
       .requiredOption('--output <file>', 'where to write predictions (CSV)'),
-  ).action(async (model: string, o: LabelFlags & { input: string; output: string }) => {
+  ).action(async (modelArgument: string | undefined, o: LabelFlags & { input: string; output: string }) => {
+    const model = modelArg(modelArgument, o);
     let size: number;
     try {
       size = statSync(o.input).size;

@@ -7,7 +7,7 @@ import type { PredictionServer } from '../modules/serving/prediction-server.js';
 import { fileModelLoader } from '../modules/serving/model-loader.js';
 import { CliError, type GlobalOptions } from './client.js';
 import { cliRegistryLoader } from './deployments.js';
-import { addLabelFlags, labelOptions, type LabelFlags } from './label-flags.js';
+import { addLabelFlags, labelOptions, modelArg, type LabelFlags } from './drum-flags.js';
 import {
   WORKER_HEADER,
   clusterStats,
@@ -27,7 +27,7 @@ export function parseAddress(a: string): { host: string; port: number } {
 export function registerServe(program: Command): void {
   addLabelFlags(
     program
-      .command('serve <model>')
+      .command('serve [model]')
       .description(
         'serve a model file (.myd/.onnx), a custom.py/custom.mjs directory, or a registry reference (name@alias, name/3): DRUM, KServe V2/V1, MLflow routes',
       )
@@ -45,10 +45,13 @@ export function registerServe(program: Command): void {
         '--workers <n>',
         'server processes sharing the port, each loading the model (default 1; 0 or auto: one per core)',
       )
-      .addOption(new Option('--max-workers <n>', "DRUM's name for --workers").env('MAX_WORKERS')),
+      .addOption(new Option('--max-workers <n>', "DRUM's name for --workers").env('MAX_WORKERS'))
+      // Accepted so DRUM command lines run unchanged; neither changes what this server does.
+      .option('--production', "DRUM's nginx/uwsgi mode: this server is always the production one")
+      .option('--show-perf', "DRUM's request-time figures in /stats/: always reported here"),
   ).action(
     async (
-      model: string,
+      modelArgument: string | undefined,
       o: LabelFlags & {
         address: string;
         urlPrefix?: string;
@@ -60,6 +63,7 @@ export function registerServe(program: Command): void {
       },
       cmd: Command,
     ) => {
+      const model = modelArg(modelArgument, o);
       const { host, port } = parseAddress(o.address);
       const labels = labelOptions(o);
       const workers = parseWorkers(o.workers, o.maxWorkers);

@@ -1,6 +1,8 @@
 /**
- * DRUM's target-type and class-label options, shared by `serve`, `score` and `perf-test`, in
- * DRUM's own forms so its command lines and container environments work unchanged:
+ * DRUM's options shared by `serve`, `score` and `perf-test`, in DRUM's own forms so its command
+ * lines and container environments work with `drum` replaced by `modelyard`: the model as
+ * `--code-dir` (env CODE_DIR) or as the positional argument, the target-type and class-label
+ * options:
  * `--class-labels a b c` (space-separated; `a,b,c` in one argument also works),
  * `--class-labels-file` (one label per line), and the environment twins TARGET_TYPE,
  * POSITIVE_CLASS_LABEL, NEGATIVE_CLASS_LABEL, CLASS_LABELS (whitespace-separated) and
@@ -13,6 +15,7 @@ import type { TargetType } from '../modules/serving/serving.types.js';
 import { CliError } from './client.js';
 
 export interface LabelFlags {
+  codeDir?: string;
   targetType?: string;
   positiveClassLabel?: string;
   negativeClassLabel?: string;
@@ -20,8 +23,14 @@ export interface LabelFlags {
   classLabelsFile?: string;
 }
 
+/** The model and label options; `model` in the command's name must be optional (`[model]`). */
 export function addLabelFlags(cmd: Command): Command {
   return cmd
+    .addOption(
+      new Option('--code-dir <dir>', "DRUM's way to name the model (instead of the argument)").env(
+        'CODE_DIR',
+      ),
+    )
     .addOption(
       new Option(
         '--target-type <type>',
@@ -97,4 +106,13 @@ export function labelOptions(o: LabelFlags) {
     negativeClassLabel: o.negativeClassLabel,
     classLabels,
   };
+}
+
+/** The model from the argument or --code-dir (CODE_DIR); exit 2 when neither or two different. */
+export function modelArg(model: string | undefined, o: LabelFlags): string {
+  if (model !== undefined && o.codeDir !== undefined && model !== o.codeDir)
+    throw new CliError(`give the model once: '${model}' and --code-dir '${o.codeDir}' differ`, 2);
+  const m = model ?? o.codeDir;
+  if (m === undefined) throw new CliError('name the model: a path or registry reference, or --code-dir', 2);
+  return m;
 }
