@@ -38,8 +38,11 @@ for (const dialect of dialectsUnderTest()) {
       };
       const r = await t.app.inject({ method: 'POST', url: `${MME}/model-registrations`, payload: body });
       assert.equal(r.statusCode, 201, r.body);
-      assert.match(r.headers.location as string, /model-registrations\/[0-9a-f]{32}$/);
-      assert.equal(r.json().modelId.artifactVersion, '0.0.0');
+      assert.match(
+        r.headers.location as string,
+        /^ai-ml-model-registration\/v1\/model-registrations\/[0-9a-f]{32}$/,
+      );
+      assert.equal(r.json().modelInfo.modelId.artifactVersion, '0.0.0');
       const dup = await t.app.inject({ method: 'POST', url: `${MME}/model-registrations`, payload: body });
       assert.equal(dup.statusCode, 409);
       assert.equal(dup.json().title, 'Conflict');
@@ -54,6 +57,12 @@ for (const dialect of dialectsUnderTest()) {
       });
       assert.equal(up1.statusCode, 200, up1.body);
       assert.equal(up1.json().artifactVersion, '1.0.0');
+      assert.equal(up1.json().code, 200);
+      assert.deepEqual(up1.json().modelinfo.modelId, {
+        modelName: 'qoe',
+        modelVersion: '1',
+        artifactVersion: '1.0.0',
+      });
       const up2 = await t.app.inject({
         method: 'POST',
         url: `${MME}/uploadModel/qoe/1`,
@@ -69,10 +78,13 @@ for (const dialect of dialectsUnderTest()) {
       assert.equal((await t.app.inject({ url: '/model/qoe/1/Model.zip' })).body, 'PK-second');
       const info = await t.app.inject({ url: `${MME}/getModelInfo/qoe` });
       assert.equal(info.json()[0].modelInformation.inputDataType, 'pdcpBytesDl,pdcpBytesUl');
-      const del = await t.app.inject({ method: 'DELETE', url: `${MME}/model-registrations/${r.json().id}` });
+      const del = await t.app.inject({
+        method: 'DELETE',
+        url: `${MME}/model-registrations/${r.json().modelInfo.id}`,
+      });
       assert.equal(del.statusCode, 204);
       assert.equal(
-        (await t.app.inject({ url: `${MME}/model-registrations/${r.json().id}` })).statusCode,
+        (await t.app.inject({ url: `${MME}/model-registrations/${r.json().modelInfo.id}` })).statusCode,
         404,
       );
     });
@@ -91,7 +103,7 @@ for (const dialect of dialectsUnderTest()) {
       assert.equal(first.statusCode, 201, first.body);
       assert.equal((await reg('thr', '2')).statusCode, 201);
       assert.equal((await reg('other', '1')).statusCode, 201);
-      const id = first.json().id as string;
+      const id = first.json().modelInfo.id as string;
 
       const edit = {
         modelId: { modelName: 'thr', modelVersion: '1' },

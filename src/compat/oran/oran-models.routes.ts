@@ -161,8 +161,9 @@ export const oranModelRoutes: CompatSurface = async (plain, { services, deps }) 
         },
         info.metadata?.author ?? req.principal.name,
       );
-      void reply.status(201).header('location', `${MME}/model-registrations/${v.id}`);
-      return toRegistration(v);
+      // As the MME: Location without a leading slash, and the registration wrapped as `modelInfo`.
+      void reply.status(201).header('location', `${MME.slice(1)}/model-registrations/${v.id}`);
+      return { modelInfo: toRegistration(v) };
     },
   );
 
@@ -267,7 +268,14 @@ export const oranModelRoutes: CompatSurface = async (plain, { services, deps }) 
         contentType: 'application/zip',
         force: true,
       });
-      return { message: 'Model uploaded successfully', artifactVersion: out.artifactVersion };
+      // The MME's answer (`code`, `message`, `modelinfo` with the new artifact version), plus the
+      // artifact version at the top for clients that only want that.
+      return {
+        code: 200,
+        message: 'Model uploaded successfully',
+        modelinfo: toRegistration(await reg.get(v.id)),
+        artifactVersion: out.artifactVersion,
+      };
     },
   );
 };
