@@ -82,7 +82,7 @@ for (const dialect of dialectsUnderTest()) {
         ['GET', '/hypersearch'],
         ['PUT', '/hypersearch/Admin-hpo-1/restart'],
         ['GET', '/models/m/hypersearch'],
-        ['GET', '/scheduler/applications?start=0&length=10'],
+        ['GET', '/scheduler/instances'],
         ['GET', '/conf'],
       ] as const) {
         const r = await t.app.inject({ method, url: `${BASE}${url}` });

@@ -17,6 +17,7 @@ import { wmlaTrainingRoutes } from './wmla/wmla-trainings.routes.js';
 import { wmlaValidationRoutes } from './wmla/wmla-validations.routes.js';
 import { wmlaDatasetRoutes } from './wmla/wmla-datasets.routes.js';
 import { wmlaFallbackRoutes } from './wmla/wmla-fallback.routes.js';
+import { wmlaSchedulerRoutes } from './wmla/wmla-scheduler.routes.js';
 import { deploymentsMount } from '../modules/deployments/deployments-mount.routes.js';
 import { mistkRoutes } from './mistk/mistk.routes.js';
 
@@ -34,6 +35,7 @@ export const compatSurfaces: CompatSurface[] = [
   wmlaTrainingRoutes,
   wmlaValidationRoutes,
   wmlaDatasetRoutes,
+  wmlaSchedulerRoutes,
   wmlaFallbackRoutes,
   deploymentsMount,
   mistkRoutes,
