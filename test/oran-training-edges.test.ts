@@ -175,6 +175,7 @@ for (const dialect of dialectsUnderTest()) {
       badFilter.trainingConfig.dataPipeline.query_filter = 'petal AND AND';
       const filtered = await post(badFilter);
       assert.equal(filtered.statusCode, 400, filtered.body);
+      assert.match((filtered.json() as Json).detail, /^query_filter: /);
       // Nothing half-written: no refused request left a job or a new MME registration behind.
       for (const model of ['fresh_model', 'filtered_model']) {
         const info = await t.app.inject({ url: `${MME}/getModelInfo/${model}` });

@@ -46,7 +46,8 @@ export const oranTrainingJobRoutes: CompatSurface = async (plain, { services, de
   const db = deps.db.withTables<{ oran_training_jobs: JobRow }>();
   const pipelines = createPipelinesService({ db: deps.db, runs });
   installAuth(app, { tokens: services.tokens, host: deps.config.host, authMode: deps.config.authMode });
-  installOranProblemHandler(app);
+  // The feature-groups service names the filter `queryFilter`; the client sent `query_filter`.
+  installOranProblemHandler(app, { detail: (e) => e.message.replace(/\bqueryFilter\b/g, 'query_filter') });
   await app.register(multipart, { limits: { files: 1, fields: 8, fileSize: deps.config.uploadLimitBytes } });
 
   async function job(id: number): Promise<JobRow> {
