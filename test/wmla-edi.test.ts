@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { dialectsUnderTest } from './helpers/db.js';
 import { createTestApp, type TestApp } from './helpers/app.js';
-import { linearModelBytes, registerLinear } from './helpers/deployments.js';
+import { gbdtModelBytes, gbdtRowsCsv, linearModelBytes, registerLinear } from './helpers/deployments.js';
 
 const EDI = '/platform/rest/deeplearning/v1/edimodels';
 const ias = (name: string, modelPath: string) => ({
@@ -166,6 +166,53 @@ for (const dialect of dialectsUnderTest()) {
       assert.equal(up.json().model_path, 'edi-lin/1');
       assert.equal(up.json().runtime, 'r2');
       assert.equal(up.json().kernel_path, '');
+    });
+
+    test('classification: labels by probability, cut at attributes threshold; a bad threshold is 400', async () => {
+      const v = await t.services.registry.create({ name: 'edi-clf', framework: 'modelyard' }, 'test');
+      await t.services.registry.putArtifact(v.id, 'model.myd', gbdtModelBytes());
+      const c = await t.app.inject({ method: 'POST', url: `${EDI}/new`, payload: ias('clf', 'edi-clf/1') });
+      assert.equal(c.statusCode, 201, c.body);
+      assert.equal(
+        (await t.app.inject({ method: 'PUT', url: `${EDI}/clf/operation/start` })).statusCode,
+        200,
+      );
+      const infer = (attributes?: unknown) =>
+        t.app.inject({
+          method: 'POST',
+          url: `${EDI}/clf/inference`,
+          payload: {
+            action_type: 'Classification',
+            data_type: 'text:csv',
+            data_value: [{ key: 'rows', value: gbdtRowsCsv(5, 1) }],
+            ...(attributes !== undefined ? { attributes } : {}),
+          },
+        });
+      const all = await infer();
+      assert.equal(all.statusCode, 200, all.body);
+      const samples = all.json().results[0].classificationResults as Array<{
+        results: Array<{ label: string; prob: number }>;
+      }>;
+      assert.equal(samples.length, 5);
+      for (const s of samples) {
+        assert.equal(s.results.length, 2);
+        assert.ok(s.results[0]!.prob >= s.results[1]!.prob);
+      }
+      for (const attributes of [[{ key: 'threshold', value: '0.5' }], { threshold: 0.5 }]) {
+        const cut = await infer(attributes);
+        assert.equal(cut.statusCode, 200, cut.body);
+        const got = cut.json().results[0].classificationResults as typeof samples;
+        got.forEach((s, i) => {
+          assert.deepEqual(
+            s.results,
+            samples[i]!.results.filter((r) => r.prob >= 0.5),
+          );
+        });
+      }
+      const bad = await infer([{ key: 'threshold', value: 'high' }]);
+      assert.equal(bad.statusCode, 400);
+      assert.match(bad.json().message, /attributes\.threshold/);
+      assert.equal((await t.app.inject({ method: 'PUT', url: `${EDI}/clf/operation/stop` })).statusCode, 200);
     });
 
     test('auth: a token is required once tokens exist; viewers cannot manage', async () => {

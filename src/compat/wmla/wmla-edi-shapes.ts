@@ -136,3 +136,22 @@ export function profileOf(d: DeploymentView) {
     kernel: { ...((p.kernel ?? {}) as object), gpu: d.profile.gpu },
   };
 }
+
+/**
+ * The classification threshold of an inference's `attributes` (WMLA's `[{key, value}]` list, or a
+ * plain object): labels below it are left out of the answer. 0 (every label) when not given.
+ */
+export function thresholdOf(attributes: unknown): number {
+  const raw = Array.isArray(attributes)
+    ? (attributes as Array<{ key?: unknown; value?: unknown }>).find((a) => a?.key === 'threshold')?.value
+    : attributes && typeof attributes === 'object'
+      ? (attributes as Record<string, unknown>).threshold
+      : undefined;
+  if (raw === undefined || raw === null || raw === '') return 0;
+  const n = num(raw);
+  if (!(n >= 0 && n <= 1))
+    throw invalid(`attributes.threshold must be a number between 0 and 1 (got '${String(raw)}')`, {
+      errors: [{ field: 'attributes.threshold', message: 'must be a number between 0 and 1' }],
+    });
+  return n;
+}

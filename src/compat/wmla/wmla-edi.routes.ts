@@ -25,6 +25,7 @@ import {
   num,
   requireFields,
   stateOf,
+  thresholdOf,
   withWmlaFields,
   type IaSParamT,
 } from './wmla-edi-shapes.js';
@@ -221,6 +222,7 @@ export const wmlaEdiRoutes: CompatSurface = async (plain, { services, deps }) =>
             errors: [{ field: 'data_type', message: 'must be text:csv' }],
           },
         );
+      const threshold = thresholdOf(req.body.attributes);
       const results = [];
       let model = '';
       for (const item of items) {
@@ -240,7 +242,10 @@ export const wmlaEdiRoutes: CompatSurface = async (plain, { services, deps }) =>
             sampleId: scores.nRows === 1 ? item.key : `${item.key}-${r}`,
             inputPath: '',
             isImage: false,
-            results: action === 'Classification' ? row.sort((a, b) => b.prob - a.prob) : row,
+            results:
+              action === 'Classification'
+                ? row.filter((x) => x.prob >= threshold).sort((a, b) => b.prob - a.prob)
+                : row,
           });
         }
       }
