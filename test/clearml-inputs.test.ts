@@ -1,6 +1,7 @@
 /**
  * ClearML request fields of the wrong type get 400/12 naming the field, and nothing is written:
- * clearml-server validates booleans, so `"yes"` or `"true"` in a JSON body is never read as false.
+ * clearml-server validates booleans, so `"yes"` or `"true"` in a JSON body is never read as false;
+ * null fields mean "not given".
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -53,6 +54,37 @@ for (const dialect of dialectsUnderTest()) {
       await fails('get_all_ex', { id: [id], include_stats: 'true' }, 400, 12);
       await fails('get_all', { scroll_id: '', size: 1, refresh_scroll: 'yes' }, 400, 12);
       assert.equal((await ok('get_by_id', { model: id })).model.id, id, 'still there');
+    });
+
+    test('null fields mean "not given" in create / edit / update, as clearml-server drops them', async () => {
+      const made = await ok('create', {
+        name: 'with-nulls',
+        uri: 'file:///n',
+        framework: 'Keras',
+        comment: null,
+        tags: null,
+        parent: null,
+        ready: null,
+      });
+      let m = (await ok('get_by_id', { model: made.id })).model;
+      assert.deepEqual([m.framework, m.comment, m.tags, m.ready], ['Keras', '', [], true]);
+      assert.equal('parent' in m, false);
+      await ok('edit', { model: made.id, force: true, framework: 'ONNX' });
+      const none = await ok('edit', {
+        model: made.id,
+        framework: null,
+        comment: null,
+        uri: null,
+        labels: null,
+      });
+      assert.deepEqual(none, { updated: 0, fields: {} });
+      assert.deepEqual(await ok('update', { model: made.id, name: null, project: null, ready: null }), {
+        updated: 0,
+        fields: {},
+      });
+      m = (await ok('get_by_id', { model: made.id })).model;
+      assert.deepEqual([m.name, m.framework, m.uri], ['with-nulls', 'ONNX', 'file:///n']);
+      await fails('create', { name: null, uri: 'u' }, 400, 11);
     });
 
     test('form and query strings "true"/"false" are booleans, as clearml-server reads them', async () => {

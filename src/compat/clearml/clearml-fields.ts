@@ -104,18 +104,21 @@ function str(body: Body, key: string): string | undefined {
   return v;
 }
 
-function strOrNull(body: Body, key: string): string | null | undefined {
-  return body[key] === null ? null : str(body, key);
-}
+/**
+ * clearml-server drops null fields from create/edit/update requests: null means "not given",
+ * never "clear it". The body those calls work on.
+ */
+export const withoutNulls = (body: Body): Body =>
+  Object.fromEntries(Object.entries(body).filter(([, v]) => v !== null));
 
-/** `models.create` body → registry input (ClearML's code defaults `ready` to true). */
+/** `models.create` body (nulls dropped) → registry input (ClearML's code defaults `ready` to true). */
 export function toCreateInput(body: Body): CreateVersionInput {
   const project = str(body, 'project');
   return {
     name: str(body, 'name')!,
     uri: str(body, 'uri'),
     comment: str(body, 'comment'),
-    framework: strOrNull(body, 'framework'),
+    framework: str(body, 'framework'),
     tags: body.tags as string[] | undefined,
     systemTags: body.system_tags as string[] | undefined,
     design: body.design,
@@ -123,13 +126,13 @@ export function toCreateInput(body: Body): CreateVersionInput {
     ready: boolOrUndefined(body, 'ready') ?? true,
     public: boolOrUndefined(body, 'public') ?? false,
     ...(project ? { projectId: project } : {}),
-    parentId: strOrNull(body, 'parent'),
-    sourceRunId: strOrNull(body, 'task'),
+    parentId: str(body, 'parent'),
+    sourceRunId: str(body, 'task'),
     metadata: metadataList(body.metadata) as CreateVersionInput['metadata'],
   };
 }
 
-/** Fields `edit` may change (besides project and metadata, which the handler routes separately). */
+/** Fields `edit` may change (besides project and metadata, which the handler routes separately); nulls dropped first. */
 export function toEditInput(body: Body, kind: 'edit' | 'update'): EditInput {
   const patch: EditInput = {
     name: str(body, 'name'),
@@ -137,15 +140,15 @@ export function toEditInput(body: Body, kind: 'edit' | 'update'): EditInput {
     tags: body.tags as string[] | undefined,
     systemTags: body.system_tags as string[] | undefined,
     ready: boolOrUndefined(body, 'ready'),
-    sourceRunId: strOrNull(body, 'task'),
+    sourceRunId: str(body, 'task'),
     lastIteration: intOrUndefined(body, 'iteration', 0),
   };
   if (kind === 'edit') {
     patch.uri = str(body, 'uri');
-    patch.framework = strOrNull(body, 'framework');
+    patch.framework = str(body, 'framework');
     patch.design = body.design;
     patch.labels = body.labels as Record<string, number> | undefined;
-    patch.parentId = strOrNull(body, 'parent');
+    patch.parentId = str(body, 'parent');
   } else {
     const created = str(body, 'created');
     if (created !== undefined) {

@@ -13,6 +13,7 @@ import {
   toClearMl,
   toCreateInput,
   toEditInput,
+  withoutNulls,
   type Body,
 } from './clearml-fields.js';
 import { atLeast } from './clearml-protocol.js';
@@ -64,12 +65,13 @@ function batchData<T extends Record<string, unknown>>(
 
 /** edit and update: one registry edit (merging design/labels for edit), then a move when `project` changes. */
 async function editModel(ctx: ActionContext, kind: 'edit' | 'update') {
-  const { body, reg } = ctx;
+  const { reg } = ctx;
+  const body = withoutNulls(ctx.body);
   const id = idOf(body);
   const patch = toEditInput(body, kind);
   if (body.metadata !== undefined) patch.metadata = metadataList(body.metadata) as typeof patch.metadata;
   const project = body.project;
-  if (project !== undefined && project !== null && typeof project !== 'string')
+  if (project !== undefined && typeof project !== 'string')
     throw new ClearMlError(400, 12, 'project must be a project id');
   if (typeof project === 'string') await reg.getProject(project);
   const res = await reg.edit(id, patch, {
@@ -104,7 +106,7 @@ async function setVisibility(reg: RegistryService, body: Body, isPublic: boolean
 export const writeActions: Record<string, Action> = {
   async create(ctx) {
     requireFields(ctx.body, 'name', 'uri');
-    const v = await ctx.reg.create(toCreateInput(ctx.body), ctx.user);
+    const v = await ctx.reg.create(toCreateInput(withoutNulls(ctx.body)), ctx.user);
     return { data: { id: v.id, created: true } };
   },
 
@@ -114,7 +116,8 @@ export const writeActions: Record<string, Action> = {
   /** A task's output model: updated when the task already has one, else created (tasks are opaque ids). */
   async update_for_task(ctx) {
     removedAfter13(ctx, 'use tasks.add_or_update_model');
-    const { body, reg } = ctx;
+    const { reg } = ctx;
+    const body = withoutNulls(ctx.body);
     const task = idOf(body, 'task');
     const uri = body.uri;
     const override = body.override_model_id;
