@@ -1,6 +1,6 @@
 /**
  * get_all / get_all_ex beyond tags and names: last_metrics (document shape, range filters by name
- * or md5 hash, numeric order), ranges and dates, metadata order, sub-projects and allow_public.
+ * or md5 hash, numeric order), ranges and dates, metadata order, sub-projects, joins, allow_public.
  */
 import { createHash } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
@@ -120,6 +120,28 @@ for (const dialect of dialectsUnderTest()) {
         await names({ project: [team], include_subprojects: true }, 'get_all', '2.25'),
         ['m-low'],
         'get_all learned include_subprojects in 2.26',
+      );
+    });
+
+    test('get_all_ex joins project and user for only_fields like project.name (the web UI asks so)', async () => {
+      const team = (await t.services.registry.ensureProject('team')).id;
+      const ex = await ok('get_all_ex', {
+        id: [ids['m-low']],
+        only_fields: ['name', 'project.name', 'user.name'],
+      });
+      assert.deepEqual(ex.models, [
+        {
+          id: ids['m-low'],
+          name: 'm-low',
+          project: { id: team, name: 'team' },
+          user: { id: 'local', name: 'local' },
+        },
+      ]);
+      const plain = await ok('get_all', { id: [ids['m-low']], only_fields: ['name', 'project'] });
+      assert.deepEqual(
+        plain.models,
+        [{ id: ids['m-low'], name: 'm-low', project: team }],
+        'get_all does not join',
       );
     });
 

@@ -20,14 +20,18 @@ export function clearmlDate(iso: string | null | undefined): string | undefined 
   return d.toISOString().replace(/\.(\d{3})Z$/, '.$1000+00:00');
 }
 
-/** The ClearML model document of a (possibly projected) view; absent values are left out, as Mongo does. */
-export function toClearMl(v: View, opts: { stats?: boolean } = {}): Body {
+/**
+ * The ClearML model document of a (possibly projected) view; absent values are left out, as Mongo
+ * does. `join` names the reference fields get_all_ex resolves into `{id, name}` objects when
+ * `only_fields` asks for one of their fields (`project.name`, `user.name`).
+ */
+export function toClearMl(v: View, opts: { stats?: boolean; join?: ReadonlySet<string> } = {}): Body {
   const doc: Body = { id: v.id };
   const put = (k: string, val: unknown) => {
     if (val !== undefined && val !== null) doc[k] = val;
   };
   put('name', v.name);
-  put('user', v.createdBy);
+  put('user', v.createdBy && opts.join?.has('user') ? { id: v.createdBy, name: v.createdBy } : v.createdBy);
   if (v.public !== undefined) doc.company = v.public ? '' : COMPANY;
   put('created', clearmlDate(v.createdAt));
   put('last_update', clearmlDate(v.updatedAt));
@@ -35,7 +39,10 @@ export function toClearMl(v: View, opts: { stats?: boolean } = {}): Body {
   put('last_changed_by', v.lastChangedBy);
   put('task', v.lineage?.sourceRunId);
   put('parent', v.lineage?.parentId);
-  put('project', v.project?.id);
+  put(
+    'project',
+    v.project && opts.join?.has('project') ? { id: v.project.id, name: v.project.name } : v.project?.id,
+  );
   put('comment', v.comment);
   put('tags', v.tags);
   put('system_tags', v.systemTags);

@@ -63,7 +63,12 @@ async function listModels(ctx: ActionContext, ex: boolean): Promise<ActionResult
   });
   const page = await ctx.reg.search(q.options);
   const stats = ex && atLeast(ctx.actual, '2.20') && boolOrUndefined(body, 'include_stats') === true;
-  const models = page.items.map((v) => projectDoc(toClearMl(v, { stats }), q.onlyFields));
+  // get_all_ex joins referenced documents when only_fields asks for their fields (the web UI's project.name).
+  const join = new Set(
+    ex ? (q.onlyFields ?? []).filter((f) => /^(project|user)\./.test(f)).map((f) => f.split('.')[0]!) : [],
+  );
+  const fields = join.size ? [...q.onlyFields!, ...[...join].map((j) => `${j}.id`)] : q.onlyFields;
+  const models = page.items.map((v) => projectDoc(toClearMl(v, { stats, join }), fields));
   const data: Body = { models };
   if (scroll) data.scroll_id = page.scrollId;
   const truncated = q.requestedPageSize === undefined && page.hasMore;
