@@ -42,6 +42,28 @@ export default tseslint.config(
     },
   },
   {
+    // The web UI runs in the browser: its globals, and none of Node's beyond the shared ones.
+    files: ['web/**/*.ts'],
+    languageOptions: {
+      globals: {
+        window: 'readonly',
+        document: 'readonly',
+        history: 'readonly',
+        location: 'readonly',
+        localStorage: 'readonly',
+        alert: 'readonly',
+        HTMLElement: 'readonly',
+        HTMLAnchorElement: 'readonly',
+        HTMLSelectElement: 'readonly',
+        Element: 'readonly',
+        Event: 'readonly',
+        Node: 'readonly',
+        Response: 'readonly',
+        URLSearchParams: 'readonly',
+      },
+    },
+  },
+  {
     files: ['src/**/*.ts'],
     ignores: ['src/config.ts'],
     rules: {

@@ -2,9 +2,11 @@
 // Bundles the CLI/server into dist/ with esbuild. Loading one bundle instead of ~2,000 ESM files
 // from node_modules cuts `modelyard` start-up by ~400 ms (docs/decisions/0001-bundle-the-cli.md).
 // Type checking is `npm run check` (tsc --noEmit); this step only transpiles.
+// It also builds the web UI (web/, Vite) into dist/web, which the server serves under /ui/.
 import { build } from 'esbuild';
+import { build as buildWeb } from 'vite';
 import { copyFileSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 
 function filesEndingWith(suffix, dir = 'src', out = []) {
   for (const name of readdirSync(dir)) {
@@ -53,6 +55,14 @@ for (const file of filesEndingWith('.mjs')) {
   mkdirSync(dirname(target), { recursive: true });
   copyFileSync(file, target);
 }
+// The UI goes into the same temporary tree, so the swap below replaces bundle and UI together.
+await buildWeb({
+  root: 'web',
+  base: '/ui/',
+  configFile: false,
+  logLevel: 'warn',
+  build: { outDir: resolve(tmp, 'web'), emptyOutDir: true, assetsDir: 'assets' },
+});
 try {
   renameSync('dist', old);
 } catch {

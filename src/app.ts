@@ -7,6 +7,7 @@ import { installAuth } from './http/auth.js';
 import { installDocs } from './http/docs.js';
 import { installMetrics } from './http/metrics.js';
 import { installProblemHandlers } from './http/problem.js';
+import { installWebUi } from './http/web-ui.js';
 import { createLazyCompilers } from './http/lazy-compilers.js';
 import { pingDb } from './infra/db/kysely.js';
 import { createServices, nativeRoutes, type Services } from './modules/index.js';
@@ -85,6 +86,7 @@ export async function buildApp(deps: Deps): Promise<BuiltApp> {
     return { status: ready ? 'ready' : 'not_ready', checks };
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  installWebUi(app);
 
   await app.register(
     async (api) => {
