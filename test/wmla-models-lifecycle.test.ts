@@ -83,6 +83,43 @@ for (const dialect of dialectsUnderTest()) {
       assert.ok(bytes.rawPayload.length > 0);
     });
 
+    test('ModelCreateParam: accelerator, type, batchsize and hyperparameter are checked on create and update', async () => {
+      const ok = await post('/models', {
+        name: 'typed',
+        templatename: 'tpl',
+        accelerator: 'Elastic',
+        type: 'Training',
+        batchsize: '64',
+        hyperparameter: { learningrate: 0.01 },
+      });
+      assert.equal(ok.statusCode, 201, ok.body);
+      assert.equal((ok.json() as Json).batchsize, 64);
+      for (const [field, value, rule] of [
+        ['accelerator', 'Quantum', /accelerator/],
+        ['type', 'Serving', /type/],
+        ['batchsize', 0, /batchsize/],
+        ['hyperparameter', 'fast', /hyperparameter/],
+      ] as const) {
+        const bad = await post('/models', { name: `bad-${field}`, templatename: 'tpl', [field]: value });
+        assert.equal(bad.statusCode, 400, field);
+        assert.match((bad.json() as Json).message, rule);
+        const upd = await t.app.inject({
+          method: 'PUT',
+          url: `${BASE}/models/typed`,
+          payload: { [field]: value },
+        });
+        assert.equal(upd.statusCode, 400, field);
+      }
+      assert.equal((await get('/models/bad-type')).statusCode, 404);
+      const upd = await t.app.inject({
+        method: 'PUT',
+        url: `${BASE}/models/typed`,
+        payload: { name: 'typed', templatename: 'tpl', type: 'Inference' },
+      });
+      assert.equal(upd.statusCode, 200, upd.body);
+      assert.equal((upd.json() as Json).type, 'Inference');
+    });
+
     test('a running training keeps its model in use (409); a deleted model takes its trainings', async () => {
       assert.equal((await post('/models', { name: 'busy', templatename: 'tpl' })).statusCode, 201);
       const code = await t.app.inject({

@@ -24,7 +24,15 @@ import {
   WMLA_TEMPLATES_PROJECT,
 } from './wmla-common.js';
 import { wmlaDatasetUse } from './wmla-datasets.routes.js';
-import { latestOf, toModel, toTemplate } from './wmla-model-views.js';
+import {
+  FileBody,
+  latestOf,
+  ModelBody,
+  ModelUpdate,
+  TemplateBody,
+  toModel,
+  toTemplate,
+} from './wmla-model-shapes.js';
 import { forgetTraining, TRAINING_LABELS, trainingsOf } from './wmla-trainings.routes.js';
 
 const BASE = WMLA_BASE;
@@ -33,29 +41,6 @@ const TEMPLATES = WMLA_TEMPLATES_PROJECT;
 const REFERRER = 'wmla_model';
 const tags = ['wmla'];
 const FRAMEWORKS = ['Caffe', 'TensorFlow', 'PyTorch'];
-
-const ModelBody = Type.Object(
-  {
-    name: Type.String({ minLength: 1 }),
-    templatename: Type.String({ minLength: 1 }),
-    description: Type.Optional(Type.String()),
-    dataset: Type.Optional(Type.String({ description: 'Dataset the model trains on; it is then in use' })),
-  },
-  { additionalProperties: true },
-);
-const TemplateBody = Type.Object(
-  {
-    name: Type.String({ minLength: 1 }),
-    path: Type.String({ minLength: 1 }),
-    framework: Type.String({ minLength: 1 }),
-    description: Type.Optional(Type.String()),
-  },
-  { additionalProperties: true },
-);
-const FileBody = Type.Object({
-  filename: Type.String({ minLength: 1 }),
-  content: Type.String(),
-});
 
 const find = findWmla;
 const mustFind = mustFindWmla;
@@ -111,7 +96,7 @@ export const wmlaModelRoutes: CompatSurface = async (plain, { services, deps }) 
 
   app.put(
     `${BASE}/models/:name`,
-    { schema: { tags, params: NameParams, body: Type.Record(Type.String(), Type.Unknown()) } },
+    { schema: { tags, params: NameParams, body: ModelUpdate } },
     async (req) => {
       const v = await mustFind(reg, MODELS, req.params.name, 'model');
       const { name: _n, description, templatename: _t, ...rest } = req.body;
