@@ -5,7 +5,6 @@
  * failure, is ClearML's `{meta, data}` envelope with HTTP status = result_code.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { AppError } from '../../errors.js';
 import { installAuth, isLoopbackHost } from '../../http/auth.js';
 import { logIfServerError, toAppError } from '../../http/problem.js';
 import type { CompatSurface } from '../index.js';
@@ -13,6 +12,7 @@ import { login } from './clearml-auth.js';
 import { installSessionTokens } from './clearml-session.js';
 import { ClearMlError, fromAppError } from './clearml-errors.js';
 import type { Body } from './clearml-fields.js';
+import { callData, installBodyParsers } from './clearml-body.js';
 import {
   ACTION_VERSIONS,
   MAX_VERSION,
@@ -29,36 +29,6 @@ import { readActions, type Action, type ActionResult } from './clearml-read.acti
 import { writeActions } from './clearml-write.actions.js';
 
 const ACTIONS: Record<string, Action> = { ...readActions, ...writeActions };
-
-/** clearml-server turns form/query strings that look like numbers or booleans into them. */
-export function formValue(v: unknown): unknown {
-  if (typeof v !== 'string') return v;
-  if (/^(\d+\.?\d*|\.\d+)$/.test(v)) return v.includes('.') ? Number.parseFloat(v) : Number.parseInt(v, 10);
-  const lower = v.toLowerCase();
-  if (lower === 'true') return true;
-  if (lower === 'false') return false;
-  return v;
-}
-
-function formObject(entries: Iterable<[string, unknown]>): Body {
-  const out: Body = {};
-  for (const [k, raw] of entries) {
-    const v = Array.isArray(raw) ? raw : formValue(raw);
-    const prev = out[k];
-    out[k] = prev === undefined ? v : Array.isArray(prev) ? [...(prev as unknown[]), v] : [prev, v];
-  }
-  return out;
-}
-
-/** Form and query fields first, the JSON body over them (clearml-server reads one or the other; we merge). */
-function callData(request: FastifyRequest): Body {
-  const query = formObject(Object.entries((request.query ?? {}) as Body));
-  const body = request.body;
-  if (body === undefined || body === null || body === '') return query;
-  if (typeof body !== 'object' || Array.isArray(body))
-    throw new ClearMlError(400, 12, 'the request body must be a JSON object');
-  return { ...query, ...(body as Body) };
-}
 
 function trxOf(request: FastifyRequest, id: string): string {
   const h = request.headers['x-clearml-trx'] ?? request.headers['x-trains-trx'];
@@ -107,26 +77,7 @@ export const clearmlRoutes: CompatSurface = async (app, { services, deps }) => {
   const mayRunOpen = deps.config.authMode === 'auto' && isLoopbackHost(deps.config.host);
   const runsOpen = async () => mayRunOpen && (await services.tokens.activeCount()) === 0;
 
-  // clearml-server reads any body as JSON (get_json(force=True)), and form posts as fields.
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'string' }, (request, text, done) => {
-    const raw = String(text);
-    if ((request.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) {
-      done(null, formObject(new URLSearchParams(raw).entries()));
-      return;
-    }
-    if (raw.trim() === '') return done(null, undefined);
-    try {
-      done(null, JSON.parse(raw));
-    } catch (e) {
-      done(
-        new AppError('invalid', `Failed to decode JSON object: ${(e as Error).message}`, {
-          reason: 'invalid_json',
-        }),
-        undefined,
-      );
-    }
-  });
+  installBodyParsers(app);
 
   app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const id = newCallId();
@@ -165,7 +116,7 @@ export const clearmlRoutes: CompatSurface = async (app, { services, deps }) => {
         msg: `Unable to find endpoint for name ${p.endpoint} and version ${p.requested.text}`,
       });
     const result: ActionResult = await action({
-      body: callData(request),
+      body: await callData(request, deps.config.bodyLimitBytes),
       actual,
       requested: p.requested,
       reg: services.registry,
