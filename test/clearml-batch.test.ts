@@ -86,6 +86,7 @@ for (const dialect of dialectsUnderTest()) {
       assert.equal((await ok('get_by_id', { model: a })).model.company, '');
       assert.deepEqual(await ok('make_public', { ids: [a] }), { updated: 0 });
       assert.deepEqual(await ok('make_private', { ids: [a] }), { updated: 1 });
+      assert.deepEqual(await ok('make_private', { ids: [a] }), { updated: 0 }, 'already private');
       assert.equal((await ok('get_by_id', { model: a })).model.company, 'modelyard');
       const r = await fails('make_public', { ids: [a, missing] }, 400, 201);
       assert.deepEqual(r.meta.error_data, { ids: [missing] });
@@ -186,6 +187,14 @@ for (const dialect of dialectsUnderTest()) {
       assert.deepEqual(again.fields, { uri: 's3://out/2', last_iteration: 3 });
       await fails('update_for_task', { task: 'task-42' }, 400, 11, { version: '2.13' });
       await fails('update_for_task', { task: 'task-42', uri: 'a', override_model_id: created.id }, 400, 11, {
+        version: '2.13',
+      });
+      const other = await make('override-target');
+      assert.deepEqual(
+        await ok('update_for_task', { task: 'task-42', override_model_id: other }, { version: '2.13' }),
+        { id: other, created: false },
+      );
+      await fails('update_for_task', { task: 'task-42', override_model_id: missing }, 400, 201, {
         version: '2.13',
       });
       const moved = await fails('get_by_task_id', { task: 'task-42' }, 301, 1, { version: '2.20' });

@@ -14,7 +14,7 @@ const md5 = (s: string) => createHash('md5').update(s).digest('hex');
 for (const dialect of dialectsUnderTest()) {
   describe(`ClearML list queries (${dialect})`, () => {
     let t: TestApp;
-    const { ok } = clearmlCaller(() => t);
+    const { call, ok } = clearmlCaller(() => t);
     const ids: Record<string, string> = {};
     /** Names of the models a list call returns, in its order. */
     const names = async (body: Record<string, unknown>, action = 'get_all', version?: string) =>
@@ -106,6 +106,27 @@ for (const dialect of dialectsUnderTest()) {
         'metadata values order as numbers (9 < 10 < 100)',
       );
       assert.deepEqual(await names({ _or_: { fields: ['name', 'comment'], pattern: 'M-HI' } }), ['m-high']);
+    });
+
+    test('search_text with @text_score order; _any_/_all_ over dates', async () => {
+      await ok('edit', { model: ids['m-high'], comment: 'high loss vision model' });
+      await ok('edit', { model: ids['m-low'], comment: 'low loss' });
+      assert.deepEqual(await names({ search_text: 'vision loss', order_by: ['-@text_score', 'name'] }), [
+        'm-high',
+        'm-low',
+      ]);
+      assert.deepEqual(await names({ search_text: '"low loss"' }), ['m-low']);
+      const r = await call('get_all', { order_by: ['-@text_score'] });
+      assert.deepEqual([r.meta.result_code, r.meta.result_subcode], [400, 16]);
+      const yesterday = new Date(Date.now() - 86_400_000).toISOString();
+      assert.equal(
+        (await names({ _all_: { fields: ['created', 'last_update'], datetime: `>=${yesterday}` } })).length,
+        3,
+      );
+      assert.deepEqual(
+        await names({ _any_: { fields: ['created', 'last_change'], datetime: `<${yesterday}` } }),
+        [],
+      );
     });
 
     test('include_subprojects: a project stands for its team/… children (get_all ≥ 2.26)', async () => {

@@ -40,6 +40,8 @@ for (const dialect of dialectsUnderTest()) {
       });
       assert.equal(r.meta.error_stack, null);
       assert.deepEqual(r.meta.error_data, {});
+      const legacy = await call('get_by_id', { model: id }, { headers: { 'x-trains-trx': 'trains-1' } });
+      assert.equal(legacy.meta.trx, 'trains-1', 'the pre-ClearML header works too');
       const own = await call('get_by_id', { model: id });
       assert.equal(own.meta.trx, own.meta.id, 'without a trx header the call id is the trx');
     });
@@ -146,6 +148,10 @@ for (const dialect of dialectsUnderTest()) {
       await fails('get_by_id', undefined, 400, 12, {
         raw: '[1,2]',
         headers: { 'content-type': 'application/json' },
+      });
+      await fails('get_all', undefined, 400, 0, {
+        raw: '{"name":"a"}\n{"name":"b"}\n',
+        headers: { 'content-type': 'application/json-lines' },
       });
       const empty = await ok('get_frameworks', undefined, {
         raw: '',

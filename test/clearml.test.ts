@@ -67,6 +67,8 @@ for (const dialect of dialectsUnderTest()) {
       assert.match(m.project, /^[0-9a-f]{32}$/);
       assert.equal(typeof m.last_update, 'string');
       assert.equal('parent' in m, false, 'unset fields are left out, as Mongo does');
+      const few = (await ok('get_by_id', { model: ids.resnet50, only_fields: ['name', 'labels.dog'] })).model;
+      assert.deepEqual(few, { id: ids.resnet50, name: 'resnet50', labels: { dog: 1 } });
     });
 
     test('create: ClearML defaults ready to true; name and uri are required; bad values are 400/12', async () => {
