@@ -23,6 +23,12 @@ for (const dialect of dialectsUnderTest()) {
     });
     after(() => t.close());
 
+    test('while no token exists (open on loopback), an old Basic login is ignored, not refused', async () => {
+      const r = await fetch(`${url}${BASE}/models`, { headers: { authorization: basic('admin', 'admin') } });
+      assert.equal(r.status, 200);
+      assert.deepEqual(await r.json(), []);
+    });
+
     test('Basic user:token works like Bearer; a wrong password is 401 {message}; the role still applies', async () => {
       const editor = (await t.services.tokens.create({ name: 'ed', role: 'editor' })).token;
       const viewer = (await t.services.tokens.create({ name: 'vw', role: 'viewer' })).token;
