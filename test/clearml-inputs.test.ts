@@ -21,12 +21,15 @@ for (const dialect of dialectsUnderTest()) {
     });
     after(() => t.close());
 
-    test('create: ready and public must be booleans; nothing is created otherwise', async () => {
+    test('create: ready and public must be booleans, design an object; nothing is created otherwise', async () => {
       const before = await count();
       const r = await fails('create', { name: 'bad-ready', uri: 'u', ready: 'yes' }, 400, 12);
       assert.equal(r.meta.result_msg, 'Validation error (ready must be true or false): ready=yes');
       assert.deepEqual(r.meta.error_data, { ready: 'yes' });
       await fails('create', { name: 'bad-public', uri: 'u', public: 1 }, 400, 12);
+      const design = await fails('create', { name: 'bad-design', uri: 'u', design: 'conv1\nconv2' }, 400, 12);
+      assert.match(design.meta.result_msg, /design must be a JSON object/);
+      await fails('edit', { model: id, design: ['a'] }, 400, 12);
       assert.equal(await count(), before);
     });
 

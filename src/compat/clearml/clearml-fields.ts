@@ -118,6 +118,14 @@ function str(body: Body, key: string): string | undefined {
 export const withoutNulls = (body: Body): Body =>
   Object.fromEntries(Object.entries(body).filter(([, v]) => v !== null));
 
+/** `design` is a JSON object in ClearML's schema (the SDK wraps design text as `{design: text}`). */
+function designOf(body: Body): unknown {
+  const v = body.design;
+  if (v !== undefined && (typeof v !== 'object' || v === null || Array.isArray(v)))
+    throw new ClearMlError(400, 12, 'design must be a JSON object (e.g. {"design": "<text>"})');
+  return v;
+}
+
 /** `models.create` body (nulls dropped) → registry input (ClearML's code defaults `ready` to true). */
 export function toCreateInput(body: Body): CreateVersionInput {
   const project = str(body, 'project');
@@ -128,7 +136,7 @@ export function toCreateInput(body: Body): CreateVersionInput {
     framework: str(body, 'framework'),
     tags: body.tags as string[] | undefined,
     systemTags: body.system_tags as string[] | undefined,
-    design: body.design,
+    design: designOf(body),
     labels: body.labels as Record<string, number> | undefined,
     ready: boolOrUndefined(body, 'ready') ?? true,
     public: boolOrUndefined(body, 'public') ?? false,
@@ -153,7 +161,7 @@ export function toEditInput(body: Body, kind: 'edit' | 'update'): EditInput {
   if (kind === 'edit') {
     patch.uri = str(body, 'uri');
     patch.framework = str(body, 'framework');
-    patch.design = body.design;
+    patch.design = designOf(body);
     patch.labels = body.labels as Record<string, number> | undefined;
     patch.parentId = str(body, 'parent');
   } else {
