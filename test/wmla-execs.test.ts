@@ -4,6 +4,10 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { dialectsUnderTest } from './helpers/db.js';
 import { unzip } from './helpers/unzip.js';
@@ -11,12 +15,13 @@ import { createRunsTestApp, type Json, type RunsTestApp } from './runs-helpers.j
 
 const BASE = '/platform/rest/deeplearning/v1';
 
-function execBody(fileName: string, content: string, args?: string) {
+function execBody(fileName: string, content: string | Buffer, args?: string) {
   const b = '----wmla' + Math.random().toString(16).slice(2);
-  let payload = '';
-  if (args !== undefined)
-    payload += `--${b}\r\nContent-Disposition: form-data; name="args"\r\n\r\n${args}\r\n`;
-  payload += `--${b}\r\nContent-Disposition: form-data; name="file"; filename="${fileName}"\r\nContent-Type: application/octet-stream\r\n\r\n${content}\r\n--${b}--\r\n`;
+  let head = '';
+  if (args !== undefined) head += `--${b}\r\nContent-Disposition: form-data; name="args"\r\n\r\n${args}\r\n`;
+  head += `--${b}\r\nContent-Disposition: form-data; name="file"; filename="${fileName}"\r\nContent-Type: application/octet-stream\r\n\r\n`;
+  // Binary-safe: a tar upload must arrive byte for byte.
+  const payload = Buffer.concat([Buffer.from(head), Buffer.from(content), Buffer.from(`\r\n--${b}--\r\n`)]);
   return { payload, headers: { 'content-type': `multipart/form-data; boundary=${b}` } };
 }
 
@@ -92,6 +97,24 @@ for (const dialect of dialectsUnderTest()) {
       });
       assert.equal(bad.statusCode, 400);
       assert.match((bad.json() as Json).message, /--exec-start/);
+    });
+
+    test('a <dir>.modelDir.tar upload: the directory is the code, its --model-main runs inside it', async () => {
+      const root = mkdtempSync(join(tmpdir(), 'wmla-tar-'));
+      mkdirSync(join(root, 'mnist', 'lib'), { recursive: true });
+      writeFileSync(join(root, 'mnist', 'lib', 'helper.sh'), 'echo "helper says $1"\n');
+      writeFileSync(join(root, 'mnist', 'main.sh'), 'sh lib/helper.sh "$1"\n');
+      execFileSync('tar', ['-cf', join(root, 'mnist.modelDir.tar'), '-C', root, 'mnist']);
+      const res = await t.app.inject({
+        method: 'POST',
+        url: `${BASE}/execs?args=${encodeURIComponent('--exec-start Shell --model-main main.sh hello')}`,
+        ...execBody('mnist.modelDir.tar', readFileSync(join(root, 'mnist.modelDir.tar'))),
+      });
+      assert.equal(res.statusCode, 201, res.body);
+      const id = (res.json() as Json).id as string;
+      const done = await until(t, id, ['FINISHED', 'FAILED', 'KILLED']);
+      assert.equal(done.state, 'FINISHED', JSON.stringify(done));
+      assert.match((await t.app.inject({ url: `${BASE}/execs/${id}/log` })).body, /helper says hello/);
     });
 
     test('delete: a running exec is stopped and gone for WMLA (404, unlisted); the run stays; DELETE /execs takes all', async () => {

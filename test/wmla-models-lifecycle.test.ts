@@ -120,6 +120,22 @@ for (const dialect of dialectsUnderTest()) {
       assert.equal((upd.json() as Json).type, 'Inference');
     });
 
+    test('model files: save, list, read by path or by /models/files/{f}?modelname=', async () => {
+      assert.equal((await post('/models', { name: 'filed', templatename: 'tpl' })).statusCode, 201);
+      const save = await t.app.inject({
+        method: 'PUT',
+        url: `${BASE}/models/filed/files`,
+        payload: { filename: 'main.py', content: 'print("hi")' },
+      });
+      assert.equal(save.statusCode, 200, save.body);
+      assert.deepEqual((await get('/models/filed/files')).json(), ['main.py']);
+      assert.equal((await get('/models/files/main.py?modelname=filed')).body, 'print("hi")');
+      assert.equal((await get('/models/filed/files/main.py')).body, 'print("hi")');
+      assert.equal((await get('/models/files/main.py')).statusCode, 400);
+      assert.equal((await get('/models/files/nope.py?modelname=filed')).statusCode, 404);
+      assert.equal((await get('/models/files/main.py?modelname=nope')).statusCode, 404);
+    });
+
     test('a running training keeps its model in use (409); a deleted model takes its trainings', async () => {
       assert.equal((await post('/models', { name: 'busy', templatename: 'tpl' })).statusCode, 201);
       const code = await t.app.inject({
