@@ -92,7 +92,7 @@ for (const dialect of dialectsUnderTest()) {
       assert.deepEqual(r.meta.error_data, { ids: [missing] });
     });
 
-    test('move by project_name (created) or project id; neither is 400/11', async () => {
+    test('move by project_name (created), project id, or null (the root); neither is 400/11', async () => {
       const a = await make('mv-a');
       const d = await ok('move', { ids: [a], project_name: 'vision-team' });
       assert.match(d.project_id, /^[0-9a-f]{32}$/);
@@ -107,6 +107,11 @@ for (const dialect of dialectsUnderTest()) {
       });
       assert.notEqual(back.project_id, d.project_id);
       await fails('move', { ids: [a] }, 400, 11);
+      await ok('move', { ids: [a], project: d.project_id });
+      const root = await ok('move', { ids: [a], project: null });
+      const defaultId = (await t.services.registry.ensureProject('default')).id;
+      assert.equal(root.project_id, defaultId, 'null: the root');
+      assert.equal((await ok('get_by_id', { model: a })).model.project, defaultId);
       await fails('move', { ids: [a], project: 'no-such-project' }, 400, 401);
       await fails('move', { ids: [missing], project_name: 'x' }, 400, 201);
       // edit's project field moves too

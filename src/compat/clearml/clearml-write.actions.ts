@@ -4,7 +4,7 @@
  * move, metadata and tags.
  */
 import { AppError } from '../../errors.js';
-import type { BatchReport, RegistryService } from '../../modules/registry/index.js';
+import { DEFAULT_PROJECT, type BatchReport, type RegistryService } from '../../modules/registry/index.js';
 import { ClearMlError, fromAppError, requireFields } from './clearml-errors.js';
 import {
   CLEARML_NAME,
@@ -205,8 +205,13 @@ export const writeActions: Record<string, Action> = {
       typeof ctx.body.project_name === 'string' && ctx.body.project_name !== ''
         ? ctx.body.project_name
         : null;
-    if (!project && !name) throw new ClearMlError(400, 11, 'project or project_name is required');
-    const r = await ctx.reg.move(ids, project ? { projectId: project } : { projectName: name });
+    // `project: null` is clearml-server's root; Modelyard's root is its default project.
+    const toRoot = !project && !name && Object.hasOwn(ctx.body, 'project') && ctx.body.project === null;
+    if (!project && !name && !toRoot) throw new ClearMlError(400, 11, 'project or project_name is required');
+    const r = await ctx.reg.move(
+      ids,
+      project ? { projectId: project } : { projectName: name ?? DEFAULT_PROJECT },
+    );
     return { data: { project_id: r.projectId } };
   },
 
