@@ -128,6 +128,40 @@ describe('custom code', () => {
     assert.match(JSON.parse(hookError.text).message, /KeyError/);
   });
 
+  test('custom.py extra output columns come back as DRUM extraModelOutput; MLflow answers the predictions only', async () => {
+    const { url } = await start({
+      model: FIX + 'custom-py-extra',
+      name: 'extra',
+      positiveClassLabel: 'yes',
+      negativeClassLabel: 'no',
+    });
+    const r = await post(url + '/predict/', 'x\n2\n0\n');
+    assert.equal(r.status, 200, r.text);
+    const body = JSON.parse(r.text) as {
+      predictions: Array<Record<string, number>>;
+      extraModelOutput: { columns: string[]; index: number[]; data: unknown[][] };
+    };
+    assert.deepEqual(Object.keys(body.predictions[0]!), ['no', 'yes']);
+    assert.ok(
+      Math.abs(body.predictions[0]!.yes! - 0.8) < 1e-9 && Math.abs(body.predictions[1]!.yes! - 0.2) < 1e-9,
+    );
+    assert.deepEqual(body.extraModelOutput, {
+      columns: ['id', 'why', 'raw'],
+      index: [0, 1],
+      data: [
+        ['row-0', 'x is positive', 2],
+        ['row-1', 'x is not positive', null],
+      ],
+    });
+    const mlflow = await post(
+      url + '/invocations',
+      JSON.stringify({ dataframe_split: { columns: ['x'], data: [[2]] } }),
+      'application/json',
+    );
+    assert.equal(mlflow.status, 200, mlflow.text);
+    assert.deepEqual(JSON.parse(mlflow.text), { predictions: ['yes'] });
+  });
+
   test('custom.py score_unstructured: text with query and mimetype, bytes in and out', async () => {
     const { url } = await start({ model: FIX + 'custom-py', targetType: 'unstructured' });
     const t = await post(url + '/predictUnstructured/?q=42', 'hello', 'text/plain');

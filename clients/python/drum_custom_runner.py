@@ -30,14 +30,34 @@ def clean(v):
     return v
 
 
+def column_cells(col):
+    """One output column as JSON values: numbers as floats (NaN -> null); other columns (extra
+    output such as ids or explanations) keep their strings and booleans."""
+    import pandas as pd
+
+    if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
+        return [clean(v) for v in col.to_numpy(dtype=float).tolist()]
+    cells = []
+    for v in col.tolist():
+        if v is None or (isinstance(v, float) and math.isnan(v)):
+            cells.append(None)
+        elif isinstance(v, (str, bool, int, float)):
+            cells.append(clean(v) if isinstance(v, float) else v)
+        else:
+            cells.append(str(v))
+    return cells
+
+
 def frame_payload(out):
     import numpy as np
     import pandas as pd
 
     if isinstance(out, pd.DataFrame):
         cols = [str(c) for c in out.columns]
-        values = out.to_numpy()
-    elif isinstance(out, pd.Series):
+        by_column = [column_cells(out.iloc[:, j]) for j in range(out.shape[1])]
+        data = [list(row) for row in zip(*by_column)] if by_column else [[] for _ in range(len(out))]
+        return {"columns": cols, "data": data}
+    if isinstance(out, pd.Series):
         cols = ["Predictions"]
         values = out.to_numpy().reshape(-1, 1)
     else:

@@ -15,8 +15,20 @@ function keys(labels: string[]): string[] {
   return k;
 }
 
-/** `{"predictions":[…]}`: values for single-column targets, `{label: p}` objects for classification. */
+/**
+ * `{"predictions":[…]}`: values for single-column targets, `{label: p}` objects for classification;
+ * plus `"extraModelOutput"` (pandas' split orient: columns, index, data) when a custom model
+ * returned columns besides its predictions.
+ */
 export function renderPredictions(s: Scores, classification: boolean): string {
+  const body = renderPredictionList(s, classification);
+  if (!s.extra) return body;
+  const { columns, rows } = s.extra;
+  const extra = JSON.stringify({ columns, index: rows.map((_, i) => i), data: rows });
+  return `${body.slice(0, -1)},"extraModelOutput":${extra}}`;
+}
+
+function renderPredictionList(s: Scores, classification: boolean): string {
   const n = s.nRows;
   const v = s.values;
   if (!classification) {

@@ -13,7 +13,7 @@ import { AppError } from '../../errors.js';
 import { parseCsvTable, tableToCsv, textColumn } from './csv-payload.js';
 import { jsonColumn } from './json-payload.js';
 import { NODE_RUNNER_SOURCE } from './custom-node-runner.js';
-import type { ModelRuntime, Scores, Table, TableColumn, UnstructuredResponse } from './serving.types.js';
+import type { ModelRuntime, RawScores, Table, TableColumn, UnstructuredResponse } from './serving.types.js';
 
 export type CustomLanguage = 'python' | 'node';
 
@@ -170,7 +170,7 @@ export async function createCustomRuntime(
     outputNames: null,
     outputSize: null,
     impliedTargetType: null,
-    async predictTable(t: Table): Promise<Scores> {
+    async predictTable(t: Table): Promise<RawScores> {
       const r = await call({ op: 'score', ...encode(t) });
       const columns = r.columns ?? [];
       const rows = (r.data ?? []) as unknown[][];
@@ -178,7 +178,7 @@ export async function createCustomRuntime(
       rows.forEach((row, i) =>
         row.forEach((v, j) => (values[i * columns.length + j] = typeof v === 'number' ? v : NaN)),
       );
-      return { values, nRows: rows.length, columns };
+      return { values, nRows: rows.length, columns, cells: rows };
     },
     ...(hooks.has('score_unstructured')
       ? {

@@ -4,7 +4,7 @@
  * and reordered; probabilities must lie in [0, 1] and sum to 1 per row.
  */
 import { AppError } from '../../errors.js';
-import type { Scores, TargetType } from './serving.types.js';
+import type { RawScores, Scores, TargetType } from './serving.types.js';
 
 export interface LabelOptions {
   positiveClassLabel?: string;
@@ -136,4 +136,32 @@ export function finishScores(
       );
   }
   return { values: out, nRows, columns: labels };
+}
+
+/**
+ * Splits off DRUM's extraModelOutput: when a custom model returns more columns than its
+ * predictions, the columns matching the class labels (tolerantly), or the one named `Predictions`
+ * for other targets, are the predictions and the rest go back beside them as returned. Output
+ * without such a split (as many columns as predictions, or no recognisable prediction columns)
+ * is returned whole, for finishScores to accept or refuse.
+ */
+export function splitExtraColumns(labels: string[] | null, r: RawScores): Scores {
+  const wanted = labels ? labels.length : 1;
+  if (r.columns.length <= wanted) return r;
+  const picked = labels ? labelPermutation(labels, r.columns) : [r.columns.indexOf('Predictions')];
+  if (!picked || picked.some((i) => i < 0)) return r;
+  const rest = r.columns.map((_, j) => j).filter((j) => !picked.includes(j));
+  const width = r.columns.length;
+  const values = new Float64Array(r.nRows * picked.length);
+  for (let i = 0; i < r.nRows; i++)
+    for (let c = 0; c < picked.length; c++) values[i * picked.length + c] = r.values[i * width + picked[c]!]!;
+  return {
+    values,
+    nRows: r.nRows,
+    columns: picked.map((j) => r.columns[j]!),
+    extra: {
+      columns: rest.map((j) => r.columns[j]!),
+      rows: r.cells.map((row) => rest.map((j) => row[j] ?? null)),
+    },
+  };
 }

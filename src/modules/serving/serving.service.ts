@@ -8,7 +8,7 @@ import { createBatcher } from './batcher.js';
 import type { Batcher } from './batcher.js';
 import { createCsvAligner } from './csv-payload.js';
 import type { CsvAligner } from './csv-payload.js';
-import { finishScores, resolveLabels } from './labels.js';
+import { finishScores, resolveLabels, splitExtraColumns } from './labels.js';
 import type { LabelOptions } from './labels.js';
 import { createStats } from './stats.js';
 import type { StatsCollector } from './stats.js';
@@ -196,7 +196,9 @@ export function createServingService(rt: ModelRuntime, o: ServingOptions): Servi
         const r = await rt.predictTable(t);
         if (r.nRows !== t.nRows)
           throw new AppError('internal', `the model returned ${r.nRows} rows for ${t.nRows} input rows`);
-        scores = finishScores(targetType, labels, r.values, r.nRows, r.columns);
+        const own = splitExtraColumns(labels, r);
+        scores = finishScores(targetType, labels, own.values, own.nRows, own.columns);
+        if (own.extra) scores = { ...scores, extra: own.extra };
       } else {
         const x = alignTable(t, rt.inputs);
         const values = await batcher!.submit(x, t.nRows);

@@ -38,6 +38,16 @@ export interface Scores {
   values: Float64Array;
   nRows: number;
   columns: string[];
+  /**
+   * DRUM's extraModelOutput: columns a custom model returned besides its predictions (ids,
+   * explanations, raw scores), as returned (any JSON value per cell), one row per input row.
+   */
+  extra?: { columns: string[]; rows: unknown[][] };
+}
+
+/** A custom model's output as returned: every cell (numbers also in `values`, else NaN there). */
+export interface RawScores extends Scores {
+  cells: unknown[][];
 }
 
 /** Body and metadata handed to an unstructured hook. */
@@ -81,7 +91,7 @@ export interface ModelRuntime {
   /** Allocation-free single-row path (synchronous runtimes only). */
   predictRowInto?(x: Float64Array, out: Float64Array): void;
   /** Frame path (custom code): returns named score columns. */
-  predictTable?(table: Table): Promise<Scores>;
+  predictTable?(table: Table): Promise<RawScores>;
   scoreUnstructured?(req: UnstructuredRequest): Promise<UnstructuredResponse>;
   transform?(table: Table): Promise<Table>;
   close(): Promise<void>;
