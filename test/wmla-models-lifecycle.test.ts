@@ -120,6 +120,27 @@ for (const dialect of dialectsUnderTest()) {
       assert.equal((upd.json() as Json).type, 'Inference');
     });
 
+    test('template frameworks in any case (WMLA samples send tensorflow): stored and filtered as WMLA spells them', async () => {
+      const c = await post('/modeltemplates', { name: 'tf-tpl', path: '/tf', framework: 'tensorflow' });
+      assert.equal(c.statusCode, 201, c.body);
+      assert.equal((c.json() as Json).framework, 'TensorFlow');
+      for (const q of ['tensorflow', 'TensorFlow', 'TENSORFLOW'])
+        assert.deepEqual(
+          ((await get(`/modeltemplates?framework=${q}`)).json() as Json[]).map((x) => x.name),
+          ['tf-tpl'],
+        );
+      const moved = await t.app.inject({
+        method: 'PUT',
+        url: `${BASE}/modeltemplates/tf-tpl`,
+        payload: { framework: 'pytorch' },
+      });
+      assert.equal(moved.statusCode, 200, moved.body);
+      assert.equal((moved.json() as Json).framework, 'PyTorch');
+      const bad = await post('/modeltemplates', { name: 'th-tpl', path: '/th', framework: 'theano' });
+      assert.equal(bad.statusCode, 400);
+      assert.match((bad.json() as Json).message, /framework must be one of Caffe, TensorFlow, PyTorch/);
+    });
+
     test('model files: save, list, read by path or by /models/files/{f}?modelname=', async () => {
       assert.equal((await post('/models', { name: 'filed', templatename: 'tpl' })).statusCode, 201);
       const save = await t.app.inject({

@@ -41,6 +41,16 @@ const TEMPLATES = WMLA_TEMPLATES_PROJECT;
 const REFERRER = 'wmla_model';
 const tags = ['wmla'];
 const FRAMEWORKS = ['Caffe', 'TensorFlow', 'PyTorch'];
+/** WMLA's spelling of a framework name sent in any case (its samples send `tensorflow`). */
+const canonical = (f: string) => FRAMEWORKS.find((x) => x.toLowerCase() === f.toLowerCase());
+function mustFramework(f: unknown): string {
+  const c = typeof f === 'string' ? canonical(f) : undefined;
+  if (!c)
+    throw invalid(`framework must be one of ${FRAMEWORKS.join(', ')}`, {
+      errors: [{ field: 'framework', message: `must be one of ${FRAMEWORKS.join(', ')}` }],
+    });
+  return c;
+}
 
 const find = findWmla;
 const mustFind = mustFindWmla;
@@ -199,14 +209,17 @@ export const wmlaModelRoutes: CompatSurface = async (plain, { services, deps }) 
     `${BASE}/modeltemplates`,
     { schema: { tags, querystring: Type.Object({ framework: Type.Optional(Type.String()) }) } },
     async (req) =>
-      (await listOf(TEMPLATES, req.query.framework ? { framework: [req.query.framework] } : {})).map(
-        toTemplate,
-      ),
+      (
+        await listOf(
+          TEMPLATES,
+          req.query.framework ? { framework: [canonical(req.query.framework) ?? req.query.framework] } : {},
+        )
+      ).map(toTemplate),
   );
 
   app.post(`${BASE}/modeltemplates`, { schema: { tags, body: TemplateBody } }, async (req, reply) => {
-    const { name, path, framework, description, ...rest } = req.body;
-    if (!FRAMEWORKS.includes(framework)) throw invalid(`framework must be one of ${FRAMEWORKS.join(', ')}`);
+    const { name, path, framework: sent, description, ...rest } = req.body;
+    const framework = mustFramework(sent);
     if (await find(reg, TEMPLATES, name))
       throw new AppError('conflict', `model template '${name}' already exists`);
     const v = await reg.create(
@@ -227,14 +240,12 @@ export const wmlaModelRoutes: CompatSurface = async (plain, { services, deps }) 
     async (req) => {
       const v = await mustFind(reg, TEMPLATES, req.params.name, 'model template');
       const { name: _n, path, framework, description, ...rest } = req.body;
-      if (framework !== undefined && !FRAMEWORKS.includes(String(framework)))
-        throw invalid(`framework must be one of ${FRAMEWORKS.join(', ')}`);
       const out = await reg.edit(
         v.id,
         {
           design: rest,
           ...(typeof path === 'string' ? { uri: path } : {}),
-          ...(typeof framework === 'string' ? { framework } : {}),
+          ...(framework !== undefined ? { framework: mustFramework(framework) } : {}),
           ...(typeof description === 'string' ? { comment: description } : {}),
         },
         { force: true, mergeObjects: true, user: req.principal.name },
