@@ -5,7 +5,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify from 'fastify';
@@ -15,6 +15,7 @@ import { createTestApp, type TestApp } from './helpers/app.js';
 import {
   createRunsTestApp,
   submit,
+  submitScript,
   uploadDataset,
   waitRun,
   type Json,
@@ -208,6 +209,26 @@ describe(
       const error = page.locator('.error');
       await error.waitFor();
       assert.match((await error.textContent()) ?? '', /API error 404: .*no-such-run/);
+    });
+
+    test('an active run updates in place: state and log lines appear without a reload', async () => {
+      const gate = join(mkdtempSync(join(tmpdir(), 'modelyard-ui-gate-')), 'go');
+      const id = await submitScript(
+        t,
+        `echo first-line\nwhile [ ! -f ${gate} ]; do sleep 0.05; done\necho last-line\n`,
+        { name: 'ui-live' },
+      );
+      await waitRun(t, id, (r) => r.state === 'running');
+      await page.goto(`${t.url}/ui/runs`);
+      const row = page.locator('table.runs tbody tr', { hasText: 'ui-live' });
+      await row.locator('.badge', { hasText: 'running' }).waitFor();
+      await row.locator('a', { hasText: 'ui-live' }).click();
+      await page.locator('h2', { hasText: 'Logs (live)' }).waitFor();
+      await page.locator('pre.logs', { hasText: 'first-line' }).waitFor();
+      writeFileSync(gate, '');
+      await page.locator('.page-header .badge', { hasText: 'succeeded' }).waitFor();
+      await page.locator('pre.logs', { hasText: 'last-line' }).waitFor();
+      assert.equal(await page.locator('h2', { hasText: 'Logs (live)' }).count(), 0);
     });
 
     test('once a token exists the UI asks for one and then uses it', async () => {

@@ -178,6 +178,8 @@ export async function runDetailPage(view: View): Promise<void> {
       ),
       section('Artifacts', artifactsTable(run.id, artifacts)),
     );
+    // Re-attaching the log box resets its scroll; a live tail should show the newest lines.
+    if (isActive(run.state)) logBox.scrollTop = logBox.scrollHeight;
     return isActive(run.state);
   };
   if (await draw()) view.poll(REFRESH_MS, draw);
