@@ -73,9 +73,9 @@ for (const dialect of dialectsUnderTest()) {
       const failure = d.failed[0] as { error: { msg: string; data: Record<string, unknown> } };
       assert.equal(
         failure.error.msg,
-        'Model is used by tasks (as execution model, use force=True to delete)',
+        'Model is used by tasks (as execution model, use force=True to delete): num_tasks=1, used_by=(deployment d)',
       );
-      assert.deepEqual(failure.error.data, {});
+      assert.deepEqual(failure.error.data, { num_tasks: 1, used_by: ['deployment d'] });
       const forced = await ok('delete_many', { ids: [b], force: true });
       assert.deepEqual(forced.succeeded, [{ id: b, deleted: true, url: 'file:///del-b' }]);
     });

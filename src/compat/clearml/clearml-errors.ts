@@ -145,7 +145,6 @@ export function fromAppError(err: AppError): ClearMlError {
       const uses = Array.isArray(details.referrers)
         ? (details.referrers as Array<{ kind: string; id: string }>)
         : [];
-      // Batch reports carry no details: then the message says no more than the reason.
       return new ClearMlError(code, subcode, 'as execution model, use force=True to delete', {
         ...(typeof details.count === 'number' ? { num_tasks: details.count } : {}),
         ...(uses.length ? { used_by: uses.map((u) => `${u.kind} ${u.id}`) } : {}),

@@ -55,7 +55,7 @@ function batchData<T extends Record<string, unknown>>(
       const e = fromAppError(
         new AppError(f.error.code as never, f.error.message, {
           reason: f.error.reason ?? undefined,
-          details: { id: f.id },
+          details: { ...f.error.details, id: f.id },
         }),
       );
       return { id: f.id, error: { codes: [e.code, e.subcode], msg: e.message, data: e.data } };

@@ -186,7 +186,11 @@ export const BatchResult = Type.Object({
 });
 export interface BatchReport<T extends Record<string, unknown> = Record<string, unknown>> {
   succeeded: Array<{ id: string } & T>;
-  failed: Array<{ id: string; error: { code: string; reason: string | null; message: string } }>;
+  /** `details` is the error's details (kept for surfaces that echo them; the native answer omits them). */
+  failed: Array<{
+    id: string;
+    error: { code: string; reason: string | null; message: string; details?: Record<string, unknown> };
+  }>;
 }
 
 export const ProjectView = Type.Object({

@@ -165,7 +165,10 @@ export function createRegistryService(deps: RegistryDeps) {
         report.succeeded.push({ id, ...(await fn(id)) });
       } catch (e) {
         if (!(e instanceof AppError) || e.code === 'internal') throw e;
-        report.failed.push({ id, error: { code: e.code, reason: e.reason ?? null, message: e.message } });
+        report.failed.push({
+          id,
+          error: { code: e.code, reason: e.reason ?? null, message: e.message, details: e.details },
+        });
       }
     }
     return report;
