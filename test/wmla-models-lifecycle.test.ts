@@ -58,7 +58,14 @@ for (const dialect of dialectsUnderTest()) {
 
     test('string-typed numbers are read as numbers; the weight file name as a JSON string', async () => {
       assert.equal(
-        (await post('/models', { name: 'lin', templatename: 'tpl', dataset: 'line' })).statusCode,
+        (
+          await post('/models', {
+            name: 'lin',
+            templatename: 'tpl',
+            dataset: 'line',
+            hyperparameter: { alpha: 0 },
+          })
+        ).statusCode,
         201,
       );
       const res = await post('/models/lin/trainings', {
@@ -81,6 +88,54 @@ for (const dialect of dialectsUnderTest()) {
       const bytes = await get('/models/lin/trainings/t1/weightfile');
       assert.equal(bytes.headers['content-type'], 'application/octet-stream');
       assert.ok(bytes.rawPayload.length > 0);
+    });
+
+    test('POST /inferences with InferenceCreateParam makes an inference model of a training; EDI serves it', async () => {
+      const make = (payload: Json) => post('/inferences', payload);
+      const c = await make({ modelName: 'lin', trainName: 't1', inferenceModelName: 'lin-inf' });
+      assert.equal(c.statusCode, 201, c.body);
+      assert.equal((c.json() as Json).name, 'lin-inf');
+      assert.equal((c.json() as Json).type, 'Inference');
+      assert.deepEqual((await get('/models/lin-inf/files')).json(), ['model.myd']);
+      assert.equal(
+        (await make({ modelName: 'lin', trainName: 't1', inferenceModelName: 'lin-inf' })).statusCode,
+        409,
+      );
+      const dflt = await make({ modelName: 'lin', trainName: 't1' });
+      assert.equal(dflt.statusCode, 201, dflt.body);
+      assert.equal((dflt.json() as Json).name, 'lin-t1-inference');
+      const missing = await make({ modelName: 'lin' });
+      assert.equal(missing.statusCode, 400);
+      assert.match((missing.json() as Json).message, /trainName is required/);
+      assert.equal((await make({ modelName: 'lin', trainName: 'nope' })).statusCode, 404);
+
+      const edi = `${BASE}/edimodels`;
+      const pub = await t.app.inject({
+        method: 'POST',
+        url: `${edi}/lin-inf`,
+        payload: { runtime: 'dlipy3' },
+      });
+      assert.equal(pub.statusCode, 201, pub.body);
+      assert.equal(
+        (await t.app.inject({ method: 'PUT', url: `${edi}/lin-inf/operation/start` })).statusCode,
+        200,
+      );
+      const r = await t.app.inject({
+        method: 'POST',
+        url: `${edi}/lin-inf/inference`,
+        payload: {
+          action_type: 'Regression',
+          data_type: 'text:csv',
+          data_value: [{ key: 's', value: 'x\n3\n' }],
+        },
+      });
+      assert.equal(r.statusCode, 200, r.body);
+      // The training learned y = 2x + 1 exactly.
+      assert.ok(Math.abs(r.json().results[0].regressionResults[0].results[0].prob - 7) < 1e-6, r.body);
+      assert.equal(
+        (await t.app.inject({ method: 'PUT', url: `${edi}/lin-inf/operation/stop` })).statusCode,
+        200,
+      );
     });
 
     test('ModelCreateParam: accelerator, type, batchsize and hyperparameter are checked on create and update', async () => {

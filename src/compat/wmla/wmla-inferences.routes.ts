@@ -18,6 +18,7 @@ import type {
 } from '../../modules/deployments/index.js';
 import type { CompatSurface } from '../index.js';
 import { installWmlaErrors } from './wmla-errors.js';
+import { createInferenceModel, isInferenceCreateParam } from './wmla-inference-models.js';
 
 const BASE = '/platform/rest/deeplearning/v1';
 const WMLA_PROJECT = 'wmla';
@@ -127,9 +128,12 @@ export const wmlaInferenceRoutes: CompatSurface = async (plain, { services, deps
     return (await jobs.list({ model: req.query.modelname })).map(detail);
   });
 
-  // JSON variant of startpredict: each data_value item is one CSV input named by its key.
+  // WMLA's InferenceCreateParam makes an inference model; any other body is our JSON variant of
+  // startpredict, each data_value item one CSV input named by its key.
   app.post(`${BASE}/inferences`, { schema: { tags, body: InferenceCreateParam } }, async (req, reply) => {
     const b = req.body;
+    if (isInferenceCreateParam(b))
+      return reply.status(201).send(await createInferenceModel(services, b, req.principal.name));
     const type = b.data_type ?? 'text:csv';
     if (!CSV_TYPES.has(type))
       throw invalid(`data_type '${type}' is not supported: models here score tabular data (text:csv)`, {
