@@ -80,8 +80,11 @@ for (const dialect of dialectsUnderTest()) {
         [trainingId, ids[1], ids[0]],
       );
       const training = all[0]!;
-      assert.equal(training.type, 'training');
-      assert.equal(training.modelname, 'm1');
+      assert.equal(training.type, 'BATCH');
+      assert.equal(training.kind, 'training');
+      assert.equal(training.dltype, 'Shell');
+      assert.ok(training.submittedtime > 0 && training.endtime >= training.submittedtime);
+      assert.equal(training.model, 'm1');
       assert.equal(training.trainName, 't1');
       assert.equal(training.state, 'FINISHED');
       assert.deepEqual(
@@ -106,18 +109,18 @@ for (const dialect of dialectsUnderTest()) {
 
     test('sort by one field (- or order=desc), start/length pages with Content-Range, 416 out of range', async () => {
       assert.deepEqual(
-        (await list('?sort=createTime')).map((a) => a.applicationid),
+        (await list('?sort=submittedtime')).map((a) => a.applicationid),
         [ids[0], ids[1], trainingId],
       );
       assert.deepEqual(
-        (await list('?sort=createTime&order=desc')).map((a) => a.applicationid),
+        (await list('?sort=submittedtime&order=desc')).map((a) => a.applicationid),
         [trainingId, ids[1], ids[0]],
       );
       assert.deepEqual(
         (await list('?sort=-state')).map((a) => a.state),
         ['FINISHED', 'FINISHED', 'FAILED'],
       );
-      const page = await t.app.inject({ url: `${APPS}?sort=createTime&start=1&length=1` });
+      const page = await t.app.inject({ url: `${APPS}?sort=submittedtime&start=1&length=1` });
       assert.equal(page.statusCode, 200);
       assert.deepEqual(
         (page.json() as Json[]).map((a) => a.applicationid),

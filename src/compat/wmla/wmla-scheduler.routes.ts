@@ -2,7 +2,7 @@
  * WMLA's scheduler view `GET /scheduler/applications`: the deep-learning applications, which in
  * WMLA are Spark applications and here are the runs behind WMLA execs and trainings. Its query
  * filters (applicationid, applicationname, driverid, state, sigId, search), sorts by one field
- * (`-field` or `order=desc` descending) and pages (`start`, `length`; 416 for a range that cannot
+ * (`-field` or `order=desc` descending; default newest first) and pages (`start`, `length`; 416 for a range that cannot
  * be satisfied, with Content-Range naming the total, as HTTP ranges do).
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -18,26 +18,43 @@ import { TRAINING_LABELS } from './wmla-trainings.routes.js';
 const EXEC_LABEL = 'wmla_exec';
 const tags = ['wmla'];
 
+/** Epoch milliseconds, as SparkApplicationDetail gives its times; 0 when not yet. */
+const ms = (iso: string | null) => (iso ? Date.parse(iso) : 0);
+
+/** A training's dlFramework, kept in its settings label. */
+function frameworkOfTraining(r: RunView): string {
+  const settings = JSON.parse(r.labels[TRAINING_LABELS.settings] ?? '{}') as { dlFramework?: string };
+  return settings.dlFramework ?? '';
+}
+
+/** SparkApplicationDetail's fields that mean something for a run, plus which WMLA object it is. */
 function toApplication(r: RunView) {
   const training = r.labels[TRAINING_LABELS.training];
+  const started = ms(r.startedAt);
   return {
     applicationid: r.id,
     applicationname: r.name,
-    // No Spark driver here: the run is the whole application.
-    driverid: '',
+    type: 'BATCH',
     state: WMLA_RUN_STATE[r.state],
+    // No Spark driver or instance group here: the run is the whole application.
+    driverid: '',
+    sparkinstancegroupid: r.labels.sigName ?? '',
     sigId: r.labels.sigName ?? '',
-    type: training !== undefined ? 'training' : 'exec',
-    modelname: r.labels[TRAINING_LABELS.model] ?? '',
+    username: r.createdBy ?? '',
+    submittedtime: ms(r.createdAt),
+    endtime: ms(r.endedAt),
+    apprunduration: started ? ((ms(r.endedAt) || Date.now()) - started) / 1000 : 0,
+    model: r.labels[TRAINING_LABELS.model] ?? '',
+    dataset: r.dataset?.name ?? '',
+    dltype: r.labels.framework ?? frameworkOfTraining(r),
+    kind: training !== undefined ? 'training' : 'exec',
     trainName: training ?? '',
-    user: r.createdBy ?? '',
-    createTime: r.createdAt,
-    startTime: r.startedAt ?? '',
-    endTime: r.endedAt ?? '',
   };
 }
 type Application = ReturnType<typeof toApplication>;
-const SORTABLE = Object.keys(toApplication({ labels: {}, state: 'queued' } as unknown as RunView));
+const SORTABLE = Object.keys(
+  toApplication({ labels: {}, state: 'queued', dataset: null } as unknown as RunView),
+);
 
 const Query = Type.Object({
   applicationid: Type.Optional(Type.String()),
@@ -78,7 +95,7 @@ export const wmlaSchedulerRoutes: CompatSurface = async (plain, { services, deps
             (q.sigId === undefined || a.sigId === q.sigId) &&
             (!states || states.has(a.state)) &&
             (!needle ||
-              [a.applicationid, a.applicationname, a.state, a.user].some((s) =>
+              [a.applicationid, a.applicationname, a.state, a.username].some((s) =>
                 s.toLowerCase().includes(needle),
               )),
         );
@@ -100,13 +117,13 @@ export const wmlaSchedulerRoutes: CompatSurface = async (plain, { services, deps
   );
 };
 
-/** Sorted by one field (`-field` or order=desc: descending); default newest first. */
+/** Sorted by one field (`-field` or order=desc: descending); default newest submitted first. */
 function sorted(apps: Application[], sort: string | undefined, order: string | undefined): Application[] {
   if (order !== undefined && !['asc', 'desc'].includes(order.toLowerCase()))
     throw invalid(`order must be asc or desc (got '${order}')`, {
       errors: [{ field: 'order', message: 'must be asc or desc' }],
     });
-  const spec = sort?.trim() || '-createTime';
+  const spec = sort?.trim() || '-submittedtime';
   const field = spec.replace(/^-/, '') as keyof Application;
   if (!SORTABLE.includes(field))
     throw invalid(`sort field '${field}' is unknown (sortable: ${SORTABLE.join(', ')})`, {
@@ -114,7 +131,9 @@ function sorted(apps: Application[], sort: string | undefined, order: string | u
     });
   const desc = spec.startsWith('-') || order?.toLowerCase() === 'desc';
   return [...apps].sort((a, b) => {
-    const c = String(a[field]).localeCompare(String(b[field]));
+    const x = a[field];
+    const y = b[field];
+    const c = typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y));
     return desc ? -c : c;
   });
 }
