@@ -58,10 +58,9 @@ for (const file of filesEndingWith('.mjs')) {
 // The UI goes into the same temporary tree, so the swap below replaces bundle and UI together.
 await buildWeb({
   root: 'web',
-  base: '/ui/',
-  configFile: false,
+  configFile: 'web/vite.config.mjs',
   logLevel: 'warn',
-  build: { outDir: resolve(tmp, 'web'), emptyOutDir: true, assetsDir: 'assets' },
+  build: { outDir: resolve(tmp, 'web'), emptyOutDir: true },
 });
 try {
   renameSync('dist', old);
