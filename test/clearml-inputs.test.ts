@@ -59,6 +59,25 @@ for (const dialect of dialectsUnderTest()) {
       assert.equal((await ok('get_by_id', { model: id })).model.id, id, 'still there');
     });
 
+    test('edit checks that the parent exists (create does not, as clearml-server)', async () => {
+      const orphan = await ok('create', {
+        name: 'orphan',
+        uri: 'file:///o',
+        parent: 'f'.repeat(32),
+        ready: false,
+      });
+      assert.equal((await ok('get_by_id', { model: orphan.id })).model.parent, 'f'.repeat(32));
+      const r = await fails('edit', { model: orphan.id, parent: '0'.repeat(32) }, 400, 12);
+      assert.equal(
+        r.meta.result_msg,
+        `Validation error (expecting Model id): id=${'0'.repeat(32)}, field=parent`,
+      );
+      assert.deepEqual(await ok('edit', { model: orphan.id, parent: id }), {
+        updated: 1,
+        fields: { parent: id },
+      });
+    });
+
     test('null fields mean "not given" in create / edit / update, as clearml-server drops them', async () => {
       const made = await ok('create', {
         name: 'with-nulls',

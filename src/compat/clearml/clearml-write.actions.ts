@@ -74,6 +74,9 @@ async function editModel(ctx: ActionContext, kind: 'edit' | 'update') {
   if (project !== undefined && typeof project !== 'string')
     throw new ClearMlError(400, 12, 'project must be a project id');
   if (typeof project === 'string') await reg.getProject(project);
+  // clearml-server checks the parent of an edit (not of a create): "expecting Model id".
+  if (kind === 'edit' && typeof body.parent === 'string' && (await reg.getMany([body.parent])).length === 0)
+    throw new ClearMlError(400, 12, 'expecting Model id', { id: body.parent, field: 'parent' });
   const res = await reg.edit(id, patch, {
     force: boolOrUndefined(body, 'force') ?? false,
     mergeObjects: kind === 'edit',
