@@ -76,6 +76,9 @@ for (const dialect of dialectsUnderTest()) {
       assert.equal(d.state, 'FINISHED', JSON.stringify(d));
       assert.equal(d.samples, 3);
       assert.equal(d.signame, 'sig1');
+      assert.equal(d.status, 'FINISHED');
+      assert.equal(d.inputfiles, 'first.csv,second.csv');
+      assert.equal(typeof d.user, 'string');
 
       const res = (await app.inject({ url: `${INF}/p1/predicts` })).json();
       const rows = res.results[0].regressionResults as Array<{

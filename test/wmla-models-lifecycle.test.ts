@@ -81,6 +81,22 @@ for (const dialect of dialectsUnderTest()) {
       assert.equal(done.clusterSize, 1);
       assert.equal(done.testInterval, 50);
       assert.equal(done.gpuRatio, 0.5);
+      // TrainDetail {model, dataset, trainingParameters}, with the parameters also at the top level.
+      const detail = (await get('/models/lin/trainings/t1')).json() as Json;
+      assert.equal(detail.model, 'lin');
+      assert.equal(detail.dataset, 'line');
+      assert.equal(detail.trainingParameters.status, 'FINISHED');
+      assert.equal(detail.trainingParameters.clusterSize, 1);
+      assert.equal((await get('/models/lin')).json().user, 'local');
+      // ValidateDetail's names next to ours.
+      const val = await post('/models/lin/validations', { valName: 'v1', trainName: 't1', metrics: 'RMSE' });
+      assert.equal(val.statusCode, 201, val.body);
+      const vd = val.json() as Json;
+      assert.equal(vd.modelname, 'lin');
+      assert.equal(vd.dataSet, 'line');
+      assert.deepEqual(vd.valParameters.metrics, ['RMSE']);
+      assert.equal(vd.status, 'FINISHED');
+      assert.equal(((await get('/models/lin/validations')).json() as Json[])[0]!.dataSet, 'line');
       const name = await get('/models/lin/trainings/t1/weightfile', { accept: 'application/json' });
       assert.equal(name.statusCode, 200);
       assert.match(name.headers['content-type'] as string, /application\/json/);

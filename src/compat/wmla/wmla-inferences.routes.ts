@@ -45,8 +45,12 @@ const detail = (j: PredictJobView) => ({
   modelname: j.model,
   modelVersionId: j.versionId,
   state: STATE[j.state],
+  // InferenceDetail's names for the state, the inputs and the user.
+  status: STATE[j.state],
   threshold: j.threshold,
   inputs: j.inputs.map((i) => i.fileName),
+  inputfiles: j.inputs.map((i) => i.fileName).join(','),
+  user: j.createdBy ?? '',
   samples: j.samples,
   reason: j.error ?? '',
   signame: j.labels.signame ?? '',

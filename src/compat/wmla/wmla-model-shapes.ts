@@ -49,6 +49,7 @@ export function toModel(v: ModelVersionView) {
     name: v.name,
     description: v.comment,
     framework: v.framework ?? '',
+    user: v.createdBy ?? '',
     createTime: v.createdAt,
     updateTime: v.updatedAt,
   };

@@ -118,7 +118,13 @@ export const wmlaTrainingRoutes: CompatSurface = async (plain, { services, deps 
   }
   const toOne = async (r: RunView) => (await toTrainings([r]))[0]!;
 
+  /** TrainingParameters, flat as before and nested as TrainDetail {model, dataset, trainingParameters}. */
   function toTraining(r: RunView, progress: number) {
+    const params = trainingParameters(r, progress);
+    return { ...params, model: params.modelName, trainingParameters: params };
+  }
+
+  function trainingParameters(r: RunView, progress: number) {
     const settings = JSON.parse(r.labels[TRAINING_LABELS.settings] ?? '{}') as Settings;
     return {
       ...settings,

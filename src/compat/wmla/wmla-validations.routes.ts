@@ -39,11 +39,16 @@ const ValidationBody = Type.Object(
   { additionalProperties: true },
 );
 
-function toValidation(e: EvaluationRecord) {
+/** ValidateDetail's fields (modelname, dataSet, status, appid, valParameters) plus the results. */
+function toValidation(e: EvaluationRecord, run: RunView) {
+  const trainName = e.labels.trainName ?? '';
   return {
     valName: e.name,
-    trainName: e.labels.trainName ?? '',
+    trainName,
     modelName: e.labels.modelName ?? '',
+    modelname: e.labels.modelName ?? '',
+    dataSet: run.dataset?.name ?? '',
+    valParameters: { valName: e.name, trainName, metrics: e.metrics, threshold: e.threshold },
     metrics: e.metrics,
     threshold: e.threshold,
     split: e.split,
@@ -51,6 +56,7 @@ function toValidation(e: EvaluationRecord) {
     result: e.results,
     status: 'FINISHED',
     appid: e.runId,
+    appURL: `/api/v1/runs/${e.runId}`,
     modelVersionId: e.modelVersionId,
     createTime: e.createdAt,
     user: e.createdBy ?? '',
@@ -86,7 +92,7 @@ export const wmlaValidationRoutes: CompatSurface = async (plain, { services, dep
   const VParams = Type.Object({ m: Type.String(), v: Type.String() });
 
   app.get(BASE, { schema: { tags, params: MParams } }, async (req) =>
-    (await validationsOf(req.params.m)).map((x) => toValidation(x.e)),
+    (await validationsOf(req.params.m)).map((x) => toValidation(x.e, x.run)),
   );
 
   app.post(BASE, { schema: { tags, params: MParams, body: ValidationBody } }, async (req, reply) => {
@@ -110,7 +116,7 @@ export const wmlaValidationRoutes: CompatSurface = async (plain, { services, dep
       req.principal.name,
     );
     void reply.status(201);
-    return toValidation(e);
+    return toValidation(e, run);
   });
 
   app.delete(`${BASE}/:v`, { schema: { tags, params: VParams } }, async (req) => {
@@ -120,7 +126,8 @@ export const wmlaValidationRoutes: CompatSurface = async (plain, { services, dep
   });
 
   // Validations finish within their POST: there is never one running to stop.
-  app.put(`${BASE}/:v/stop`, { schema: { tags, params: VParams } }, async (req) =>
-    toValidation((await mustFindValidation(req.params.m, req.params.v)).e),
-  );
+  app.put(`${BASE}/:v/stop`, { schema: { tags, params: VParams } }, async (req) => {
+    const { e, run } = await mustFindValidation(req.params.m, req.params.v);
+    return toValidation(e, run);
+  });
 };
