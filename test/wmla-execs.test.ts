@@ -70,7 +70,9 @@ for (const dialect of dialectsUnderTest()) {
       const list = (await t.app.inject({ url: `${BASE}/execs` })).json() as Json[];
       assert.ok(list.some((e) => e.id === id));
       const fw = (await t.app.inject({ url: `${BASE}/execs/frameworks` })).json() as Json[];
-      assert.ok(fw.some((f) => f.name === 'PyTorch'));
+      const pytorch = fw.find((f) => f.name === 'PyTorch');
+      assert.deepEqual(pytorch?.desc, ['PyTorch (local process)']);
+      assert.equal(pytorch?.frameworkVersion, '');
       assert.equal((await t.app.inject({ url: `${BASE}/frameworks` })).statusCode, 200);
     });
 

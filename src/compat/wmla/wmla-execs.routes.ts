@@ -131,11 +131,14 @@ export const wmlaExecRoutes: CompatSurface = async (plain, { services, deps }) =
     void reply.status(204);
   });
 
+  // DLFramework's fields (name, desc[], frameworkVersion, description) plus our earlier names.
   const frameworks = () =>
     WMLA_FRAMEWORKS.map((name) => ({
       name,
       frameworkName: name,
       version: '',
+      frameworkVersion: '',
+      desc: [`${name} (local process)`],
       description: `${name} (local process)`,
     }));
   app.get(`${BASE}/execs/frameworks`, { schema: { tags } }, async () => frameworks());
