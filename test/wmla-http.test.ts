@@ -37,6 +37,16 @@ for (const dialect of dialectsUnderTest()) {
       });
       assert.equal(stop.statusCode, 200, stop.body);
       assert.equal(stop.json().name, 'two');
+      for (const f of [
+        'runduration',
+        'signame',
+        'masterUrl',
+        'driverid',
+        'sparkappid',
+        'submittedtime',
+        'createUser',
+      ])
+        assert.ok(f in stop.json(), `DatasetDetail.${f}`);
       const tpl = await t.app.inject({
         method: 'POST',
         url: `${BASE}/modeltemplates`,

@@ -101,6 +101,12 @@ function toDetail(d: DatasetView, v: DatasetVersionView | null) {
     valpath: path,
     testpath: path,
     status: v ? 'FINISHED' : 'FAILED',
+    // DatasetDetail's Spark fields: imports run inside the POST here, with no Spark application.
+    runduration: 0,
+    signame: '',
+    masterUrl: '',
+    driverid: '',
+    sparkappid: '',
     size: v?.sizeBytes ?? 0,
     rows: v?.rowCount ?? 0,
     train: v?.splitCounts.train ?? 0,
