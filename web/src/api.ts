@@ -1,5 +1,5 @@
 /**
- * The native API from the browser: GET /api/v1/… with the stored token, problem+json errors as
+ * The native API from the browser: /api/v1/… with the stored token, problem+json errors as
  * ApiError. The token lives in localStorage because the page has no session of its own.
  */
 
@@ -44,6 +44,21 @@ export async function api<T>(path: string): Promise<T> {
   const res = await fetch(`/api/v1${path}`, { headers: headers() });
   if (!res.ok) throw await errorOf(res);
   return (await res.json()) as T;
+}
+
+/**
+ * Sends `method /api/v1${path}` (a JSON body when given) and parses the answer; 204 gives
+ * undefined. The actions use it; failures carry the API's message like GETs do.
+ */
+export async function apiSend<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
+  const init: RequestInit = { method, headers: headers() };
+  if (body !== undefined) {
+    init.headers = { ...headers(), 'content-type': 'application/json' };
+    init.body = JSON.stringify(body);
+  }
+  const res = await fetch(`/api/v1${path}`, init);
+  if (!res.ok) throw await errorOf(res);
+  return (res.status === 204 ? undefined : await res.json()) as T;
 }
 
 /** Percent-encodes one path segment (names and ids may hold `@` or `/`). */

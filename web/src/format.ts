@@ -65,6 +65,7 @@ const TONES: Record<string, string> = {
   failed: 'bad',
   cancelled: 'muted',
   terminated: 'muted',
+  archived: 'muted',
 };
 
 /** A coloured badge for a state name (unknown states get a neutral colour). */

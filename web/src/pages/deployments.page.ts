@@ -1,5 +1,9 @@
-/** Deployments: state, replicas, the version or alias followed, the URL; one deployment's events. */
-import { api, seg } from '../api.js';
+/**
+ * Deployments: state, replicas, the version or alias followed, the URL; one deployment's events,
+ * with start and stop.
+ */
+import { actionBar, actionButton, type ActionBar } from '../actions.js';
+import { api, apiSend, seg } from '../api.js';
 import { h, link } from '../dom.js';
 import { badge, fmtDate } from '../format.js';
 import type { View } from '../router.js';
@@ -49,7 +53,24 @@ export async function deploymentsPage(view: View): Promise<void> {
 }
 
 export async function deploymentDetailPage(view: View): Promise<void> {
-  const name = view.params.name!;
+  await drawDeployment(view, actionBar(), view.params.name!);
+}
+
+/** Start when it is meant to be stopped, stop when it is meant to run. */
+function lifecycleButton(bar: ActionBar, d: Deployment, redraw: () => Promise<unknown>) {
+  const path = `/deployments/${seg(d.name)}`;
+  return d.desiredState === 'stopped'
+    ? actionButton(bar, { label: 'Start', act: () => apiSend('POST', `${path}/start`), done: redraw })
+    : actionButton(bar, {
+        label: 'Stop',
+        danger: true,
+        confirm: `Stop ${d.name}? It stops answering predictions at ${d.url} until started again.`,
+        act: () => apiSend('POST', `${path}/stop`),
+        done: redraw,
+      });
+}
+
+async function drawDeployment(view: View, bar: ActionBar, name: string): Promise<void> {
   const d = await api<Deployment>(`/deployments/${seg(name)}`);
   let events: HTMLElement;
   try {
@@ -64,8 +85,11 @@ export async function deploymentDetailPage(view: View): Promise<void> {
     events = errorBox(err);
   }
   if (!view.isCurrent()) return;
+  const redraw = () => drawDeployment(view, bar, name).catch((err: unknown) => bar.fail(err));
+  bar.set(lifecycleButton(bar, d, redraw));
   view.root.replaceChildren(
     pageHeader(d.name, badge(d.status), link('/deployments', '← all deployments')),
+    bar.el,
     d.lastError ? h('p', { class: 'error' }, d.lastError) : '',
     section(
       'Summary',

@@ -1,7 +1,8 @@
 /**
  * One model version: summary, metrics (with the source run's curves when it came from a run),
- * signature, metadata, labels and artifact files.
+ * signature, metadata, labels and artifact files; actions to publish, archive and set aliases.
  */
+import { actionBar, type ActionBar } from '../actions.js';
 import { api, downloadLink, seg } from '../api.js';
 import { chartsByName } from '../chart.js';
 import { h, link } from '../dom.js';
@@ -9,6 +10,7 @@ import { badge, fmtBytes, fmtDate, fmtNum } from '../format.js';
 import type { View } from '../router.js';
 import type { MetricPoint, ModelVersion } from '../types.js';
 import { facts, pageHeader, section, table } from '../ui.js';
+import { aliasChip, modelActions } from './model-actions.js';
 import { tags } from './models.page.js';
 
 interface Artifact {
@@ -71,7 +73,10 @@ function artifactsTable(id: string, items: Artifact[]): HTMLElement {
 }
 
 export async function modelVersionPage(view: View): Promise<void> {
-  const id = view.params.id!;
+  await drawVersion(view, actionBar(), view.params.id!);
+}
+
+async function drawVersion(view: View, bar: ActionBar, id: string): Promise<void> {
   const m = await api<ModelVersion>(`/models/${seg(id)}`);
   const [{ items: artifacts }, curves] = await Promise.all([
     api<{ items: Artifact[] }>(`/models/${seg(m.id)}/artifacts`),
@@ -79,18 +84,22 @@ export async function modelVersionPage(view: View): Promise<void> {
   ]);
   if (!view.isCurrent()) return;
   const sig = m.signature;
+  const redraw = () => drawVersion(view, bar, id).catch((err: unknown) => bar.fail(err));
+  bar.set(...modelActions(bar, m, redraw));
   view.root.replaceChildren(
     pageHeader(
       `${m.name} v${m.version}`,
       badge(m.ready ? 'published' : 'draft'),
+      m.archived ? badge('archived') : '',
       link('/models', '← all models'),
     ),
+    bar.el,
     section(
       'Summary',
       facts([
         ['Id', h('code', {}, m.id)],
         ['Project', m.project.name],
-        ['Aliases', m.aliases.length ? tags(m.aliases, 'alias') : '—'],
+        ['Aliases', m.aliases.length ? m.aliases.map((a) => aliasChip(bar, m, a, redraw)) : '—'],
         ['Tags', m.tags.length ? tags(m.tags) : '—'],
         ['Framework', m.framework ?? '—'],
         ['Comment', m.comment || undefined],

@@ -1,8 +1,10 @@
 /**
  * One run: summary, parameters, state timeline, metric curves, final metrics, log tail and
- * artifacts. While the run is active the page refreshes, appending new log lines as they come.
+ * artifacts. While the run is active the page refreshes, appending new log lines as they come,
+ * and offers to cancel it.
  */
-import { api, downloadLink, seg } from '../api.js';
+import { actionBar, actionButton } from '../actions.js';
+import { api, apiSend, downloadLink, seg } from '../api.js';
 import { chartsByName } from '../chart.js';
 import { h, link } from '../dom.js';
 import { badge, durationOf, fmtBytes, fmtDate, fmtNum } from '../format.js';
@@ -121,6 +123,7 @@ export async function runDetailPage(view: View): Promise<void> {
   const logs: LogLine[] = [];
   let after = 0;
   const logBox = h('pre', { class: 'logs' });
+  const bar = actionBar();
 
   const fetchLogs = async () => {
     const { lines } = await api<{ lines: LogLine[] }>(`${base}/logs?after=${after}&limit=10000`);
@@ -144,8 +147,20 @@ export async function runDetailPage(view: View): Promise<void> {
     ]);
     if (!view.isCurrent()) return false;
     const charts = chartsByName(metrics);
+    bar.set(
+      isActive(run.state) &&
+        actionButton(bar, {
+          label: 'Cancel run',
+          name: 'cancel',
+          danger: true,
+          confirm: `Cancel run ${run.name}? Its process is stopped and the run ends as cancelled.`,
+          act: () => apiSend('POST', `${base}/cancel`),
+          done: draw,
+        }),
+    );
     view.root.replaceChildren(
       pageHeader(run.name, badge(run.state), link('/runs', '← all runs')),
+      bar.el,
       run.message
         ? h(
             'p',
