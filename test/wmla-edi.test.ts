@@ -150,9 +150,16 @@ for (const dialect of dialectsUnderTest()) {
         'test',
       );
       await t.services.registry.putArtifact(m.id, 'model.myd', linearModelBytes(5));
-      const pub = await t.app.inject({ method: 'POST', url: `${EDI}/dli-model`, payload: {} });
+      // No body at all, or an empty one with content-type application/json: all defaults.
+      const pub = await t.app.inject({ method: 'POST', url: `${EDI}/dli-model` });
       assert.equal(pub.statusCode, 201, pub.body);
       assert.equal(pub.json().name, 'dli-model');
+      const again = await t.app.inject({
+        method: 'POST',
+        url: `${EDI}/dli-model`,
+        headers: { 'content-type': 'application/json' },
+      });
+      assert.equal(again.statusCode, 409, again.body);
       assert.equal(
         (await t.app.inject({ method: 'POST', url: `${EDI}/no-such`, payload: {} })).statusCode,
         404,

@@ -59,9 +59,15 @@ export const wmlaEdiRoutes: CompatSurface = async (plain, { services, deps }) =>
   // Publish an EDI service from a WMLA (DLI) inference model: the latest version of that model.
   app.post(
     `${BASE}/edimodels/:modelname`,
-    { schema: { tags, params: NameParams, body: Type.Optional(IaSParam) } },
+    {
+      schema: { tags, params: NameParams, body: IaSParam },
+      // Every IaSParam field is optional when publishing: no body at all means all defaults.
+      preValidation: async (req) => {
+        req.body ??= {};
+      },
+    },
     async (req, reply) => {
-      const body = req.body ?? {};
+      const body = req.body;
       const v = await services.registry
         .resolve(`${req.params.modelname}/latest`, { project: WMLA_PROJECT })
         .catch((e: unknown) => {
