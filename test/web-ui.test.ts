@@ -199,6 +199,39 @@ describe(
       assert.match((await columns.textContent()) ?? '', /mean radius/);
     });
 
+    test('two ticked runs open a comparison: parameters side by side, a line per run per metric', async () => {
+      const res = await submit(t, {
+        learner: 'gbdt',
+        dataset: 'breast-cancer',
+        name: 'compare-gbdt',
+        params: { n_estimators: 12, learning_rate: 0.3 },
+      });
+      assert.equal((await waitRun(t, (res.json() as Json).id)).state, 'succeeded');
+      await page.goto(`${t.url}/ui/runs`);
+      for (const name of ['ui-gbdt', 'compare-gbdt'])
+        await page
+          .locator('table.runs tbody tr')
+          .filter({ has: page.getByRole('link', { name, exact: true }) })
+          .locator('input[name="compare"]')
+          .check();
+      await page.locator('button[data-action="compare"]:enabled', { hasText: 'Compare (2)' }).click();
+      await page.waitForURL(/\/ui\/compare\?runs=/);
+      await page.locator('h1', { hasText: 'Compare 2 runs' }).waitFor();
+      const lr = page.locator('table.compare tr[data-field="learning_rate"]');
+      assert.match((await lr.textContent()) ?? '', /0\.3/);
+      assert.equal(await lr.getAttribute('class'), 'differs');
+      const chart = page.locator('figure[data-metric="train_loss"]');
+      const lines = chart.locator('path.line');
+      assert.equal(await lines.count(), 2);
+      assert.notEqual(await lines.nth(0).getAttribute('style'), await lines.nth(1).getAttribute('style'));
+      assert.deepEqual(await chart.locator('.legend li').allTextContents(), ['ui-gbdt', 'compare-gbdt']);
+      await chart.locator('rect.overlay').hover({ position: { x: 1, y: 10 } });
+      assert.match(
+        (await chart.locator('text.tip').textContent()) ?? '',
+        /^step \d+: ui-gbdt [\d.e-]+, compare-gbdt [\d.e-]+$/,
+      );
+    });
+
     test('empty pages say how to make something; API errors show their message', async () => {
       await nav('Deployments');
       await page.locator('.empty', { hasText: 'No deployments yet' }).waitFor();

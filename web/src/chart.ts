@@ -1,6 +1,6 @@
 /**
- * Line charts drawn as SVG by hand (no chart library): axes with rounded ticks, the series as
- * one path, and a hover guide that shows the nearest point's step and value.
+ * Line charts drawn as SVG by hand (no chart library): axes with rounded ticks, each series as
+ * one path, a legend when there are several, and a hover guide that shows the nearest step's values.
  */
 import { h, s } from './dom.js';
 import { fmtNum } from './format.js';
@@ -36,15 +36,46 @@ function extent(values: number[]): [number, number] {
   return [lo, hi];
 }
 
+/** One line of a chart: its points and, when there are several lines, a name and a colour. */
+export interface Series {
+  label: string;
+  points: Point[];
+  color?: string;
+}
+
+/** Distinct colours for the lines of a comparison, in order; they repeat past eight. */
+export const PALETTE = [
+  '#2f6fde',
+  '#d9480f',
+  '#2b8a3e',
+  '#862e9c',
+  '#c2255c',
+  '#0b7285',
+  '#e67700',
+  '#5c940d',
+];
+
 /** A chart of one series; `points` are sorted by x here. */
 export function lineChart(title: string, points: Point[], xLabel = 'step'): HTMLElement {
-  const pts = [...points].sort((a, b) => a.x - b.x);
-  const [x0, x1] = extent(pts.map((p) => p.x));
-  const [y0, y1] = extent(pts.map((p) => p.y));
+  return multiLineChart(title, [{ label: title, points }], xLabel);
+}
+
+/**
+ * A chart of one or more series over a shared x axis; with two or more it gets a legend, and the
+ * hover tip lists each series' value at the step under the pointer.
+ */
+export function multiLineChart(title: string, series: Series[], xLabel = 'step'): HTMLElement {
+  const lines = series
+    .filter((sr) => sr.points.length > 0)
+    .map((sr) => ({ ...sr, points: [...sr.points].sort((a, b) => a.x - b.x) }));
+  const all = lines.flatMap((sr) => sr.points);
+  const [x0, x1] = extent(all.map((p) => p.x));
+  const [y0, y1] = extent(all.map((p) => p.y));
   const innerW = W - M.left - M.right;
   const innerH = H - M.top - M.bottom;
   const sx = (x: number) => M.left + ((x - x0) / (x1 - x0)) * innerW;
   const sy = (y: number) => M.top + innerH - ((y - y0) / (y1 - y0)) * innerH;
+  const several = lines.length > 1;
 
   const xTicks = niceTicks(x0, x1, 6).filter((t) => Number.isInteger(t) || x1 - x0 < 6);
   const yTicks = niceTicks(y0, y1, 5);
@@ -66,46 +97,74 @@ export function lineChart(title: string, points: Point[], xLabel = 'step'): HTML
     s('line', { class: 'axis', x1: M.left, x2: M.left, y1: M.top, y2: H - M.bottom }),
     s('text', { class: 'label', x: M.left + innerW / 2, y: H - 4, 'text-anchor': 'middle' }, xLabel),
   );
-  const d = pts.map((p, i) => `${i === 0 ? 'M' : 'L'}${sx(p.x).toFixed(1)},${sy(p.y).toFixed(1)}`).join('');
-  const line = s('path', { class: 'line', d, 'data-points': pts.length });
-  const dots =
-    pts.length <= 40 ? pts.map((p) => s('circle', { class: 'dot', cx: sx(p.x), cy: sy(p.y), r: 2.5 })) : [];
+  // An inline style, not the stroke attribute: the stylesheet's .line rule would beat an attribute.
+  const colour = (sr: Series, prop: 'stroke' | 'fill') => (sr.color ? `${prop}: ${sr.color}` : null);
+  const drawn = lines.flatMap((sr) => {
+    const d = sr.points
+      .map((p, i) => `${i === 0 ? 'M' : 'L'}${sx(p.x).toFixed(1)},${sy(p.y).toFixed(1)}`)
+      .join('');
+    const path = s('path', {
+      class: 'line',
+      d,
+      'data-points': sr.points.length,
+      'data-series': several ? sr.label : null,
+      style: colour(sr, 'stroke'),
+    });
+    const dots =
+      sr.points.length <= 40
+        ? sr.points.map((p) =>
+            s('circle', { class: 'dot', cx: sx(p.x), cy: sy(p.y), r: 2.5, style: colour(sr, 'fill') }),
+          )
+        : [];
+    return [path, ...dots];
+  });
 
   const guide = s('line', { class: 'guide', y1: M.top, y2: H - M.bottom, visibility: 'hidden' });
-  const marker = s('circle', { class: 'marker', r: 4, visibility: 'hidden' });
+  const markers = lines.map((sr) =>
+    s('circle', { class: 'marker', r: 4, visibility: 'hidden', style: colour(sr, 'stroke') }),
+  );
   const tip = s('text', { class: 'tip', y: M.top + 12, visibility: 'hidden' });
   const overlay = s('rect', { class: 'overlay', x: M.left, y: M.top, width: innerW, height: innerH });
   const svg = s(
     'svg',
     { class: 'chart', viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': `${title} over ${xLabel}` },
     axes,
-    line,
-    ...dots,
+    ...drawn,
     guide,
-    marker,
+    ...markers,
     tip,
     overlay,
   );
+  const hide = () => {
+    for (const el of [guide, tip, ...markers]) el.setAttribute('visibility', 'hidden');
+  };
   overlay.addEventListener('mousemove', (ev) => {
     const box = svg.getBoundingClientRect();
     const x = ((ev.clientX - box.left) / box.width) * W;
-    let best = pts[0]!;
-    for (const p of pts) if (Math.abs(sx(p.x) - x) < Math.abs(sx(best.x) - x)) best = p;
+    let best = all[0]!;
+    for (const p of all) if (Math.abs(sx(p.x) - x) < Math.abs(sx(best.x) - x)) best = p;
     const px = sx(best.x);
-    for (const el of [guide, marker, tip]) el.setAttribute('visibility', 'visible');
+    hide();
+    const values: string[] = [];
+    lines.forEach((sr, i) => {
+      const at = sr.points.find((p) => p.x === best.x);
+      if (!at) return;
+      const marker = markers[i]!;
+      marker.setAttribute('cx', String(px));
+      marker.setAttribute('cy', String(sy(at.y)));
+      marker.setAttribute('visibility', 'visible');
+      values.push(several ? `${sr.label} ${fmtNum(at.y)}` : fmtNum(at.y));
+    });
+    for (const el of [guide, tip]) el.setAttribute('visibility', 'visible');
     guide.setAttribute('x1', String(px));
     guide.setAttribute('x2', String(px));
-    marker.setAttribute('cx', String(px));
-    marker.setAttribute('cy', String(sy(best.y)));
-    tip.textContent = `${xLabel} ${fmtNum(best.x)}: ${fmtNum(best.y)}`;
+    tip.textContent = `${xLabel} ${fmtNum(best.x)}: ${values.join(', ')}`;
     const right = px > M.left + innerW / 2;
     tip.setAttribute('x', String(right ? px - 6 : px + 6));
     tip.setAttribute('text-anchor', right ? 'end' : 'start');
   });
-  overlay.addEventListener('mouseleave', () => {
-    for (const el of [guide, marker, tip]) el.setAttribute('visibility', 'hidden');
-  });
-  const last = pts[pts.length - 1];
+  overlay.addEventListener('mouseleave', hide);
+  const last = several ? undefined : lines[0]?.points[lines[0].points.length - 1];
   return h(
     'figure',
     { class: 'chart-box', 'data-metric': title },
@@ -116,6 +175,23 @@ export function lineChart(title: string, points: Point[], xLabel = 'step'): HTML
       last ? h('span', { class: 'muted' }, ` last ${fmtNum(last.y)}`) : null,
     ),
     svg,
+    several ? legend(lines) : null,
+  );
+}
+
+/** Names with colour swatches, one per series, in drawing order. */
+function legend(lines: Series[]): HTMLElement {
+  return h(
+    'ul',
+    { class: 'legend' },
+    ...lines.map((sr) =>
+      h(
+        'li',
+        { 'data-series': sr.label },
+        h('span', { class: 'swatch', style: sr.color ? `background: ${sr.color}` : null }),
+        sr.label,
+      ),
+    ),
   );
 }
 

@@ -4,6 +4,7 @@ import { h } from './dom.js';
 import { navigate, render, route, startRouter } from './router.js';
 import { runsListPage } from './pages/runs-list.page.js';
 import { runDetailPage } from './pages/run-detail.page.js';
+import { compareRunsPage } from './pages/compare-runs.page.js';
 import { modelsPage } from './pages/models.page.js';
 import { modelVersionPage } from './pages/model-version.page.js';
 import { deploymentDetailPage, deploymentsPage } from './pages/deployments.page.js';
@@ -21,6 +22,7 @@ const NAV: Array<[string, string, string]> = [
 route('/', 'runs', async () => navigate('/runs'));
 route('/runs', 'runs', runsListPage);
 route('/runs/:id', 'runs', runDetailPage);
+route('/compare', 'runs', compareRunsPage);
 route('/models', 'models', modelsPage);
 route('/models/:id', 'models', modelVersionPage);
 route('/deployments', 'deployments', deploymentsPage);

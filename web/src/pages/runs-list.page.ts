@@ -1,4 +1,7 @@
-/** Runs: newest first, filterable by state, refreshed while any listed run is still active. */
+/**
+ * Runs: newest first, filterable by state, refreshed while any listed run is still active. Ticking
+ * two or more runs enables Compare, which opens them side by side.
+ */
 import { api } from '../api.js';
 import { h, link } from '../dom.js';
 import { badge, durationOf, fmtDate } from '../format.js';
@@ -13,10 +16,25 @@ function whatRan(r: Run): string {
   return r.modelName ? `${what} → ${r.modelName}` : what;
 }
 
-function runsTable(runs: Run[]): HTMLElement {
+/** The ticked run ids survive the refreshes, which redraw the table. */
+function runsTable(runs: Run[], selected: Set<string>, changed: () => void): HTMLElement {
+  const tick = (r: Run) =>
+    h('input', {
+      type: 'checkbox',
+      name: 'compare',
+      value: r.id,
+      'aria-label': `Select ${r.name} to compare`,
+      checked: selected.has(r.id),
+      onchange: (ev: Event) => {
+        if ((ev.target as HTMLInputElement).checked) selected.add(r.id);
+        else selected.delete(r.id);
+        changed();
+      },
+    });
   return table(
-    ['Name', 'Kind', 'State', 'Learner / model', 'Dataset', 'Created', 'Duration'],
+    ['', 'Name', 'Kind', 'State', 'Learner / model', 'Dataset', 'Created', 'Duration'],
     runs.map((r) => [
+      tick(r),
       link(`/runs/${encodeURIComponent(r.id)}`, r.name),
       r.kind,
       badge(r.state),
@@ -45,7 +63,25 @@ export async function runsListPage(view: View): Promise<void> {
     ...RUN_STATES.map((st) => h('option', { value: st, selected: st === state }, st)),
   );
   const body = h('div', {});
-  view.root.replaceChildren(pageHeader('Runs', h('label', { class: 'filter' }, 'State ', select)), body);
+  const selected = new Set<string>();
+  const compare = h(
+    'button',
+    {
+      type: 'button',
+      'data-action': 'compare',
+      disabled: true,
+      onclick: () => navigate(`/compare?runs=${[...selected].map(encodeURIComponent).join(',')}`),
+    },
+    'Compare',
+  );
+  const changed = () => {
+    compare.disabled = selected.size < 2;
+    compare.textContent = selected.size ? `Compare (${selected.size})` : 'Compare';
+  };
+  view.root.replaceChildren(
+    pageHeader('Runs', h('label', { class: 'filter' }, 'State ', select), compare),
+    body,
+  );
 
   const draw = async (): Promise<boolean> => {
     const runs = await api<Run[]>(`/runs?limit=200${state ? `&state=${state}` : ''}`);
@@ -56,7 +92,7 @@ export async function runsListPage(view: View): Promise<void> {
           ? emptyState(`No ${state} runs.`)
           : emptyState('No runs yet — train one:', 'npx modelyard train gbdt --dataset breast-cancer -f'),
       );
-    else body.replaceChildren(runsTable(runs));
+    else body.replaceChildren(runsTable(runs, selected, changed));
     return runs.some((r) => isActive(r.state));
   };
   if (await draw()) view.poll(REFRESH_MS, draw);
