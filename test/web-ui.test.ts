@@ -169,6 +169,8 @@ describe(
       assert.match((await chart.locator('text.tip').textContent()) ?? '', /^step \d+: [\d.e-]+$/);
       assert.match((await page.locator('table.final-metrics').textContent()) ?? '', /validation_accuracy/);
       assert.match((await page.locator('pre.logs').textContent()) ?? '', /training gbdt/);
+      const model = page.locator('.facts a[href^="/ui/models/"]');
+      assert.equal(await model.textContent(), `${trainedModel} v1`);
       const artifact = page.locator('a', { hasText: 'model.myd' });
       assert.equal(await artifact.getAttribute('href'), `/api/v1/runs/${runId}/artifacts/model.myd`);
     });

@@ -9,7 +9,14 @@ import { chartsByName } from '../chart.js';
 import { h, link } from '../dom.js';
 import { badge, durationOf, fmtBytes, fmtDate, fmtNum } from '../format.js';
 import type { View } from '../router.js';
-import { isActive, type LogLine, type MetricPoint, type Run, type RunEvent } from '../types.js';
+import {
+  isActive,
+  type LogLine,
+  type MetricPoint,
+  type ModelVersion,
+  type Run,
+  type RunEvent,
+} from '../types.js';
 import { emptyState, facts, pageHeader, section, table } from '../ui.js';
 
 const REFRESH_MS = 2000;
@@ -21,7 +28,8 @@ interface Artifact {
   createdAt: string;
 }
 
-function summary(r: Run): HTMLElement {
+/** `modelLabel` is `name vN` of the registered version when it could be read. */
+function summary(r: Run, modelLabel: string | undefined): HTMLElement {
   return facts([
     ['Id', h('code', {}, r.id)],
     ['Kind', r.kind],
@@ -43,7 +51,7 @@ function summary(r: Run): HTMLElement {
     [
       'Model',
       r.modelVersionId
-        ? link(`/models/${seg(r.modelVersionId)}`, r.modelName ?? r.modelVersionId)
+        ? link(`/models/${seg(r.modelVersionId)}`, modelLabel ?? r.modelName ?? r.modelVersionId)
         : (r.modelName ?? undefined),
     ],
     ['Created', `${fmtDate(r.createdAt)}${r.createdBy ? ` by ${r.createdBy}` : ''}`],
@@ -117,6 +125,16 @@ function artifactsTable(runId: string, items: Artifact[]): HTMLElement {
   );
 }
 
+/** The version's `name vN`; undefined when it is gone or unreadable (the run outlives it). */
+async function versionLabel(id: string): Promise<string | undefined> {
+  try {
+    const m = await api<ModelVersion>(`/models/${seg(id)}`);
+    return `${m.name} v${m.version}`;
+  } catch {
+    return undefined;
+  }
+}
+
 export async function runDetailPage(view: View): Promise<void> {
   const id = view.params.id!;
   const base = `/runs/${seg(id)}`;
@@ -124,6 +142,8 @@ export async function runDetailPage(view: View): Promise<void> {
   let after = 0;
   const logBox = h('pre', { class: 'logs' });
   const bar = actionBar();
+  // Read once per version id: a live run's refreshes should not re-fetch the registry each time.
+  let model: { id: string; label: Promise<string | undefined> } | undefined;
 
   const fetchLogs = async () => {
     const { lines } = await api<{ lines: LogLine[] }>(`${base}/logs?after=${after}&limit=10000`);
@@ -145,6 +165,9 @@ export async function runDetailPage(view: View): Promise<void> {
       api<Artifact[]>(`${base}/artifacts`),
       fetchLogs(),
     ]);
+    if (run.modelVersionId && model?.id !== run.modelVersionId)
+      model = { id: run.modelVersionId, label: versionLabel(run.modelVersionId) };
+    const modelLabel = run.modelVersionId ? await model?.label : undefined;
     if (!view.isCurrent()) return false;
     const charts = chartsByName(metrics);
     bar.set(
@@ -172,7 +195,7 @@ export async function runDetailPage(view: View): Promise<void> {
       h(
         'div',
         { class: 'two-col' },
-        section('Summary', summary(run)),
+        section('Summary', summary(run, modelLabel)),
         section('Parameters', paramsTable({ ...run.params, ...params })),
       ),
       section(
