@@ -34,7 +34,7 @@ export interface ActionSpec {
   confirm?: string;
   /** Drawn as a destructive (red) button. */
   danger?: boolean;
-  /** Extra attributes, e.g. a data-action name for tests and styling. */
+  /** The button's data-action (default: the label in lower case), which tests select by. */
   name?: string;
   act: () => Promise<unknown>;
   /** Redraws the page from the API once the action succeeded. */
