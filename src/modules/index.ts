@@ -19,6 +19,8 @@ import { createRunsService } from './runs/runs.service.js';
 import { runsRoutes } from './runs/runs.routes.js';
 import { createModelInstancesService } from './model-instances/model-instances.service.js';
 import { modelInstancesRoutes } from './model-instances/model-instances.routes.js';
+import { createTuningService } from './tuning/tuning.service.js';
+import { tuningRoutes } from './tuning/tuning.routes.js';
 import { createInstanceExecutor } from '../deps.js';
 
 export function createServices(deps: Deps) {
@@ -40,7 +42,18 @@ export function createServices(deps: Deps) {
     datasets,
     executor: createInstanceExecutor(),
   });
-  return { tokens, datasets, featureGroups, registry, deployments, predictJobs, runs, modelInstances };
+  const tuning = createTuningService({ ...deps, datasets, runs });
+  return {
+    tokens,
+    datasets,
+    featureGroups,
+    registry,
+    deployments,
+    predictJobs,
+    runs,
+    modelInstances,
+    tuning,
+  };
 }
 
 export type Services = ReturnType<typeof createServices>;
@@ -54,4 +67,5 @@ export const nativeRoutes: Array<FastifyPluginAsync<{ services: Services }>> = [
   deploymentsRoutes,
   runsRoutes as FastifyPluginAsync<{ services: Services }>,
   modelInstancesRoutes,
+  tuningRoutes,
 ];

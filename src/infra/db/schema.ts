@@ -391,6 +391,54 @@ export interface ModelInstanceTasksTable {
   updated_at: string;
 }
 
+export interface TuningJobsTable {
+  id: string;
+  name: string;
+  learner: string;
+  /** `name` or `name@version`, as given; each trial run resolves it. */
+  dataset: string;
+  target: string | null;
+  /** JSON: learner params every trial gets besides the searched ones. */
+  fixed_params: string;
+  /** JSON: the search space (src/tune SearchSpace). */
+  space: string;
+  algorithm: string;
+  algorithm_options: string;
+  seed: number;
+  /** Run metric whose final value is the objective. */
+  metric: string;
+  direction: 'minimize' | 'maximize';
+  max_trials: number;
+  parallelism: number;
+  state: 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+  /** JSON: the study's toJSON(), written with every trial change. */
+  study: string;
+  best_trial: number | null;
+  best_value: number | null;
+  error: string | null;
+  /** Id of the server process driving the job; null: nobody. */
+  owner: string | null;
+  /** When the owner last renewed its lease (ISO 8601 UTC). */
+  heartbeat_at: string | null;
+  created_by: string | null;
+  created_at: string;
+  updated_at: string;
+  ended_at: string | null;
+}
+
+export interface TuningTrialsTable {
+  job_id: string;
+  /** The study's trial id: 0, 1, 2, … in ask order. */
+  number: number;
+  params: string;
+  run_id: string | null;
+  state: 'running' | 'succeeded' | 'failed' | 'cancelled';
+  value: number | null;
+  error: string | null;
+  created_at: string;
+  ended_at: string | null;
+}
+
 export interface Database {
   api_tokens: ApiTokensTable;
   references: ReferencesTable;
@@ -418,4 +466,6 @@ export interface Database {
   run_artifacts: RunArtifactsTable;
   model_instances: ModelInstancesTable;
   model_instance_tasks: ModelInstanceTasksTable;
+  tuning_jobs: TuningJobsTable;
+  tuning_trials: TuningTrialsTable;
 }

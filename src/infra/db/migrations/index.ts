@@ -12,6 +12,7 @@ import * as m0007 from './0007-pipelines.js';
 import * as m0008 from './0008-deployment-events-predict-jobs.js';
 import * as m0009 from './0009-run-labels.js';
 import * as m0010 from './0010-model-instances.js';
+import * as m0011 from './0011-tuning.js';
 
 export const migrations = {
   '0001-core': m0001,
@@ -24,4 +25,5 @@ export const migrations = {
   '0008-deployment-events-predict-jobs': m0008,
   '0009-run-labels': m0009,
   '0010-model-instances': m0010,
+  '0011-tuning': m0011,
 };
