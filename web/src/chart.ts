@@ -41,6 +41,8 @@ export interface Series {
   label: string;
   points: Point[];
   color?: string;
+  /** 'dots': points without a connecting line (values that are not a sequence, e.g. trials). */
+  draw?: 'line' | 'dots';
 }
 
 /** Distinct colours for the lines of a comparison, in order; they repeat past eight. */
@@ -103,6 +105,7 @@ export function multiLineChart(title: string, series: Series[], xLabel = 'step')
     const d = sr.points
       .map((p, i) => `${i === 0 ? 'M' : 'L'}${sx(p.x).toFixed(1)},${sy(p.y).toFixed(1)}`)
       .join('');
+    const dotsOnly = sr.draw === 'dots';
     const path = s('path', {
       class: 'line',
       d,
@@ -111,12 +114,19 @@ export function multiLineChart(title: string, series: Series[], xLabel = 'step')
       style: colour(sr, 'stroke'),
     });
     const dots =
-      sr.points.length <= 40
+      sr.points.length <= 40 || dotsOnly
         ? sr.points.map((p) =>
-            s('circle', { class: 'dot', cx: sx(p.x), cy: sy(p.y), r: 2.5, style: colour(sr, 'fill') }),
+            s('circle', {
+              class: 'dot',
+              cx: sx(p.x),
+              cy: sy(p.y),
+              r: dotsOnly ? 3.5 : 2.5,
+              'data-series': several ? sr.label : null,
+              style: colour(sr, 'fill'),
+            }),
           )
         : [];
-    return [path, ...dots];
+    return dotsOnly ? dots : [path, ...dots];
   });
 
   const guide = s('line', { class: 'guide', y1: M.top, y2: H - M.bottom, visibility: 'hidden' });

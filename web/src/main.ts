@@ -10,9 +10,11 @@ import { modelVersionPage } from './pages/model-version.page.js';
 import { deploymentDetailPage, deploymentsPage } from './pages/deployments.page.js';
 import { datasetPage, datasetsPage, datasetVersionPage } from './pages/datasets.page.js';
 import { instancesPage } from './pages/instances.page.js';
+import { tuningJobPage, tuningJobsPage } from './pages/tuning.page.js';
 
 const NAV: Array<[string, string, string]> = [
   ['runs', 'Runs', '/runs'],
+  ['tuning', 'Tuning', '/tuning'],
   ['models', 'Models', '/models'],
   ['deployments', 'Deployments', '/deployments'],
   ['datasets', 'Datasets', '/datasets'],
@@ -23,6 +25,8 @@ route('/', 'runs', async () => navigate('/runs'));
 route('/runs', 'runs', runsListPage);
 route('/runs/:id', 'runs', runDetailPage);
 route('/compare', 'runs', compareRunsPage);
+route('/tuning', 'tuning', tuningJobsPage);
+route('/tuning/:name', 'tuning', tuningJobPage);
 route('/models', 'models', modelsPage);
 route('/models/:id', 'models', modelVersionPage);
 route('/deployments', 'deployments', deploymentsPage);

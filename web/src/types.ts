@@ -147,3 +147,36 @@ export interface Instance {
   state: string;
   task: { operation: string; status: string; error: string | null } | null;
 }
+
+export interface Trial {
+  number: number;
+  params: Record<string, unknown>;
+  runId: string | null;
+  state: string;
+  value: number | null;
+  error: string | null;
+  createdAt: string;
+  endedAt: string | null;
+}
+
+export interface TuningJob {
+  id: string;
+  name: string;
+  learner: string;
+  dataset: string;
+  target: string | null;
+  params: Record<string, unknown>;
+  space: Record<string, unknown>;
+  algorithm: string;
+  seed: number;
+  metric: string;
+  direction: string;
+  maxTrials: number;
+  parallelism: number;
+  state: string;
+  error: string | null;
+  counts: { running: number; succeeded: number; failed: number; cancelled: number };
+  best: Trial | null;
+  createdAt: string;
+  endedAt: string | null;
+}
