@@ -18,6 +18,8 @@ import { registerScore } from './score.js';
 import { registerPerfTest } from './perf-test.js';
 import { registerRuns } from './runs.js';
 import { registerInstances } from './instances.js';
+import { registerTune } from './tune.js';
+import { registerTuningJobs } from './tuning-jobs.js';
 
 const program = new Command('modelyard')
   .version(VERSION)
@@ -40,6 +42,8 @@ registerScore(program);
 registerPerfTest(program);
 registerRuns(program);
 registerInstances(program);
+registerTune(program);
+registerTuningJobs(program);
 
 try {
   await program.parseAsync(process.argv);

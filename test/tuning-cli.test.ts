@@ -1,0 +1,122 @@
+/**
+ * `modelyard tune` and `modelyard tuning-jobs …` against a live server: a followed search ends
+ * with its progress and best line, list/show/delete see it, a bad space is one line with exit 1.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runCli } from './helpers/cli.js';
+import { freshStore, type TestStore } from './helpers/db.js';
+import { startServer, type TuningServer } from './tuning-helpers.js';
+
+describe('tuning CLI', () => {
+  let store: TestStore;
+  let s: TuningServer;
+  let url: string;
+  const run = (...args: string[]) => runCli(url, ...args);
+
+  before(async () => {
+    store = await freshStore('sqlite');
+    s = await startServer(store);
+    url = await s.app.listen({ host: '127.0.0.1', port: 0 });
+    const up = await s.app.inject({
+      method: 'POST',
+      url: '/api/v1/datasets?name=bc&target=target&seed=1',
+      headers: { 'content-type': 'text/csv' },
+      payload: readFileSync(join(import.meta.dirname, 'fixtures/datasets/breast_cancer.csv')),
+    });
+    assert.equal(up.statusCode, 201, up.body);
+  });
+  after(async () => {
+    await s.stop();
+    await store.close();
+  });
+
+  test('tune -f, then list, show and delete; bad spaces fail with one line', async () => {
+    const [tuned, badText, badServer] = await Promise.all([
+      run(
+        'tune',
+        'gbdt',
+        '--dataset',
+        'bc',
+        '--name',
+        'cli-search',
+        '--space',
+        'max_depth=int:2:6,learning_rate=float:0.05:0.3:log',
+        '--param',
+        'n_estimators=10',
+        '--metric',
+        'validation_roc_auc',
+        '--direction',
+        'maximize',
+        '--trials',
+        '3',
+        '--algorithm',
+        'random',
+        '--parallel',
+        '2',
+        '--seed',
+        '3',
+        '-f',
+      ),
+      run(
+        'tune',
+        'gbdt',
+        '--dataset',
+        'bc',
+        '--space',
+        'max_depth=int',
+        '--metric',
+        'm',
+        '--direction',
+        'maximize',
+        '--trials',
+        '2',
+      ),
+      run(
+        'tune',
+        'gbdt',
+        '--dataset',
+        'bc',
+        '--space',
+        'max_depth=int:8:2',
+        '--metric',
+        'm',
+        '--direction',
+        'maximize',
+        '--trials',
+        '2',
+      ),
+    ]);
+    assert.equal(tuned.code, 0, tuned.stderr);
+    assert.match(
+      tuned.stdout,
+      /created tuning job cli-search \(random, 3 trials, maximize validation_roc_auc\)/,
+    );
+    assert.match(
+      tuned.stdout,
+      /\[#{20}\] 3\/3 {2}running 0 {2}failed 0 {2}best validation_roc_auc=0\.\d+ \(trial \d: max_depth=\d/,
+    );
+    assert.match(tuned.stdout, /tuning job cli-search succeeded/);
+    assert.equal(badText.code, 1);
+    assert.match(badText.stderr, /--space 'max_depth=int' must be name=int:low:high/);
+    assert.equal(badServer.code, 1);
+    assert.match(badServer.stderr, /space\.max_depth/);
+    assert.equal(badServer.stderr.trim().split('\n').length, 1);
+
+    const [list, show] = await Promise.all([
+      run('tuning-jobs', 'list'),
+      run('tuning-jobs', 'show', 'cli-search'),
+    ]);
+    assert.equal(list.code, 0, list.stderr);
+    assert.match(list.stdout, /cli-search\s+succeeded\s+gbdt\s+bc\s+3\/3\s+validation_roc_auc=0\.\d+/);
+    assert.equal(show.code, 0, show.stderr);
+    assert.match(show.stdout, /^state\s+succeeded$/m);
+    assert.equal(show.stdout.match(/^\d\s+succeeded\s+0\.\d+/gm)?.length, 3);
+
+    const del = await run('tuning-jobs', 'delete', 'cli-search');
+    assert.equal(del.code, 0, del.stderr);
+    assert.equal((await run('tuning-jobs', 'show', 'cli-search')).code, 1);
+  });
+});
