@@ -71,7 +71,7 @@ const num = (flag: string, v: string | undefined) => {
   return n;
 };
 
-const fmt = (v: unknown) => (typeof v === 'number' ? v.toPrecision(5) : String(v));
+const fmt = (v: unknown) => (typeof v === 'number' && !Number.isInteger(v) ? v.toPrecision(5) : String(v));
 
 /** One status line: a bar of finished trials, how many run, and the best so far. */
 export function progressLine(job: Json): string {
