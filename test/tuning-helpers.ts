@@ -16,7 +16,8 @@ import type { TestStore } from './helpers/db.js';
 export type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 export interface TuningServer extends BuiltApp {
-  stop(): Promise<void>;
+  /** Closes the server; runs still going after `graceMs` are aborted, as when a server dies. */
+  stop(graceMs?: number): Promise<void>;
 }
 
 export async function startServer(store: TestStore): Promise<TuningServer> {
@@ -48,9 +49,9 @@ export async function startServer(store: TestStore): Promise<TuningServer> {
   await built.app.ready();
   return {
     ...built,
-    stop: async () => {
+    stop: async (graceMs = 2000) => {
       await built.app.close();
-      await worker.close({ timeoutMs: 2000 });
+      await worker.close({ timeoutMs: graceMs });
       built.services.runs.close();
       await deps.queue.close();
     },

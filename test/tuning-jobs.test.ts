@@ -93,7 +93,7 @@ for (const dialect of dialectsUnderTest()) {
     }
 
     test('cancel stops the job and its running trial runs; delete is refused while it runs', async () => {
-      const body = jobBody('to-cancel', { params: { n_estimators: 400 }, maxTrials: 10, parallelism: 2 });
+      const body = jobBody('to-cancel', { params: { n_estimators: 1000 }, maxTrials: 10, parallelism: 2 });
       assert.equal((await create(s, body)).statusCode, 201);
       await until('a running trial run', async () => {
         const j = await getJob(s, 'to-cancel');
@@ -103,18 +103,24 @@ for (const dialect of dialectsUnderTest()) {
       assert.equal(del.statusCode, 409, del.body);
       const res = await s.app.inject({ method: 'POST', url: '/api/v1/tuning-jobs/to-cancel/cancel' });
       assert.equal(res.statusCode, 200, res.body);
-      assert.equal((res.json() as Json).state, 'cancelled');
+      const cancelled = res.json() as Json;
+      assert.equal(cancelled.state, 'cancelled');
+      assert.ok((cancelled.trials as Json[]).length < 10);
+      assert.ok((cancelled.trials as Json[]).every((t) => t.state !== 'running'));
+      // Every trial run ends, cancelled unless it ended first; nothing starts after the cancel.
+      const runs = await until('the trial runs to end', async () => {
+        const rs = await s.services.runs.listByLabels({ tuning_job: 'to-cancel' });
+        return rs.every((r) => ['succeeded', 'failed', 'cancelled'].includes(r.state)) && rs;
+      });
+      assert.ok(
+        runs.some((r) => r.state === 'cancelled'),
+        runs.map((r) => r.state).join(', '),
+      );
       const job = await getJob(s, 'to-cancel');
-      assert.ok((job.trials as Json[]).length < 10);
-      for (const t of job.trials as Json[]) {
-        if (!t.runId) continue;
-        const run = await until('the trial run to end', async () => {
-          const r = await s.services.runs.get(t.runId as string);
-          return ['succeeded', 'failed', 'cancelled'].includes(r.state) && r;
-        });
-        if (t.state === 'cancelled') assert.equal(run.state, 'cancelled');
-      }
-      assert.ok((job.trials as Json[]).some((t) => t.state === 'cancelled'));
+      assert.equal(job.state, 'cancelled');
+      assert.equal((job.trials as Json[]).length, (cancelled.trials as Json[]).length);
+      assert.ok(runs.length <= (job.trials as Json[]).length);
+      assert.ok((job.trials as Json[]).every((t) => t.state !== 'running'));
       const again = await s.app.inject({ method: 'POST', url: '/api/v1/tuning-jobs/to-cancel/cancel' });
       assert.equal(again.statusCode, 409);
       const gone = await s.app.inject({ method: 'DELETE', url: '/api/v1/tuning-jobs/to-cancel' });
@@ -172,16 +178,18 @@ for (const dialect of dialectsUnderTest()) {
         await upload(s);
         const body = jobBody('restarted', {
           algorithm: 'tpe',
-          params: { n_estimators: 200 },
+          params: { n_estimators: 300 },
           maxTrials: 5,
           parallelism: 2,
         });
         assert.equal((await create(s, body)).statusCode, 201);
-        await until('two trials started', async () => {
+        const before = await until('two trials started', async () => {
           const j = await getJob(s, 'restarted');
           return (j.trials as Json[]).filter((t) => t.runId).length >= 2 && j;
         });
-        await s.stop();
+        const inFlight = (before.trials as Json[]).filter((t) => t.state === 'running').length;
+        assert.ok(inFlight > 0, 'the server stops with trial runs in flight');
+        await s.stop(0);
         s = await startServer(store);
         const job = await until('job end', async () => {
           const j = await getJob(s, 'restarted');
@@ -196,6 +204,12 @@ for (const dialect of dialectsUnderTest()) {
         assert.equal(new Set(trials.map((t) => t.runId)).size, 5);
         const runs = await s.services.runs.listByLabels({ tuning_job: 'restarted' });
         assert.equal(runs.length, 5, 'one run per trial, none submitted twice');
+        // Runs the stopped server aborted are re-queued (trial runs get a retry) and awaited here;
+        // each trial ends as its run did.
+        for (const t of trials) {
+          const run = await s.services.runs.get(t.runId as string);
+          assert.equal(t.state, run.state === 'succeeded' ? 'succeeded' : 'failed', JSON.stringify(t));
+        }
         assert.ok(trials.some((t) => t.state === 'succeeded'));
       } finally {
         await s.stop();

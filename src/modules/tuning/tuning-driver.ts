@@ -129,7 +129,7 @@ export function createTuningDriver(
       created_at: nowIso(),
       ended_at: null,
     };
-    await repo.addTrial(trial, JSON.stringify(study.toJSON()));
+    if (!(await repo.addTrial(trial, JSON.stringify(study.toJSON())))) return false; // ended meanwhile
     await attachRun(job, study, trial);
     return true;
   }
@@ -142,7 +142,14 @@ export function createTuningDriver(
       trial.run_id = run.id;
       const now = await repo.byId(job.id);
       // Cancelled while the run was being submitted: the cancel could not see this run.
-      if (now && now.state !== 'running' && now.state !== 'queued') await runs.cancel(run.id).catch(() => {});
+      if (now && now.state !== 'running' && now.state !== 'queued') {
+        await runs.cancel(run.id).catch(() => {});
+        await repo.updateTrial(job.id, trial.number, {
+          state: 'cancelled',
+          error: 'job cancelled',
+          ended_at: nowIso(),
+        });
+      }
     } catch (err) {
       await record(job, study, trial, {
         state: 'failed',
@@ -169,6 +176,7 @@ export function createTuningDriver(
       outcome.state === 'succeeded' ? { value: outcome.value } : { failed: outcome.error },
     );
     const best = study.best();
+    // Not written when a cancel ended the trial meanwhile: the job is over, its study no longer matters.
     await repo.updateTrial(
       job.id,
       trial.number,

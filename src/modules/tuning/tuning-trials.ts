@@ -13,6 +13,9 @@ export const labelsOf = (job: JobRow, number: number) => ({
   trial: String(number),
 });
 
+/** Extra attempts of a trial run after a failure (see runs' retries). */
+export const TRIAL_RUN_RETRIES = 1;
+
 /** Submits the run of a trial, or returns the one already submitted for it (a crash between submit and record). */
 export async function submitTrialRun(runs: RunsService, job: JobRow, trial: TrialRow): Promise<RunView> {
   const [existing] = await runs.listByLabels(labelsOf(job, trial.number));
@@ -26,6 +29,8 @@ export async function submitTrialRun(runs: RunsService, job: JobRow, trial: Tria
       ...(job.target ? { target: job.target } : {}),
       params,
       modelName: job.name,
+      // A run a stopped or dead server left is then re-queued (from its checkpoint) instead of lost.
+      retries: TRIAL_RUN_RETRIES,
       labels: labelsOf(job, trial.number),
     },
     job.created_by,

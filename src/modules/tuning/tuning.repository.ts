@@ -69,32 +69,43 @@ export function createTuningRepository(db: Db) {
     },
     trials: (jobId: string) =>
       db.selectFrom('tuning_trials').selectAll().where('job_id', '=', jobId).orderBy('number').execute(),
-    /** Adds a trial and stores the study that asked for it, in one transaction. */
-    async addTrial(trial: TrialRow, study: string): Promise<void> {
-      await db.transaction().execute(async (tx) => {
-        await tx.insertInto('tuning_trials').values(trial).execute();
-        await tx
+    /**
+     * Adds a trial and stores the study that asked for it, in one transaction, while the job is
+     * still active; false when it ended meanwhile (a cancel then never misses a trial).
+     */
+    async addTrial(trial: TrialRow, study: string): Promise<boolean> {
+      return db.transaction().execute(async (tx) => {
+        const r = await tx
           .updateTable('tuning_jobs')
           .set({ study, updated_at: nowIso() })
           .where('id', '=', trial.job_id)
-          .execute();
+          .where('state', 'in', [...ACTIVE_JOB_STATES])
+          .executeTakeFirst();
+        if (Number(r.numUpdatedRows) !== 1) return false;
+        await tx.insertInto('tuning_trials').values(trial).execute();
+        return true;
       });
     },
-    /** Changes a trial and, when given, the job's study and best, in one transaction. */
-    async updateTrial(jobId: string, number: number, patch: TrialPatch, job?: JobPatch): Promise<void> {
-      await db.transaction().execute(async (tx) => {
-        await tx
+    /**
+     * Changes a trial and, when given, the job's study and best, in one transaction. A change of
+     * state applies only to a trial still running (a cancel may have ended it meanwhile); false then.
+     */
+    async updateTrial(jobId: string, number: number, patch: TrialPatch, job?: JobPatch): Promise<boolean> {
+      return db.transaction().execute(async (tx) => {
+        let q = tx
           .updateTable('tuning_trials')
           .set(patch)
           .where('job_id', '=', jobId)
-          .where('number', '=', number)
-          .execute();
+          .where('number', '=', number);
+        if (patch.state) q = q.where('state', '=', 'running');
+        if (Number((await q.executeTakeFirst()).numUpdatedRows) !== 1) return false;
         if (job)
           await tx
             .updateTable('tuning_jobs')
             .set({ ...job, updated_at: nowIso() })
             .where('id', '=', jobId)
             .execute();
+        return true;
       });
     },
     /** Takes the lease of an active job unless another live owner holds it; true when taken. */
