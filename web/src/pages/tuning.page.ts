@@ -32,8 +32,8 @@ export async function tuningJobsPage(view: View): Promise<void> {
       pageHeader('Tuning jobs'),
       items.length === 0
         ? emptyState(
-            'No tuning jobs yet — create one through the API:',
-            `curl -X POST ${location.origin}/api/v1/tuning-jobs -H 'content-type: application/json' -d '{"name": "gbdt-search", "learner": "gbdt", "dataset": "breast-cancer", "metric": "validation_accuracy", "direction": "maximize", "maxTrials": 10, "space": {"n_estimators": {"type": "int", "low": 20, "high": 200}}}'`,
+            'No tuning jobs yet — start one from the CLI:',
+            `npx modelyard tune gbdt --dataset breast-cancer --space 'max_depth=int:2:8,learning_rate=float:0.01:0.3:log' --metric validation_roc_auc --direction maximize --trials 20 -f`,
           )
         : table(
             ['Name', 'State', 'Learner', 'Dataset', 'Objective', 'Trials', 'Best', 'Created'],
