@@ -131,6 +131,29 @@ for (const dialect of dialectsUnderTest()) {
       );
     });
 
+    test('a metric the runs do not record: every trial fails, the job fails saying why', async () => {
+      const body = jobBody('no-metric', {
+        metric: 'validation_nope',
+        maxTrials: 2,
+        params: { n_estimators: 5 },
+      });
+      assert.equal((await create(s, body)).statusCode, 201);
+      const job = await until('job end', async () => {
+        const j = await getJob(s, 'no-metric');
+        return ended(j) && j;
+      });
+      assert.equal(job.state, 'failed');
+      assert.match(
+        job.error as string,
+        /no trial succeeded: run \S+ recorded no metric 'validation_nope' \(it has: .*validation_roc_auc/,
+      );
+      assert.deepEqual(
+        (job.trials as Json[]).map((t) => t.state),
+        ['failed', 'failed'],
+      );
+      assert.equal(job.best, null);
+    });
+
     const badInputs: Array<[string, Json, string]> = [
       ['unknown learner', { learner: 'nope' }, 'learner'],
       ['bad space bounds', { space: { max_depth: { type: 'int', low: 5, high: 2 } } }, 'space.max_depth'],
