@@ -4,43 +4,20 @@
  * leaves checked, streamPredict, a model loaded back with buildModel?modelPath, the native API,
  * the default instance at /v1/mistk and unknown instances.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { dialectsUnderTest, freshStore, type TestStore } from './helpers/db.js';
-import {
-  http,
-  mistk,
-  prepare,
-  startMistkServer,
-  writeBreastCancer,
-  type MistkServer,
-} from './mistk-helpers.js';
+import { dialectsUnderTest } from './helpers/db.js';
+import { http, mistk, prepare, mistkSuite } from './mistk-helpers.js';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 
 for (const dialect of dialectsUnderTest()) {
   describe(`MISTK harness sequence on ${dialect}`, () => {
-    let store: TestStore;
-    let server: MistkServer;
-    let dir: string;
-    let data: ReturnType<typeof writeBreastCancer>;
-    const api = (path: string, method = 'GET', body?: unknown) => http(server.url + path, method, body);
-    const m = (name: string) => mistk(`${server.url}/model-instances/${name}/v1/mistk`);
-
-    before(async () => {
-      store = await freshStore(dialect);
-      server = await startMistkServer(store);
-      dir = mkdtempSync(join(tmpdir(), 'mistk-'));
-      data = writeBreastCancer(dir);
-    });
-    after(async () => {
-      await server.close();
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
-    });
+    const fx = mistkSuite(dialect, 'mistk-');
+    const api = (path: string, method = 'GET', body?: unknown) => http(fx.server.url + path, method, body);
+    const m = (name: string) => mistk(`${fx.server.url}/model-instances/${name}/v1/mistk`);
 
     test('native API: create, duplicate 409, bad name 400, list, show, delete, unknown 404', async () => {
       const created = await api('/api/v1/model-instances', 'POST', { name: 'scratch' });
@@ -70,29 +47,29 @@ for (const dialect of dialectsUnderTest()) {
     test('initialize → buildModel → loadData → train → saveModel → predict → savePredictions', async () => {
       assert.equal((await api('/api/v1/model-instances', 'POST', { name: 'bc' })).status, 201);
       const bc = m('bc');
-      await prepare(bc, data, { hyperparameters: { n_estimators: '40', max_depth: 3 } });
+      await prepare(bc, fx.data, { hyperparameters: { n_estimators: '40', max_depth: 3 } });
       await bc.ok('/train');
       const trained = await bc.until('ready');
       assert.equal((trained.payload as { target: string }).target, 'target');
-      const modelDir = join(dir, 'saved', 'bc');
+      const modelDir = join(fx.dir, 'saved', 'bc');
       await bc.ok(`/saveModel?modelPath=${encodeURIComponent(modelDir)}`);
       await bc.until('ready');
       assert.ok(readFileSync(join(modelDir, 'model.myd')).length > 0);
       await bc.ok('/predict');
       await bc.until('ready');
-      const outDir = join(dir, 'out');
+      const outDir = join(fx.dir, 'out');
       await bc.ok(`/savePredictions?dataPath=${encodeURIComponent(outDir)}`);
       const done = await bc.until('ready');
 
       const [header, ...rows] = readFileSync(join(outDir, 'predictions.csv'), 'utf8').trim().split('\n');
       assert.equal(header, 'id,label,confidence');
-      assert.equal(rows.length, data.testRows.length);
+      assert.equal(rows.length, fx.data.testRows.length);
       let right = 0;
       rows.forEach((r, i) => {
         const [id, label, confidence] = r.split(',');
         assert.equal(id, `row${i}`);
         assert.ok(Number(confidence) >= 0.5 && Number(confidence) <= 1, r);
-        if (label === data.testRows[i]!.split(',').at(-1)) right++;
+        if (label === fx.data.testRows[i]!.split(',').at(-1)) right++;
       });
       assert.ok(right / rows.length > 0.9, `accuracy ${right / rows.length}`);
 
@@ -109,7 +86,7 @@ for (const dialect of dialectsUnderTest()) {
 
     test('streamPredict answers per id, with details on request; bad data is a 400 naming the id', async () => {
       const bc = m('bc');
-      const [first, second] = data.testRows;
+      const [first, second] = fx.data.testRows;
       const features = (row: string) => row.split(',').slice(0, -1).join(',');
       const r = await bc.call('POST', '/streamPredict', {
         a: b64(features(first!)),
@@ -119,7 +96,7 @@ for (const dialect of dialectsUnderTest()) {
       assert.deepEqual(Object.keys(r.json).sort(), ['a', 'b']);
       assert.equal(r.json.a.label, first!.split(',').at(-1));
       assert.ok(r.json.a.confidence > 0.5);
-      const header = readFileSync(data.train, 'utf8').split('\n')[0]!.split(',').slice(0, -1).join(',');
+      const header = readFileSync(fx.data.train, 'utf8').split('\n')[0]!.split(',').slice(0, -1).join(',');
       const d = await bc.call('POST', '/streamPredict?details=True', {
         x: b64(`${header}\n${features(first!)}`),
       });
@@ -141,24 +118,28 @@ for (const dialect of dialectsUnderTest()) {
       const lm = m('loaded');
       await lm.ok('/initialize', {});
       await lm.until('initialized');
-      await lm.fails('POST', `/buildModel?modelPath=${encodeURIComponent(join(dir, 'nothing-here'))}`, 400);
-      await lm.ok(`/buildModel?modelPath=${encodeURIComponent(join(dir, 'saved', 'bc'))}`);
+      await lm.fails(
+        'POST',
+        `/buildModel?modelPath=${encodeURIComponent(join(fx.dir, 'nothing-here'))}`,
+        400,
+      );
+      await lm.ok(`/buildModel?modelPath=${encodeURIComponent(join(fx.dir, 'saved', 'bc'))}`);
       await lm.until('ready');
-      await lm.ok('/loadData', { test: { objectInfo: { name: 'bc-test' }, dataPath: data.test } });
+      await lm.ok('/loadData', { test: { objectInfo: { name: 'bc-test' }, dataPath: fx.data.test } });
       await lm.until('ready');
       await lm.ok('/predict');
       await lm.until('ready');
-      const outDir = join(dir, 'out-loaded');
+      const outDir = join(fx.dir, 'out-loaded');
       await lm.ok(`/savePredictions?dataPath=${encodeURIComponent(outDir)}`);
       await lm.until('ready');
       assert.equal(
         readFileSync(join(outDir, 'predictions.csv'), 'utf8'),
-        readFileSync(join(dir, 'out', 'predictions.csv'), 'utf8'),
+        readFileSync(join(fx.dir, 'out', 'predictions.csv'), 'utf8'),
       );
     });
 
     test('/v1/mistk addresses the instance "default", created on first use; apiVersion is plain text', async () => {
-      const root = mistk(`${server.url}/v1/mistk`);
+      const root = mistk(`${fx.server.url}/v1/mistk`);
       const s = await root.status();
       assert.equal(s.state, 'started');
       assert.equal((s.objectInfo as { name: string }).name, 'default');
@@ -168,7 +149,7 @@ for (const dialect of dialectsUnderTest()) {
       assert.match(v.type, /text\/plain/);
       assert.equal(v.text, '1.0.0');
       await root.fails('POST', '/nope', 404);
-      await mistk(`${server.url}/model-instances/ghost/v1/mistk`).fails('POST', '/initialize', 404, {});
+      await mistk(`${fx.server.url}/model-instances/ghost/v1/mistk`).fails('POST', '/initialize', 404, {});
     });
   });
 }

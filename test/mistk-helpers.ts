@@ -4,8 +4,10 @@
  * train/test CSV files (as a MISTK harness would lay them out).
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pino from 'pino';
 import { buildApp, type BuiltApp } from '../src/app.js';
@@ -13,7 +15,8 @@ import { loadConfig } from '../src/config.js';
 import type { Deps } from '../src/deps.js';
 import { createLocalBlobStore } from '../src/infra/blobs/local-blob-store.js';
 import { createMemoryJobQueue } from '../src/infra/queue/memory-job-queue.js';
-import type { TestStore } from './helpers/db.js';
+import { freshStore, type TestStore } from './helpers/db.js';
+import type { DbDialect } from '../src/infra/db/kysely.js';
 
 export type Json = Record<string, unknown>;
 
@@ -170,4 +173,32 @@ export async function prepare(m: Mistk, data: { train: string; test: string }, i
     test: { objectInfo: { kind: 'MistkDataset', name: 'bc-test' }, dataPath: data.test },
   });
   await m.until('ready');
+}
+
+/** What a MISTK suite works on; `server` may be replaced by a test (a restart) and is closed at the end. */
+export interface MistkSuite {
+  store: TestStore;
+  server: MistkServer;
+  dir: string;
+  data: ReturnType<typeof writeBreastCancer>;
+}
+
+/**
+ * Registers the describe's before/after: a fresh store of `dialect`, a server on it and the
+ * breast-cancer files in a temp dir named `prefix…`; filled in by `before`.
+ */
+export function mistkSuite(dialect: DbDialect, prefix: string): MistkSuite {
+  const fx = {} as MistkSuite;
+  before(async () => {
+    fx.store = await freshStore(dialect);
+    fx.server = await startMistkServer(fx.store);
+    fx.dir = mkdtempSync(join(tmpdir(), prefix));
+    fx.data = writeBreastCancer(fx.dir);
+  });
+  after(async () => {
+    await fx.server.close();
+    await fx.store.close();
+    rmSync(fx.dir, { recursive: true, force: true });
+  });
+  return fx;
 }

@@ -4,50 +4,23 @@
  * report is a change a watch stream sees (resourceVersion up by one or more), and the final train
  * payload keeps the last metrics.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { dialectsUnderTest, freshStore, type TestStore } from './helpers/db.js';
-import {
-  http,
-  jsonLines,
-  mistk,
-  prepare,
-  startMistkServer,
-  writeBreastCancer,
-  type Json,
-  type MistkServer,
-} from './mistk-helpers.js';
+import { dialectsUnderTest } from './helpers/db.js';
+import { http, jsonLines, mistk, prepare, type Json, mistkSuite } from './mistk-helpers.js';
 
 /** Enough rounds to train for a few seconds: the first report is written at once, later ones each second. */
 const ROUNDS = 10000;
 
 for (const dialect of dialectsUnderTest()) {
   describe(`MISTK training progress on ${dialect}`, () => {
-    let store: TestStore;
-    let server: MistkServer;
-    let dir: string;
-    let data: ReturnType<typeof writeBreastCancer>;
-
-    before(async () => {
-      store = await freshStore(dialect);
-      server = await startMistkServer(store);
-      dir = mkdtempSync(join(tmpdir(), 'mistk-progress-'));
-      data = writeBreastCancer(dir);
-    });
-    after(async () => {
-      await server.close();
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
-    });
+    const fx = mistkSuite(dialect, 'mistk-progress-');
 
     test('a watch stream sees the iterations of a training, then the final metrics', async () => {
-      await http(`${server.url}/api/v1/model-instances`, 'POST', { name: 'bc' });
-      const base = `${server.url}/model-instances/bc/v1/mistk`;
+      await http(`${fx.server.url}/api/v1/model-instances`, 'POST', { name: 'bc' });
+      const base = `${fx.server.url}/model-instances/bc/v1/mistk`;
       const m = mistk(base);
-      await prepare(m, data, { hyperparameters: { n_estimators: ROUNDS, max_depth: 5 } });
+      await prepare(m, fx.data, { hyperparameters: { n_estimators: ROUNDS, max_depth: 5 } });
       const from = (await m.status()).objectInfo as { resourceVersion: number };
       const watch = await fetch(`${base}/status?watch=true&resourceVersion=${from.resourceVersion}`);
       assert.equal(watch.status, 200);

@@ -4,56 +4,31 @@
  * runs again to the end; a /streamPredict it was answering (whose caller is gone) puts the
  * instance back to `ready` with the task failed and the reason in the payload.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { nowIso } from '../src/infra/db/kysely.js';
-import { dialectsUnderTest, freshStore, type TestStore } from './helpers/db.js';
-import {
-  http,
-  mistk,
-  prepare,
-  startMistkServer,
-  writeBreastCancer,
-  type MistkServer,
-} from './mistk-helpers.js';
+import { dialectsUnderTest } from './helpers/db.js';
+import { http, mistk, prepare, startMistkServer, mistkSuite } from './mistk-helpers.js';
 
 for (const dialect of dialectsUnderTest()) {
   describe(`MISTK instances across a server restart on ${dialect}`, () => {
-    let store: TestStore;
-    let server: MistkServer;
-    let dir: string;
-    let data: ReturnType<typeof writeBreastCancer>;
+    const fx = mistkSuite(dialect, 'mistk-restart-');
     const restart = async () => {
-      await server.close();
-      server = await startMistkServer(store);
+      await fx.server.close();
+      fx.server = await startMistkServer(fx.store);
     };
-    const at = (name: string) => mistk(`${server.url}/model-instances/${name}/v1/mistk`);
-    const show = async (name: string) => (await http(`${server.url}/api/v1/model-instances/${name}`)).json;
-
-    before(async () => {
-      store = await freshStore(dialect);
-      server = await startMistkServer(store);
-      dir = mkdtempSync(join(tmpdir(), 'mistk-restart-'));
-      data = writeBreastCancer(dir);
-    });
-    after(async () => {
-      await server.close();
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
-    });
+    const at = (name: string) => mistk(`${fx.server.url}/model-instances/${name}/v1/mistk`);
+    const show = async (name: string) => (await http(`${fx.server.url}/api/v1/model-instances/${name}`)).json;
 
     test('a trained instance keeps its state, version and model', async () => {
-      await http(`${server.url}/api/v1/model-instances`, 'POST', { name: 'kept' });
-      await prepare(at('kept'), data, { hyperparameters: { n_estimators: 20 } });
+      await http(`${fx.server.url}/api/v1/model-instances`, 'POST', { name: 'kept' });
+      await prepare(at('kept'), fx.data, { hyperparameters: { n_estimators: 20 } });
       await at('kept').ok('/train');
       const before = await at('kept').until('ready');
       await restart();
       const after = await at('kept').status();
       assert.deepEqual(after, before);
-      const row = data.testRows[0]!.split(',');
+      const row = fx.data.testRows[0]!.split(',');
       const r = await at('kept').call('POST', '/streamPredict', {
         one: Buffer.from(row.slice(0, -1).join(',')).toString('base64'),
       });
@@ -62,8 +37,8 @@ for (const dialect of dialectsUnderTest()) {
     });
 
     test('a training interrupted by the stop runs again on the next start', async () => {
-      await http(`${server.url}/api/v1/model-instances`, 'POST', { name: 'rerun' });
-      await prepare(at('rerun'), data, { hyperparameters: { n_estimators: 1500, max_depth: 5 } });
+      await http(`${fx.server.url}/api/v1/model-instances`, 'POST', { name: 'rerun' });
+      await prepare(at('rerun'), fx.data, { hyperparameters: { n_estimators: 1500, max_depth: 5 } });
       await at('rerun').ok('/train');
       const running = await show('rerun');
       assert.equal(running.state, 'training');
@@ -77,14 +52,14 @@ for (const dialect of dialectsUnderTest()) {
     });
 
     test('a streamPredict interrupted by the stop is not re-run: back to ready, task failed', async () => {
-      await server.close();
-      const row = await store.db
+      await fx.server.close();
+      const row = await fx.store.db
         .selectFrom('model_instances')
         .selectAll()
         .where('name', '=', 'kept')
         .executeTakeFirstOrThrow();
       const taskId = 'f'.repeat(32);
-      await store.db
+      await fx.store.db
         .insertInto('model_instance_tasks')
         .values({
           id: taskId,
@@ -97,7 +72,7 @@ for (const dialect of dialectsUnderTest()) {
           updated_at: nowIso(),
         })
         .execute();
-      await store.db
+      await fx.store.db
         .updateTable('model_instances')
         .set({
           state: 'predicting',
@@ -107,7 +82,7 @@ for (const dialect of dialectsUnderTest()) {
         })
         .where('id', '=', row.id)
         .execute();
-      server = await startMistkServer(store);
+      fx.server = await startMistkServer(fx.store);
       const s = await show('kept');
       assert.equal(s.state, 'ready');
       assert.equal(s.objectInfo.resourceVersion, row.resource_version + 2);
