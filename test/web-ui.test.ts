@@ -5,11 +5,12 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify from 'fastify';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { browserMissing, CHROMIUM, launchBrowser, requireBrowser } from './helpers/browser.js';
 import { installWebUi, safeJoin } from '../src/http/web-ui.js';
 import { createTestApp, type TestApp } from './helpers/app.js';
 import {
@@ -22,8 +23,6 @@ import {
   type RunsTestApp,
 } from './runs-helpers.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const REQUIRE_BROWSER = process.env.MODELYARD_REQUIRE_BROWSER === '1';
 const breast = readFileSync(join(import.meta.dirname, 'fixtures/datasets/breast_cancer.csv'));
 
 describe('web UI serving', () => {
@@ -94,8 +93,7 @@ describe('web UI serving', () => {
   });
 });
 
-const browserMissing = !existsSync(CHROMIUM);
-if (browserMissing && REQUIRE_BROWSER)
+if (browserMissing && requireBrowser)
   test('a browser is available (MODELYARD_REQUIRE_BROWSER=1)', () => {
     assert.fail(`${CHROMIUM} is missing: apt-get install chromium`);
   });
@@ -136,7 +134,7 @@ describe(
       });
       assert.equal(reg.statusCode, 201, reg.body);
       modelId = (reg.json() as Json).id;
-      browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+      browser = await launchBrowser();
       page = await browser.newPage();
     });
     after(async () => {
