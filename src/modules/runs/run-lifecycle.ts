@@ -79,13 +79,15 @@ export function createRunLifecycle(deps: RunsServiceDeps, core: RunCore) {
   /**
    * Settles a run whose executor died with a process: a paused built-in run with a saved
    * checkpoint stays paused (detached: resume continues it from the checkpoint); any other goes
-   * back to the queue when attempts remain, or fails.
+   * back to the queue when attempts remain, or fails. Only the attempt `r` shows is settled: when
+   * another worker has claimed the run again meanwhile, nothing changes.
    */
   async function orphan(r: RunRow, reason: string): Promise<void> {
     if (r.state === 'paused' && r.worker_id === null) return; // already detached
     if (r.token_id) await deps.tokens.revoke(r.token_id).catch(() => undefined);
     if (r.state === 'paused' && r.kind === 'builtin' && (await deps.blobs.stat(checkpointKey(r.id)))) {
       await transition(r.id, ['paused'], 'paused', {
+        attempt: r.attempt,
         reason,
         message: 'the process executing the run ended; resume continues from the saved checkpoint',
         set: { worker_id: null, heartbeat_at: null, control: null, token_id: null },
@@ -95,12 +97,14 @@ export function createRunLifecycle(deps: RunsServiceDeps, core: RunCore) {
     const from: RunState[] = ['running', 'paused'];
     if (r.attempt < r.max_attempts) {
       const back = await transition(r.id, from, 'queued', {
+        attempt: r.attempt,
         reason,
         set: { worker_id: null, control: null, token_id: null, not_before: null },
       });
       if (back) await enqueue(back);
     } else {
       const done = await transition(r.id, from, 'failed', {
+        attempt: r.attempt,
         reason,
         message: 'the process executing the run ended',
         set: { ended_at: nowIso(), token_id: null },

@@ -184,18 +184,21 @@ export function startRunWorker(o: RunWorkerOptions): RunWorker {
 
     const ended = { ended_at: nowIso(), token_id: null };
     const latest = await repo.get(run.id);
-    if (latest?.token_id) await o.tokens.revoke(latest.token_id).catch(() => undefined);
+    // This attempt's own token (a newer attempt of the run has its own).
+    if (run.token_id) await o.tokens.revoke(run.token_id).catch(() => undefined);
     if (job.signal.aborted && !cancelRequested) {
       addLog('system', 'the worker stopped; the run goes back to the queue if attempts remain');
       await flush();
       clearInterval(flushTimer);
-      if (latest) await orphan({ ...latest, token_id: null }, 'worker_stopped');
+      // Only this attempt goes back: a restarted server may already have claimed the run again.
+      if (latest?.attempt === run.attempt) await orphan({ ...latest, token_id: null }, 'worker_stopped');
       return;
     }
     if (!failure && result && outcome && result.reason === 'exited' && result.exitCode === 0) {
       addLog('system', 'succeeded');
       await flush();
       const done = await transition(run.id, ['running', 'paused'], 'succeeded', {
+        attempt: run.attempt,
         reason: 'completed',
         set: { ...ended, model_version_id: outcome.modelVersionId },
       });
@@ -204,6 +207,7 @@ export function startRunWorker(o: RunWorkerOptions): RunWorker {
       addLog('system', 'cancelled');
       await flush();
       const done = await transition(run.id, ['running', 'paused'], 'cancelled', {
+        attempt: run.attempt,
         reason: 'cancelled_by_user',
         set: ended,
       });
@@ -215,6 +219,7 @@ export function startRunWorker(o: RunWorkerOptions): RunWorker {
       if (run.attempt < run.max_attempts) {
         const delayMs = run.backoff_ms * 2 ** (run.attempt - 1);
         const back = await transition(run.id, ['running', 'paused'], 'queued', {
+          attempt: run.attempt,
           reason: 'retrying',
           message: `${failure.reason}: ${failure.message}`,
           set: { token_id: null, worker_id: null, not_before: new Date(Date.now() + delayMs).toISOString() },
@@ -222,6 +227,7 @@ export function startRunWorker(o: RunWorkerOptions): RunWorker {
         if (back) await runs.internal.enqueue(back);
       } else {
         const done = await transition(run.id, ['running', 'paused'], 'failed', {
+          attempt: run.attempt,
           reason: failure.reason,
           message: failure.message,
           set: ended,
