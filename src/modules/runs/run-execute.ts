@@ -45,7 +45,11 @@ async function register(
   files: Array<{ path: string; content: Uint8Array }>,
   metrics: Record<string, number>,
 ): Promise<string> {
-  const { phase } = o.runs.internal;
+  const { phase, repo } = o.runs.internal;
+  // A worker that looked dead may have had its run claimed again: that attempt registers, not this one.
+  const now = await repo.get(run.id);
+  if (now?.attempt !== run.attempt || now.worker_id !== run.worker_id)
+    throw new Error('the run was taken over elsewhere; this attempt registers no model');
   await phase(run.id, 'model_registration', 'started');
   try {
     if (run.model_version_id) {

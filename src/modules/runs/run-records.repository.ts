@@ -1,27 +1,41 @@
 /** Database access to what a run records while it runs: log lines, metric points, params, artifacts. */
 import { randomUUID } from 'node:crypto';
-import { nowIso, type Db } from '../../infra/db/kysely.js';
+import { isUniqueViolation, nowIso, type Db } from '../../infra/db/kysely.js';
 import type { ArtifactView, LogLineView, MetricPoint } from './runs.schemas.js';
 
 /** Run ids bound in one query (SQLite allows 32766 parameters, PostgreSQL 65535). */
 const IDS_PER_QUERY = 5000;
 
 export function createRunRecordsRepository(db: Db) {
+  async function maxLogSeq(id: string): Promise<number> {
+    const r = await db
+      .selectFrom('run_logs')
+      .select((eb) => eb.fn.max('seq').as('seq'))
+      .where('run_id', '=', id)
+      .executeTakeFirst();
+    return Number(r?.seq ?? 0);
+  }
   return {
-    async maxLogSeq(id: string): Promise<number> {
-      const r = await db
-        .selectFrom('run_logs')
-        .select((eb) => eb.fn.max('seq').as('seq'))
-        .where('run_id', '=', id)
-        .executeTakeFirst();
-      return Number(r?.seq ?? 0);
-    },
+    maxLogSeq,
 
+    /**
+     * Appends log lines of one run; returns the last seq used. Lines whose numbers another writer
+     * of the run took meanwhile (a worker that took the run over) are numbered after its lines.
+     */
     async appendLogs(
       rows: Array<LogLineView & { run_id: string; stream: 'stdout' | 'stderr' | 'system' }>,
-    ): Promise<void> {
-      if (rows.length === 0) return;
-      await db.insertInto('run_logs').values(rows).execute();
+    ): Promise<number> {
+      if (rows.length === 0) return 0;
+      for (let tries = 0; ; tries++) {
+        try {
+          await db.insertInto('run_logs').values(rows).execute();
+          return rows.at(-1)!.seq;
+        } catch (e) {
+          if (!isUniqueViolation(e) || tries === 3) throw e;
+          let seq = await maxLogSeq(rows[0]!.run_id);
+          for (const r of rows) r.seq = ++seq;
+        }
+      }
     },
 
     async logs(id: string, afterSeq: number, limit: number): Promise<LogLineView[]> {

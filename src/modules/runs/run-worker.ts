@@ -101,7 +101,10 @@ export function startRunWorker(o: RunWorkerOptions): RunWorker {
     const flush = async () => {
       const batch = pending;
       pending = [];
-      await repo.appendLogs(batch).catch((e: unknown) => log.warn({ err: e }, 'could not store log lines'));
+      await repo
+        .appendLogs(batch)
+        .then((last) => void (seq = Math.max(seq, last)))
+        .catch((e: unknown) => log.warn({ err: e }, 'could not store log lines'));
     };
     const flushTimer = setInterval(() => void flush(), LOG_FLUSH_MS);
     const addLog = (stream: 'stdout' | 'stderr' | 'system', text: string, timeMs = Date.now()) => {
@@ -140,13 +143,20 @@ export function startRunWorker(o: RunWorkerOptions): RunWorker {
         .catch((e: unknown) => log.warn({ err: e }, 'run control failed'));
     };
     localControl.set(run.id, control);
+    /** Set when the run was settled or claimed again elsewhere (this worker looked dead): stop quietly. */
+    let superseded = false;
     // The heartbeat also picks up control requests made through another process.
     const heartbeat = setInterval(() => {
       void repo
-        .update(run.id, { heartbeat_at: nowIso() })
-        .then(() => repo.get(run.id))
-        .then((r) => {
-          if (r?.control) control(r.control as ControlAction);
+        .get(run.id)
+        .then(async (r) => {
+          if (!r || r.attempt !== run.attempt || r.worker_id !== workerId) {
+            superseded = true;
+            await execution?.cancel();
+            return;
+          }
+          await repo.update(run.id, { heartbeat_at: nowIso() });
+          if (r.control) control(r.control as ControlAction);
         })
         .catch((e: unknown) => log.warn({ err: e }, 'heartbeat failed'));
     }, HEARTBEAT_MS);
@@ -186,12 +196,17 @@ export function startRunWorker(o: RunWorkerOptions): RunWorker {
     const latest = await repo.get(run.id);
     // This attempt's own token (a newer attempt of the run has its own).
     if (run.token_id) await o.tokens.revoke(run.token_id).catch(() => undefined);
+    if (superseded || !latest || latest.attempt !== run.attempt || latest.worker_id !== workerId) {
+      addLog('system', 'the run was taken over elsewhere (this worker looked dead); this attempt stops');
+      await flush();
+      clearInterval(flushTimer);
+      return;
+    }
     if (job.signal.aborted && !cancelRequested) {
       addLog('system', 'the worker stopped; the run goes back to the queue if attempts remain');
       await flush();
       clearInterval(flushTimer);
-      // Only this attempt goes back: a restarted server may already have claimed the run again.
-      if (latest?.attempt === run.attempt) await orphan({ ...latest, token_id: null }, 'worker_stopped');
+      await orphan({ ...latest, token_id: null }, 'worker_stopped');
       return;
     }
     if (!failure && result && outcome && result.reason === 'exited' && result.exitCode === 0) {
