@@ -1,10 +1,12 @@
 /**
  * `modelyard tune` and `modelyard tuning-jobs …` against a live server: a followed search ends
- * with its progress and best line, list/show/delete see it, a bad space is one line with exit 1.
+ * with its progress and best line, list/show/delete see it, a bad space is one line with exit 1;
+ * `tune --code DIR --command …` searches the params of the user's program; usage errors exit 2.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from './helpers/cli.js';
 import { freshStore, type TestStore } from './helpers/db.js';
@@ -118,5 +120,74 @@ describe('tuning CLI', () => {
     const del = await run('tuning-jobs', 'delete', 'cli-search');
     assert.equal(del.code, 0, del.stderr);
     assert.equal((await run('tuning-jobs', 'show', 'cli-search')).code, 1);
+  });
+  test('tune --code DIR --command: each trial runs the program with its params; usage errors exit 2', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tune-code-'));
+    try {
+      writeFileSync(
+        join(dir, 'train.cjs'),
+        `const p = JSON.parse(require('node:fs').readFileSync('config.json', 'utf8'));
+console.log(JSON.stringify({ metric: 'loss', value: (p.x - 3) ** 2 + p.offset }));
+`,
+      );
+      const common = [
+        '--space',
+        'x=float:-2:8',
+        '--metric',
+        'loss',
+        '--direction',
+        'minimize',
+        '--trials',
+        '3',
+      ];
+      const [tuned, both, neither, noCommand, noDataset, missingDir] = await Promise.all([
+        run(
+          'tune',
+          '--code',
+          dir,
+          '--command',
+          'node train.cjs',
+          '--name',
+          'cli-code',
+          '--param',
+          'offset=1',
+          '--algorithm',
+          'random',
+          '--seed',
+          '5',
+          ...common,
+          '-f',
+        ),
+        run('tune', 'gbdt', '--dataset', 'bc', '--code', dir, '--command', 'node train.cjs', ...common),
+        run('tune', ...common),
+        run('tune', '--code', dir, ...common),
+        run('tune', 'gbdt', ...common),
+        run('tune', '--code', join(dir, 'nope'), '--command', 'x', ...common),
+      ]);
+      assert.equal(tuned.code, 0, tuned.stderr);
+      assert.match(tuned.stdout, /created tuning job cli-code \(random, 3 trials, minimize loss\)/);
+      assert.match(tuned.stdout, /3\/3 {2}running 0 {2}failed 0 {2}best loss=\S+ \(trial \d: x=/);
+      assert.match(tuned.stdout, /tuning job cli-code succeeded/);
+      const job = (
+        await s.app.inject({ method: 'GET', url: '/api/v1/tuning-jobs/cli-code' })
+      ).json() as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+      assert.equal(job.command, 'node train.cjs');
+      for (const t of job.trials) assert.equal(t.value, (t.params.x - 3) ** 2 + 1);
+      assert.equal(both.code, 2);
+      assert.match(both.stderr, /give a learner \('gbdt'\) or --code, not both/);
+      assert.equal(neither.code, 2);
+      assert.match(neither.stderr, /name a learner .* or give --code <dir> --command <cmd>/);
+      assert.equal(noCommand.code, 2);
+      assert.match(noCommand.stderr, /--command is required with --code/);
+      assert.equal(noDataset.code, 2);
+      assert.match(noDataset.stderr, /--dataset is required with a learner/);
+      assert.equal(missingDir.code, 2);
+      assert.match(missingDir.stderr, /--code '.*nope' does not exist/);
+
+      const list = await run('tuning-jobs', 'list');
+      assert.match(list.stdout, /cli-code\s+succeeded\s+code: node train\.cjs/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -134,7 +134,7 @@ async function finish(c: Client, run: Json, o: { follow?: boolean; json?: boolea
   if (end.state !== 'succeeded') throw new CliError(`run ${end.id} ${end.state}: ${end.reason ?? ''}`, 1);
 }
 
-async function uploadCode(c: Client, path: string): Promise<Json> {
+export async function uploadCode(c: Client, path: string): Promise<Json> {
   const full = resolve(path);
   const st = statSync(full, { throwIfNoEntry: false });
   if (!st) throw new CliError(`--code '${path}' does not exist`);

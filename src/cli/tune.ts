@@ -1,5 +1,6 @@
 /**
- * `modelyard tune <learner>`: create a tuning job on the server (each trial a training run) and,
+ * `modelyard tune <learner>` or `modelyard tune --code DIR --command CMD`: create a tuning job on
+ * the server (each trial a training run of the learner, or of the uploaded code) and,
  * with -f, follow it with a progress bar and the best trial so far. The text search-space syntax
  * is defined here (docs/tuning.md, "Tuning jobs").
  */
@@ -7,7 +8,9 @@ import type { Command } from 'commander';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CliError, createClient, type Client, type GlobalOptions } from './client.js';
 import { printObject } from './output.js';
-import { parseParams } from './runs.js';
+import { existsSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
+import { parseParams, uploadCode } from './runs.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -107,7 +110,9 @@ export async function followJob(c: Client, name: string, asJson: boolean): Promi
 }
 
 interface TuneOptions {
-  dataset: string;
+  dataset?: string;
+  code?: string;
+  command?: string;
   space: string;
   metric: string;
   direction: string;
@@ -121,13 +126,48 @@ interface TuneOptions {
   follow?: boolean;
 }
 
+/** What the trials run: the learner, or the uploaded code and its command; usage errors exit 2. */
+async function subject(c: Client, learner: string | undefined, o: TuneOptions): Promise<Json> {
+  if (learner !== undefined && o.code !== undefined)
+    throw new CliError(`give a learner ('${learner}') or --code, not both`, 2);
+  if (learner === undefined && o.code === undefined)
+    throw new CliError('name a learner (e.g. modelyard tune gbdt …) or give --code <dir> --command <cmd>', 2);
+  if (learner !== undefined) {
+    if (o.command !== undefined) throw new CliError('--command goes with --code, not with a learner', 2);
+    if (o.dataset === undefined) throw new CliError(`--dataset is required with a learner ('${learner}')`, 2);
+    return { learner };
+  }
+  if (o.command === undefined)
+    throw new CliError('--command is required with --code (e.g. "python3 train.py")', 2);
+  if (!existsSync(o.code!)) throw new CliError(`--code '${o.code}' does not exist`, 2);
+  const code = await uploadCode(c, o.code!);
+  return { codeId: code.id, command: o.command };
+}
+
+/** A default job name: what runs, the data, and the time. */
+function defaultName(learner: string | undefined, o: TuneOptions): string {
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
+  const what = learner ?? `code-${basename(resolve(o.code!))}`;
+  const data = o.dataset ? `-${o.dataset.replace(/@.*/, '')}` : '';
+  const name = `${what}${data}`
+    .replace(/[^A-Za-z0-9._-]/g, '-')
+    .replace(/^[^A-Za-z0-9]+/, '')
+    .slice(0, 80);
+  return `${name || 'tune'}-${stamp}`;
+}
+
 export function registerTune(program: Command): void {
   program
-    .command('tune <learner>')
+    .command('tune [learner]')
     .description(
-      "search a learner's params on the server, each trial a training run (e.g. modelyard tune gbdt --dataset breast-cancer --space 'max_depth=int:2:8,learning_rate=float:0.01:0.3:log' --metric validation_roc_auc --direction maximize --trials 20 -f)",
+      "search a learner's params on the server, each trial a training run (e.g. modelyard tune gbdt --dataset breast-cancer --space 'max_depth=int:2:8,learning_rate=float:0.01:0.3:log' --metric validation_roc_auc --direction maximize --trials 20 -f), or your own code's: modelyard tune --code ./src --command 'python3 train.py' --space 'x=float:-5:5' --metric loss --direction minimize --trials 20 -f",
     )
-    .requiredOption('--dataset <name[@version]>', 'dataset version (default latest)')
+    .option('--dataset <name[@version]>', 'dataset version (default latest); required with a learner')
+    .option(
+      '--code <path>',
+      'user code instead of a learner: directory (packed as tar.gz), archive or one file',
+    )
+    .option('--command <cmd>', 'with --code: shell command of each trial (params in config.json)')
     .requiredOption(
       '--space <spec>',
       'name=int:low:high[:log],name=float:low:high[:log],name=cat:a|b, or JSON',
@@ -137,28 +177,33 @@ export function registerTune(program: Command): void {
     .requiredOption('--trials <n>', 'number of trials')
     .option('--algorithm <name>', 'random | grid | tpe | gp (default tpe)')
     .option('--parallel <n>', 'trials in flight at once (default 1)')
-    .option('--param <name=value>', 'fixed learner param for every trial (repeatable)', collect, [])
+    .option('--param <name=value>', 'fixed param for every trial (repeatable)', collect, [])
     .option('--target <column>', "target column (default: the dataset's)")
-    .option('--name <name>', 'job name (default <learner>-<dataset>-<time>)')
+    .option('--name <name>', 'job name (default <learner|code-dir>-<dataset>-<time>)')
     .option('--seed <n>', "the search's random seed")
     .option('-f, --follow', 'show progress and the best trial until the job ends')
-    .action(async (learner: string, o: TuneOptions, cmd: Command) => {
+    .action(async (learner: string | undefined, o: TuneOptions, cmd: Command) => {
       const g = globals(cmd);
       const c = createClient(g);
-      const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
+      const space = parseSpace(o.space);
+      const params = parseParams(o.param);
+      const maxTrials = num('--trials', o.trials);
+      const parallelism = num('--parallel', o.parallel);
+      const seed = num('--seed', o.seed);
+      const what = await subject(c, learner, o); // usage errors before the name is made up
       const body: Json = {
-        name: o.name ?? `${learner}-${o.dataset.replace(/@.*/, '')}-${stamp}`,
-        learner,
+        name: o.name ?? defaultName(learner, o),
+        ...what,
         dataset: o.dataset,
         target: o.target,
-        params: parseParams(o.param),
-        space: parseSpace(o.space),
+        params,
+        space,
         algorithm: o.algorithm,
         metric: o.metric,
         direction: o.direction,
-        maxTrials: num('--trials', o.trials),
-        parallelism: num('--parallel', o.parallel),
-        seed: num('--seed', o.seed),
+        maxTrials,
+        parallelism,
+        seed,
       };
       const json = Object.fromEntries(Object.entries(body).filter(([, v]) => v !== undefined));
       const job = await c.json<Json>('/api/v1/tuning-jobs', { method: 'POST', json });

@@ -23,8 +23,8 @@ export function registerTuningJobs(program: Command): void {
       const rows = res.items.map((j) => ({
         name: j.name,
         state: j.state,
-        learner: j.learner,
-        dataset: j.dataset,
+        learner: j.learner ?? `code: ${j.command}`,
+        dataset: j.dataset ?? '',
         trials: `${j.counts.succeeded + j.counts.failed + j.counts.cancelled}/${j.maxTrials}`,
         best: j.best ? `${j.metric}=${Number(j.best.value).toPrecision(5)}` : '',
         created: j.createdAt,

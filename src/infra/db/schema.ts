@@ -394,9 +394,14 @@ export interface ModelInstanceTasksTable {
 export interface TuningJobsTable {
   id: string;
   name: string;
+  /** Built-in learner; '' for a user-code job (migration 0012). */
   learner: string;
-  /** `name` or `name@version`, as given; each trial run resolves it. */
+  /** `name` or `name@version`, as given; each trial run resolves it. '' for a user-code job without data. */
   dataset: string;
+  /** Uploaded code (`run_code.id`) each trial runs; null for a built-in job. */
+  code_id: string | null;
+  /** Shell command of each trial run; null for a built-in job. */
+  command: string | null;
   target: string | null;
   /** JSON: learner params every trial gets besides the searched ones. */
   fixed_params: string;

@@ -1,7 +1,8 @@
 /**
- * One trial's life against the runs service: submit its training run (reusing a run an earlier
- * process already submitted for it), and turn an ended run into the study's outcome (the final
- * value of the job's metric, or a failure).
+ * One trial's life against the runs service: submit its training run (the built-in learner, or
+ * the job's code with the trial's params in config.json), reusing a run an earlier process
+ * already submitted for it, and turn an ended run into the study's outcome (the final value of
+ * the job's metric, or a failure).
  */
 import { isTerminal, type RunsService, type RunView } from '../runs/index.js';
 import type { JobRow, TrialRow } from './tuning.repository.js';
@@ -24,8 +25,8 @@ export async function submitTrialRun(runs: RunsService, job: JobRow, trial: Tria
   return runs.submit(
     {
       name: `${job.name}-trial-${trial.number}`,
-      learner: job.learner,
-      dataset: job.dataset,
+      ...(job.code_id ? { codeId: job.code_id, command: job.command! } : { learner: job.learner }),
+      ...(job.dataset ? { dataset: job.dataset } : {}),
       ...(job.target ? { target: job.target } : {}),
       params,
       modelName: job.name,

@@ -23,8 +23,11 @@ export function toJobView(j: JobRow, trials: TrialRow[]): TuningJobView {
   return {
     id: j.id,
     name: j.name,
-    learner: j.learner,
-    dataset: j.dataset,
+    kind: j.code_id ? 'code' : 'builtin',
+    learner: j.learner || null,
+    codeId: j.code_id,
+    command: j.command,
+    dataset: j.dataset || null,
     target: j.target,
     params: JSON.parse(j.fixed_params) as Record<string, unknown>,
     space: JSON.parse(j.space) as Record<string, unknown>,

@@ -10,11 +10,25 @@ export const TRIAL_STATES = ['running', 'succeeded', 'failed', 'cancelled'] as c
 export const CreateTuningJob = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 100, description: 'Unique: letters, digits, . _ -' }),
-    learner: Type.String({ description: 'Built-in learner (see GET /runs/learners)' }),
-    dataset: Type.String({ description: '`name` (latest) or `name@version`' }),
+    learner: Type.Optional(
+      Type.String({ description: 'Built-in learner (see GET /runs/learners); or give codeId + command' }),
+    ),
+    codeId: Type.Optional(
+      Type.String({ description: 'User code uploaded with POST /runs/code; each trial runs it' }),
+    ),
+    command: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 10_000,
+        description: "Shell command of each trial run (with codeId); config.json holds the trial's params",
+      }),
+    ),
+    dataset: Type.Optional(
+      Type.String({ description: '`name` (latest) or `name@version`; required with learner' }),
+    ),
     target: Type.Optional(Type.String({ description: "Target column (default: the dataset's target)" })),
     params: Type.Optional(
-      Type.Record(Type.String(), Type.Unknown(), { description: 'Learner params every trial gets' }),
+      Type.Record(Type.String(), Type.Unknown(), { description: 'Params every trial gets' }),
     ),
     space: Type.Record(Type.String(), Type.Unknown(), {
       description: 'Search space: {param: {type: float|int|ordinal|categorical, …}} (docs/tuning.md)',
@@ -48,8 +62,11 @@ export type TrialView = Static<typeof TrialView>;
 export const TuningJobView = Type.Object({
   id: Type.String(),
   name: Type.String(),
-  learner: Type.String(),
-  dataset: Type.String(),
+  kind: Type.Union([Type.Literal('builtin'), Type.Literal('code')]),
+  learner: Nullable(Type.String()),
+  codeId: Nullable(Type.String()),
+  command: Nullable(Type.String()),
+  dataset: Nullable(Type.String()),
   target: Nullable(Type.String()),
   params: Type.Record(Type.String(), Type.Unknown()),
   space: Type.Record(Type.String(), Type.Unknown()),

@@ -1,5 +1,6 @@
 /**
- * Tuning jobs: a hyperparameter search run by the server, each trial a built-in training run.
+ * Tuning jobs: a hyperparameter search run by the server, each trial a training run (a built-in
+ * learner, or the job's uploaded code with the trial's params in config.json).
  * The service checks and stores jobs and answers for them; the driver (tuning-driver.ts) runs
  * them and resumes them after a restart.
  */
@@ -38,13 +39,15 @@ export function createTuningService(deps: TuningServiceDeps) {
   }
 
   async function create(input: CreateTuningJob, user: string | null): Promise<TuningJobDetail> {
-    const { study, seed } = await checkJobInput(input, deps.datasets);
+    const { study, seed } = await checkJobInput(input, deps.datasets, (id) => repo.codeExists(id));
     const now = nowIso();
     const j: JobRow = {
       id: randomUUID(),
       name: input.name,
-      learner: input.learner,
-      dataset: input.dataset,
+      learner: input.learner ?? '',
+      dataset: input.dataset ?? '',
+      code_id: input.codeId ?? null,
+      command: input.codeId ? (input.command ?? null) : null,
       target: input.target ?? null,
       fixed_params: JSON.stringify(input.params ?? {}),
       space: JSON.stringify(input.space),

@@ -13,6 +13,7 @@ import * as m0008 from './0008-deployment-events-predict-jobs.js';
 import * as m0009 from './0009-run-labels.js';
 import * as m0010 from './0010-model-instances.js';
 import * as m0011 from './0011-tuning.js';
+import * as m0012 from './0012-tuning-code.js';
 
 export const migrations = {
   '0001-core': m0001,
@@ -26,4 +27,5 @@ export const migrations = {
   '0009-run-labels': m0009,
   '0010-model-instances': m0010,
   '0011-tuning': m0011,
+  '0012-tuning-code': m0012,
 };
