@@ -444,6 +444,21 @@ export interface TuningTrialsTable {
   ended_at: string | null;
 }
 
+/** A legacy O-RAN TM training job version (migration 0013). */
+export interface OranLegacyJobsTable {
+  name: string;
+  version: number;
+  /** JSON: the legacy request fields (featuregroup_name, pipeline_name, arguments, …). */
+  record: string;
+  /** `oran_training_jobs.id` of the job that trained this version; null until started. */
+  job_id: number | null;
+  /** The run that trained it; null until started, `starting:<ms>` while a start is claimed. */
+  run_id: string | null;
+  deletion_in_progress: number;
+  created_at: string;
+  updated_at: string;
+}
+
 export interface Database {
   api_tokens: ApiTokensTable;
   references: ReferencesTable;
@@ -473,4 +488,5 @@ export interface Database {
   model_instance_tasks: ModelInstanceTasksTable;
   tuning_jobs: TuningJobsTable;
   tuning_trials: TuningTrialsTable;
+  oran_legacy_jobs: OranLegacyJobsTable;
 }

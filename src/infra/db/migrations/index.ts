@@ -14,6 +14,7 @@ import * as m0009 from './0009-run-labels.js';
 import * as m0010 from './0010-model-instances.js';
 import * as m0011 from './0011-tuning.js';
 import * as m0012 from './0012-tuning-code.js';
+import * as m0013 from './0013-oran-legacy-jobs.js';
 
 export const migrations = {
   '0001-core': m0001,
@@ -28,4 +29,5 @@ export const migrations = {
   '0010-model-instances': m0010,
   '0011-tuning': m0011,
   '0012-tuning-code': m0012,
+  '0013-oran-legacy-jobs': m0013,
 };
