@@ -248,6 +248,12 @@ for (const dialect of dialectsUnderTest()) {
       assert.equal(inUse.statusCode, 409, inUse.body);
       assert.match((inUse.json() as Json).message, /training 'b1' \(RUNNING\)/);
       assert.equal((await get('/models/busy')).statusCode, 200);
+      // The use is the registry's: the native API sees it too, naming the training's run.
+      const version = await t.services.registry.resolve('busy/latest', { project: 'wmla' });
+      const runId = (res.json() as Json).appid as string;
+      const native = await t.app.inject({ method: 'DELETE', url: `/api/v1/models/${version.id}` });
+      assert.equal(native.statusCode, 409, native.body);
+      assert.match(native.body, new RegExp(`run ${runId}`));
 
       const stop = await t.app.inject({ method: 'PUT', url: `${BASE}/models/busy/trainings/b1/stop` });
       assert.equal(stop.statusCode, 200, stop.body);

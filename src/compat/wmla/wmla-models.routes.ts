@@ -13,7 +13,6 @@ import { Type } from '@sinclair/typebox';
 import { AppError, invalid } from '../../errors.js';
 import { installWmlaAuth } from './wmla-auth.js';
 import type { ModelVersionView } from '../../modules/registry/index.js';
-import { isTerminal } from '../../modules/runs/index.js';
 import type { CompatSurface } from '../index.js';
 import {
   findWmla,
@@ -128,15 +127,19 @@ export const wmlaModelRoutes: CompatSurface = async (plain, { services, deps }) 
 
   app.delete(`${BASE}/models/:name`, { schema: { tags, params: NameParams } }, async (req) => {
     const v = await mustFind(reg, MODELS, req.params.name, 'model');
-    // WMLA's "in use": a training still queued or running needs the model's files and parameters.
-    const trainings = await trainingsOf(services.runs, v.name);
-    const active = trainings.find((r) => !isTerminal(r.state));
-    if (active)
+    // WMLA's "in use": a training still queued or running uses the model's version (the registry
+    // refuses the delete); the message names the training as WMLA does.
+    await reg.delete(v.id).catch(async (e: unknown) => {
+      const runRef = (e as AppError).details?.referrers as Array<{ kind: string; id: string }> | undefined;
+      const use = runRef?.find((u) => u.kind === 'run');
+      if (!(e instanceof AppError) || e.code !== 'conflict' || !use) throw e;
+      const r = await services.runs.get(use.id);
       throw new AppError(
         'conflict',
-        `model '${v.name}' is in use by training '${active.labels[TRAINING_LABELS.training]}' (${WMLA_RUN_STATE[active.state]}); stop it first`,
+        `model '${v.name}' is in use by training '${r.labels[TRAINING_LABELS.training] ?? r.name}' (${WMLA_RUN_STATE[r.state]}); stop it first`,
       );
-    await reg.delete(v.id);
+    });
+    const trainings = await trainingsOf(services.runs, v.name);
     // Its trainings (and their validations) go with it, so a new model of that name starts empty.
     for (const r of trainings) await forgetTraining(services.runs, r);
     const template = await find(

@@ -186,6 +186,8 @@ export const wmlaTrainingRoutes: CompatSurface = async (plain, { services, deps 
       const common = {
         name: `${m}-${trainName}`,
         modelName: m,
+        // The model's version is in use while the training runs (its delete is refused).
+        usesModelVersionId: v.id,
         ...(dataset ? { dataset } : {}),
         labels: {
           [TRAINING_LABELS.model]: m,

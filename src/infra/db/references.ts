@@ -34,6 +34,8 @@ export interface References {
   ): Promise<void>;
   /** Drops every use of the targets (a forced delete); returns how many were dropped. */
   release(ex: Db | Tx, targetIds: string[]): Promise<number>;
+  /** Drops every use by `referrer` of targets of this kind (the referrer ended). */
+  forget(ex: Db | Tx, referrer: Referrer): Promise<void>;
 }
 
 export function createReferences(targetKind: string): References {
@@ -89,6 +91,14 @@ export function createReferences(targetKind: string): References {
         .where('target_id', 'in', targetIds)
         .executeTakeFirst();
       return Number(r.numDeletedRows);
+    },
+    async forget(ex, referrer) {
+      await ex
+        .deleteFrom('references')
+        .where('target_kind', '=', targetKind)
+        .where('referrer_kind', '=', referrer.kind)
+        .where('referrer_id', '=', referrer.id)
+        .execute();
     },
   };
 }

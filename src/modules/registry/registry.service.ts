@@ -227,6 +227,11 @@ export function createRegistryService(deps: RegistryDeps) {
     await versionReferences.remove(db, versionId, referrer);
   }
 
+  /** Forgets every version `referrer` used (it ended). */
+  async function forgetReferrer(referrer: Referrer) {
+    await versionReferences.forget(db, referrer);
+  }
+
   async function referrers(versionId: string): Promise<Referrer[]> {
     return (await versionReferences.list(db, [versionId])).map(({ kind, id }) => ({ kind, id }));
   }
@@ -296,6 +301,7 @@ export function createRegistryService(deps: RegistryDeps) {
     getProject: (idOrName: string) => project({ projectId: idOrName }).then(projectView),
     addReference,
     removeReference,
+    forgetReferrer,
     referrers,
     reportMetrics,
     setAlias: aliases.setAlias,

@@ -76,10 +76,11 @@ export function createRunCore(deps: RunsServiceDeps) {
     });
   }
 
-  /** Frees what a run held once it ended: its dataset reference and any saved checkpoint. */
+  /** Frees what a run held once it ended: its dataset and model version uses and any saved checkpoint. */
   async function releaseEnded(r: RunRow) {
     if (r.dataset_version_id)
       await datasets.removeReference(r.dataset_version_id, { kind: 'run', id: r.id }).catch(() => undefined);
+    await deps.registry.forgetReferrer({ kind: 'run', id: r.id }).catch(() => undefined);
     if (r.kind === 'builtin') await deps.blobs.delete(checkpointKey(r.id)).catch(() => undefined);
   }
 

@@ -73,6 +73,7 @@ export function createRunSubmission(deps: RunsServiceDeps, core: RunCore) {
       });
     // Fails early (404) when the target registry version does not exist.
     if (input.modelVersionId) await deps.registry.get(input.modelVersionId);
+    if (input.usesModelVersionId) await deps.registry.get(input.usesModelVersionId);
     const version = await datasetOf(input);
     const target = input.target ?? version?.target ?? null;
     if (input.learner) {
@@ -146,6 +147,8 @@ export function createRunSubmission(deps: RunsServiceDeps, core: RunCore) {
     };
     const event = await repo.insert(r);
     if (version) await datasets.addReference(version.id, { kind: 'run', id });
+    if (input.usesModelVersionId)
+      await deps.registry.addReference(input.usesModelVersionId, { kind: 'run', id });
     core.emit(r, event);
     await core.enqueue(r);
     return toRunView(r);

@@ -70,6 +70,12 @@ export const RunInput = Type.Object(
           'Train into this existing registry version: its files are replaced (new artifact version) instead of a new version being created',
       }),
     ),
+    usesModelVersionId: Type.Optional(
+      Type.String({
+        description:
+          'A registry version the run reads (e.g. the model whose files it trains): in use, so not deletable, until the run ends',
+      }),
+    ),
     labels: Type.Optional(Type.Record(Type.String(), Type.String())),
   },
   { additionalProperties: false },
