@@ -89,7 +89,7 @@ for (const dialect of dialectsUnderTest()) {
       assert.match(unknown.headers['content-type'] as string, /^application\/json/);
       assert.match(unknown.json().message, /no WMLA endpoint GET/);
       for (const [method, url] of [
-        ['GET', '/hypersearch'],
+        ['GET', '/hypersearch/algorithm/my-plugin'],
         ['PUT', '/hypersearch/Admin-hpo-1/restart'],
         ['GET', '/models/m/hypersearch'],
         ['GET', '/scheduler/instances'],
@@ -102,12 +102,12 @@ for (const dialect of dialectsUnderTest()) {
       const b = '----wmla' + Math.random().toString(16).slice(2);
       const hpo = await t.app.inject({
         method: 'POST',
-        url: `${BASE}/hypersearch`,
+        url: `${BASE}/hypersearch/algorithm`,
         headers: { 'content-type': `multipart/form-data; boundary=${b}` },
         payload: `--${b}\r\nContent-Disposition: form-data; name="data"\r\n\r\n{}\r\n--${b}--\r\n`,
       });
       assert.equal(hpo.statusCode, 501, hpo.body);
-      assert.match(hpo.json().message, /hyperparameter search/);
+      assert.match(hpo.json().message, /hypersearch operation \(user plugin algorithms, restart\)/);
       // Registered routes still win over the fallback.
       assert.equal((await t.app.inject({ url: `${BASE}/frameworks/all` })).statusCode, 200);
       await t.services.tokens.create({ name: 'x', role: 'viewer' });

@@ -18,6 +18,7 @@ import { wmlaValidationRoutes } from './wmla/wmla-validations.routes.js';
 import { wmlaDatasetRoutes } from './wmla/wmla-datasets.routes.js';
 import { wmlaFallbackRoutes } from './wmla/wmla-fallback.routes.js';
 import { wmlaSchedulerRoutes } from './wmla/wmla-scheduler.routes.js';
+import { wmlaHypersearchRoutes } from './wmla/wmla-hypersearch.routes.js';
 import { deploymentsMount } from '../modules/deployments/deployments-mount.routes.js';
 import { mistkRoutes } from './mistk/mistk.routes.js';
 
@@ -36,6 +37,7 @@ export const compatSurfaces: CompatSurface[] = [
   wmlaValidationRoutes,
   wmlaDatasetRoutes,
   wmlaSchedulerRoutes,
+  wmlaHypersearchRoutes,
   wmlaFallbackRoutes,
   deploymentsMount,
   mistkRoutes,

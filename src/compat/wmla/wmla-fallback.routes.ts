@@ -1,7 +1,8 @@
 /**
  * Every other path under the WMLA base answers in WMLA's `{message}` envelope instead of the native
- * problem+json: 501 for the WMLA operations this server does not offer (hyperparameter search,
- * the Spark scheduler's instances, dlpd.conf; see docs/compat-wmla.md), 404 for paths WMLA never had.
+ * problem+json: 501 for the WMLA operations this server does not offer (hypersearch user plugin
+ * algorithms and restart, model-bound tuning, the Spark scheduler's instances, dlpd.conf; see
+ * docs/compat-wmla.md), 404 for paths WMLA never had.
  * Registered routes always win over this wildcard.
  */
 import type { CompatSurface } from '../index.js';
@@ -11,7 +12,8 @@ import { installWmlaErrors } from './wmla-errors.js';
 
 /** First path segment → what WMLA calls it, for the operations left out here. */
 const NOT_OFFERED: Record<string, string> = {
-  hypersearch: 'hyperparameter search (hypersearch)',
+  // The HPO tasks themselves are served by wmla-hypersearch.routes.ts; these are the rest.
+  hypersearch: 'hypersearch operation (user plugin algorithms, restart)',
   scheduler: 'the Spark scheduler instance view',
   conf: 'dlpd.conf (conf)',
 };
