@@ -2,7 +2,7 @@
  * Tuning jobs over user code on every dialect: each trial runs the uploaded program with its
  * params in config.json, the objective is the last value of the metric the program reported (a
  * JSON line on stdout, or val_dict_list.json), fixed params and the dataset reach every trial,
- * and a job names exactly one of learner and code.
+ * a job names exactly one of learner and code, and a job survives a server restart.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -196,6 +196,54 @@ for (const dialect of dialectsUnderTest()) {
       assert.ok(['a', 'b'].includes(run.params.anything_goes as string));
       assert.equal(job.best.value, formula(run.params));
       assert.equal((await create(s, codeJob('code-no-data', { dataset: 'missing' }))).statusCode, 404);
+    });
+  });
+
+  describe(`tuning jobs over user code across a restart (${dialect})`, () => {
+    test('a code job running when its server stops finishes on the next one, one run per trial', async () => {
+      const store = await freshStore(dialect);
+      let s = await startServer(store);
+      try {
+        const codeId = await uploadProgram(s, `setTimeout(() => {}, 1500);\n${STDOUT_PROGRAM}`);
+        const body = {
+          name: 'code-restarted',
+          codeId,
+          command: 'node train.cjs',
+          space: { x: { type: 'int', low: 0, high: 6 } },
+          algorithm: 'tpe',
+          metric: 'loss',
+          direction: 'minimize',
+          maxTrials: 4,
+          parallelism: 2,
+          seed: 3,
+        };
+        assert.equal((await create(s, body)).statusCode, 201);
+        await until('two trial runs started', async () => {
+          const j = await getJob(s, 'code-restarted');
+          return (j.trials as Json[]).filter((t) => t.runId && t.state === 'running').length >= 2 && j;
+        });
+        await s.stop(0);
+        s = await startServer(store);
+        const job = await finished(s, 'code-restarted');
+        assert.equal(job.state, 'succeeded', job.error as string);
+        const trials = job.trials as Json[];
+        assert.deepEqual(
+          trials.map((t) => t.number),
+          [0, 1, 2, 3],
+        );
+        const runs = await s.services.runs.listByLabels({ tuning_job: 'code-restarted' });
+        assert.equal(runs.length, 4, 'one run per trial, none submitted twice');
+        for (const t of trials) {
+          const run = await s.services.runs.get(t.runId as string);
+          assert.equal(run.kind, 'code');
+          if (t.state === 'succeeded') assert.equal(t.value, formula(run.params));
+          else assert.equal(run.state === 'succeeded', false, JSON.stringify(t));
+        }
+        assert.ok(trials.some((t) => t.state === 'succeeded'));
+      } finally {
+        await s.stop();
+        await store.close();
+      }
     });
   });
 }

@@ -69,8 +69,10 @@ export function createTuningDriver(
         await repo.updateActive(jobId, { state: 'failed', error: 'internal error', ended_at: nowIso() });
       })
       .finally(async () => {
-        driving.delete(jobId);
+        // Released before the job leaves `driving`, so close() returns only once the lease is
+        // handed back and a server started next takes the job over at once.
         await repo.release(jobId, owner).catch(() => {});
+        driving.delete(jobId);
       });
   }
 
