@@ -217,6 +217,15 @@ for (const dialect of dialectsUnderTest()) {
         const job = await until('job end', async () => {
           const j = await getJob(s, 'restarted');
           return ended(j) && j;
+        }).catch(async (e: Error) => {
+          // Say where it stood: the trials and their runs (state, attempt, reason).
+          const j = await getJob(s, 'restarted');
+          const runs = await s.services.runs.listByLabels({ tuning_job: 'restarted' });
+          const states = runs.map((r) => `${r.labels.trial}:${r.state}/${r.attempt}/${r.reason}`);
+          const trials = (j.trials as Json[]).map((t) => `${t.number}:${t.state}`);
+          throw new Error(
+            `${e.message}; job ${j.state}, trials ${trials.join(' ')}; runs ${states.join(' ')}`,
+          );
         });
         assert.equal(job.state, 'succeeded', job.error as string);
         const trials = job.trials as Json[];

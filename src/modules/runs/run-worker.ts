@@ -37,10 +37,16 @@ export interface RunWorkerOptions {
 
 export interface RunWorker {
   id: string;
+  /**
+   * Stops taking runs; waits up to `timeoutMs` for the running ones, aborts the rest and waits
+   * (bounded) until they have put their runs back on the queue.
+   */
   close(options?: { timeoutMs?: number }): Promise<void>;
 }
 
 const LOG_FLUSH_MS = 200;
+/** How long close() waits for aborted handlers (a program gets SIGTERM, then SIGKILL after 5 s). */
+const ABORTED_SETTLE_MS = 10_000;
 const LOOPBACK = /^(127\.|localhost$|::1$)/;
 
 /** Starts consumers on the given queues. */
@@ -254,13 +260,20 @@ export function startRunWorker(o: RunWorkerOptions): RunWorker {
     await flush();
   }
 
+  /** Handlers in flight, so close() can wait for aborted ones to put their runs back. */
+  const inFlight = new Set<Promise<void>>();
   const consumers: Consumer[] = Object.entries(o.queues).map(([queue, concurrency]) =>
     deps.queue.process<{ runId: string; attempt: number }>(
       queue,
-      (job) =>
-        handle(job).catch((e: unknown) => {
-          log.error({ err: e, job: job.id }, 'run job failed');
-        }),
+      (job) => {
+        const p = handle(job)
+          .catch((e: unknown) => {
+            log.error({ err: e, job: job.id }, 'run job failed');
+          })
+          .finally(() => inFlight.delete(p));
+        inFlight.add(p);
+        return p;
+      },
       { concurrency },
     ),
   );
@@ -269,6 +282,14 @@ export function startRunWorker(o: RunWorkerOptions): RunWorker {
     id: workerId,
     async close(options) {
       await Promise.all(consumers.map((c) => c.close(options)));
+      // Handlers the queue aborted after the grace period end their program and put the run back
+      // (queued or failed): wait for that, so a process closing its database next loses nothing.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.allSettled(inFlight),
+        new Promise((resolve) => (timer = setTimeout(resolve, ABORTED_SETTLE_MS))),
+      ]);
+      clearTimeout(timer);
     },
   };
 }
