@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Browser, Page } from 'playwright-core';
 import { browserSkip, launchBrowser } from './helpers/browser.js';
-import { createRunsTestApp, uploadDataset, type Json, type RunsTestApp } from './runs-helpers.js';
+import { createRunsTestApp, uploadCode, uploadDataset, type Json, type RunsTestApp } from './runs-helpers.js';
 
 const breast = readFileSync(join(import.meta.dirname, 'fixtures/datasets/breast_cancer.csv'));
 
@@ -127,5 +127,35 @@ describe('web UI tuning pages in a browser', { skip: browserSkip }, () => {
     const after = (await t.app.inject({ url: '/api/v1/tuning-jobs/ui-long-search' })).json() as Json;
     assert.equal(after.state, 'cancelled');
     assert.equal(await page.locator('button[data-action="cancel"]').count(), 0);
+  });
+
+  test('a user-code job shows its command where a learner would be, and no dataset', async () => {
+    const code = await uploadCode(t, 'obj.sh', 'echo "{\\"metric\\": \\"loss\\", \\"value\\": 1}"\n');
+    assert.equal(code.statusCode, 201, code.body);
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/tuning-jobs',
+      payload: {
+        name: 'ui-code-search',
+        codeId: (code.json() as Json).id,
+        command: 'sh obj.sh',
+        metric: 'loss',
+        direction: 'minimize',
+        maxTrials: 1,
+        space: { x: { type: 'float', low: 0, high: 1 } },
+      },
+    });
+    assert.equal(res.statusCode, 201, res.body);
+    await page.goto(`${t.url}/ui/tuning`);
+    const row = page.locator('table.tuning-jobs tbody tr', { hasText: 'ui-code-search' });
+    await row.waitFor();
+    const cells = await row.locator('td').allTextContents();
+    assert.equal(cells[2], 'code: sh obj.sh');
+    assert.equal(cells[3], '—');
+    await row.locator('a').click();
+    await page.waitForURL('**/ui/tuning/ui-code-search');
+    const facts = await page.locator('section', { hasText: 'Summary' }).textContent();
+    assert.match(facts ?? '', /Command\s*sh obj\.sh/);
+    assert.match(facts ?? '', /Dataset\s*—/);
   });
 });

@@ -162,8 +162,12 @@ export interface Trial {
 export interface TuningJob {
   id: string;
   name: string;
-  learner: string;
-  dataset: string;
+  /** `builtin` searches a learner's parameters; `code` runs the user's command per trial. */
+  kind: 'builtin' | 'code';
+  learner: string | null;
+  codeId: string | null;
+  command: string | null;
+  dataset: string | null;
   target: string | null;
   params: Record<string, unknown>;
   space: Record<string, unknown>;

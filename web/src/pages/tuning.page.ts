@@ -15,6 +15,8 @@ import { emptyState, facts, pageHeader, section, table } from '../ui.js';
 const REFRESH_MS = 3000;
 const jobActive = (state: string) => state === 'queued' || state === 'running';
 const finished = (j: TuningJob) => j.counts.succeeded + j.counts.failed + j.counts.cancelled;
+/** What each trial trains: the built-in learner, or the user's command. */
+const trains = (j: TuningJob) => j.learner ?? `code: ${j.command ?? ''}`;
 const show = (v: unknown) =>
   typeof v === 'string' ? v : typeof v === 'number' ? fmtNum(v) : JSON.stringify(v);
 
@@ -36,12 +38,12 @@ export async function tuningJobsPage(view: View): Promise<void> {
             `npx modelyard tune gbdt --dataset breast-cancer --space 'max_depth=int:2:8,learning_rate=float:0.01:0.3:log' --metric validation_roc_auc --direction maximize --trials 20 -f`,
           )
         : table(
-            ['Name', 'State', 'Learner', 'Dataset', 'Objective', 'Trials', 'Best', 'Created'],
+            ['Name', 'State', 'Trains', 'Dataset', 'Objective', 'Trials', 'Best', 'Created'],
             items.map((j) => [
               link(`/tuning/${seg(j.name)}`, j.name),
               badge(j.state),
-              j.learner,
-              j.dataset,
+              trains(j),
+              j.dataset ?? '—',
               `${j.direction} ${j.metric}`,
               `${finished(j)} / ${j.maxTrials}`,
               bestCell(j),
@@ -123,8 +125,8 @@ export async function tuningJobPage(view: View): Promise<void> {
       section(
         'Summary',
         facts([
-          ['Learner', job.learner],
-          ['Dataset', job.dataset],
+          [job.kind === 'code' ? 'Command' : 'Learner', job.learner ?? job.command ?? ''],
+          ['Dataset', job.dataset ?? '—'],
           ['Objective', `${job.direction} ${job.metric}`],
           ['Algorithm', `${job.algorithm} (seed ${job.seed})`],
           ['Trials', `${finished(job)} of ${job.maxTrials} done, ${job.counts.running} running`],
