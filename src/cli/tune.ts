@@ -74,6 +74,28 @@ const num = (flag: string, v: string | undefined) => {
   return n;
 };
 
+/**
+ * `--resource name:max[:min[:eta]]` → Hyperband's algorithmOptions (the server checks the values
+ * and names `algorithmOptions.<field>`); this only checks the shape of the text.
+ */
+export function parseResource(text: string): Record<string, unknown> {
+  const parts = text.split(':');
+  const [name, max, min, eta, ...extra] = parts;
+  const number = (v: string | undefined) => (v === undefined || v === '' ? undefined : Number(v));
+  const opts = { resourceName: name, maxResource: number(max), minResource: number(min), eta: number(eta) };
+  if (
+    !name ||
+    opts.maxResource === undefined ||
+    extra.length > 0 ||
+    Object.values(opts).some((v) => Number.isNaN(v))
+  )
+    throw new CliError(
+      `--resource '${text}' must be name:max[:min[:eta]], e.g. n_estimators:81 or epochs:27:1:3`,
+      2,
+    );
+  return Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined));
+}
+
 const fmt = (v: unknown) => (typeof v === 'number' && !Number.isInteger(v) ? v.toPrecision(5) : String(v));
 
 /** One status line: a bar of finished trials, how many run, and the best so far. */
@@ -118,6 +140,7 @@ interface TuneOptions {
   direction: string;
   trials: string;
   algorithm?: string;
+  resource?: string;
   parallel?: string;
   param: string[];
   target?: string;
@@ -175,7 +198,11 @@ export function registerTune(program: Command): void {
     .requiredOption('--metric <name>', 'run metric to optimise, e.g. validation_roc_auc')
     .requiredOption('--direction <dir>', 'minimize | maximize')
     .requiredOption('--trials <n>', 'number of trials')
-    .option('--algorithm <name>', 'random | grid | tpe | gp (default tpe)')
+    .option('--algorithm <name>', 'random | grid | tpe | gp | hyperband | asha (default tpe)')
+    .option(
+      '--resource <name:max[:min[:eta]]>',
+      "hyperband/asha: the param carrying each trial's budget, its largest (and smallest) value and eta (default 1, 3); implies --algorithm hyperband",
+    )
     .option('--parallel <n>', 'trials in flight at once (default 1)')
     .option('--param <name=value>', 'fixed param for every trial (repeatable)', collect, [])
     .option('--target <column>', "target column (default: the dataset's)")
@@ -190,6 +217,14 @@ export function registerTune(program: Command): void {
       const maxTrials = num('--trials', o.trials);
       const parallelism = num('--parallel', o.parallel);
       const seed = num('--seed', o.seed);
+      let algorithm = o.algorithm;
+      let algorithmOptions: Record<string, unknown> | undefined;
+      if (o.resource !== undefined) {
+        algorithm ??= 'hyperband';
+        if (algorithm !== 'hyperband' && algorithm !== 'asha')
+          throw new CliError(`--resource goes with --algorithm hyperband or asha, not ${algorithm}`, 2);
+        algorithmOptions = parseResource(o.resource);
+      }
       const what = await subject(c, learner, o); // usage errors before the name is made up
       const body: Json = {
         name: o.name ?? defaultName(learner, o),
@@ -198,7 +233,8 @@ export function registerTune(program: Command): void {
         target: o.target,
         params,
         space,
-        algorithm: o.algorithm,
+        algorithm,
+        algorithmOptions,
         metric: o.metric,
         direction: o.direction,
         maxTrials,

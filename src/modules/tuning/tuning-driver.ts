@@ -87,7 +87,6 @@ export function createTuningDriver(
   async function drive(jobId: string): Promise<void> {
     let job = (await repo.byId(jobId))!;
     const study = restoreStudy(JSON.parse(job.study) as StudyState);
-    let exhausted = false;
     let renewedAt = Date.now();
     if (job.state === 'queued') await repo.updateActive(job.id, { state: 'running' });
     while (!closed) {
@@ -104,6 +103,9 @@ export function createTuningDriver(
         if (await settle(job, study, t)) continue;
         inFlight++;
       }
+      // "No proposal" only ends the job once nothing runs: an algorithm may have none now and one
+      // after a running trial's result (asked again on the next pass, woken when a run ends).
+      let exhausted = false;
       while (!closed && !exhausted && inFlight < job.parallelism && study.trials().length < job.max_trials) {
         if (!(await startTrial(job, study))) exhausted = true;
         else inFlight++;
@@ -116,7 +118,7 @@ export function createTuningDriver(
     }
   }
 
-  /** Asks the study for a trial, records it with the study, and submits its run; false when exhausted. */
+  /** Asks the study for a trial, records it with the study, and submits its run; false when it has none. */
   async function startTrial(job: JobRow, study: Study): Promise<boolean> {
     const asked = study.ask();
     if (!asked) return false;

@@ -9,12 +9,16 @@ import { getLearner, learners, LearnParamError } from '../../learn/index.js';
 import { createStudy, SearchSpaceError, TuneError, type SearchSpace, type Study } from '../../tune/index.js';
 import type { DatasetsService, DatasetVersionView } from '../datasets/index.js';
 import type { CreateTuningJob } from './tuning.schemas.js';
+import { BUDGET_ALGORITHMS, checkHyperbandOptions } from './tuning-hyperband.js';
 
 const NAME_RULE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 const METRIC_RULE = /^[A-Za-z0-9._/:-]{1,200}$/;
 const CODE_RULE = /^[A-Za-z0-9-]{1,64}$/;
-/** Algorithms a job may use: Hyperband/ASHA need intermediate reports, which built-in runs do not send. */
-export const JOB_ALGORITHMS = ['random', 'grid', 'tpe', 'gp'] as const;
+/**
+ * Algorithms a job may use. Hyperband/ASHA need no intermediate reports: each of their trials is
+ * one run whose params carry its budget (algorithmOptions.resourceName), a promotion a new trial.
+ */
+export const JOB_ALGORITHMS = ['random', 'grid', 'tpe', 'gp', ...BUDGET_ALGORITHMS] as const;
 export const MAX_TRIALS = 10_000;
 export const MAX_PARALLELISM = 64;
 /** Proposals checked against the learner at create, so a space outside its bounds fails now. */
@@ -55,6 +59,7 @@ export async function checkJobInput(
     if (input.params && name in input.params)
       throw bad(`space.${name}`, 'also given in params: search it or fix it');
   }
+  if ((BUDGET_ALGORITHMS as readonly string[]).includes(algorithm)) checkHyperbandOptions(input, learner);
   const seed = input.seed ?? Math.floor(Math.random() * 2 ** 31);
   const options = {
     space: input.space as SearchSpace,

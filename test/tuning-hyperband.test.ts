@@ -1,0 +1,216 @@
+/**
+ * Hyperband tuning jobs on every dialect: each trial is one run whose params carry its budget
+ * (a rung of the ladder min·η^k), a promotion re-runs a configuration at a larger budget as a new
+ * trial, the job ends at maxTrials with the best succeeded trial; over a built-in learner
+ * (gbdt n_estimators) and over user code; bad options are refused naming the field.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseResource } from '../src/cli/tune.js';
+import { dialectsUnderTest, freshStore, type TestStore } from './helpers/db.js';
+import { ended, getJob, startServer, until, type Json, type TuningServer } from './tuning-helpers.js';
+
+const breast = readFileSync(join(import.meta.dirname, 'fixtures/datasets/breast_cancer.csv'));
+const LADDER = [1, 3, 9, 27];
+
+/** loss = (x-3)² + 10/budget: a larger budget always helps. */
+const PROGRAM = `
+const p = JSON.parse(require('node:fs').readFileSync('config.json', 'utf8'));
+console.log(JSON.stringify({ metric: 'loss', value: (p.x - 3) ** 2 + 10 / p.epochs }));
+`;
+
+const create = (s: TuningServer, body: Json) =>
+  s.app.inject({ method: 'POST', url: '/api/v1/tuning-jobs', payload: body });
+
+const finished = (s: TuningServer, name: string) =>
+  until(`job ${name} to end`, async () => {
+    const j = await getJob(s, name);
+    return ended(j) && j;
+  });
+
+/** The trials that re-run an earlier trial's configuration at a larger budget. */
+function promotions(trials: Json[], resource: string): Array<[Json, Json]> {
+  const rest = (t: Json) => JSON.stringify({ ...(t.params as Json), [resource]: undefined });
+  const out: Array<[Json, Json]> = [];
+  for (const t of trials)
+    for (const u of trials)
+      if (u.number > t.number && rest(u) === rest(t) && u.params[resource] > t.params[resource])
+        out.push([t, u]);
+  return out;
+}
+
+test('CLI --resource text → algorithmOptions', () => {
+  assert.deepEqual(parseResource('n_estimators:81'), { resourceName: 'n_estimators', maxResource: 81 });
+  assert.deepEqual(parseResource('epochs:27:3:2'), {
+    resourceName: 'epochs',
+    maxResource: 27,
+    minResource: 3,
+    eta: 2,
+  });
+  assert.throws(() => parseResource('epochs'), /name:max/);
+  assert.throws(() => parseResource('epochs:x'), /name:max/);
+});
+
+for (const dialect of dialectsUnderTest()) {
+  describe(`Hyperband tuning jobs (${dialect})`, () => {
+    let store: TestStore;
+    let s: TuningServer;
+    before(async () => {
+      store = await freshStore(dialect);
+      s = await startServer(store);
+      const up = await s.app.inject({
+        method: 'POST',
+        url: '/api/v1/datasets?name=bc&target=target&seed=1',
+        headers: { 'content-type': 'text/csv' },
+        payload: breast,
+      });
+      assert.equal(up.statusCode, 201, up.body);
+    });
+    after(async () => {
+      await s.stop();
+      await store.close();
+    });
+
+    const gbdtJob = (name: string, extra: Json = {}): Json => ({
+      name,
+      learner: 'gbdt',
+      dataset: 'bc',
+      space: {
+        max_depth: { type: 'int', low: 2, high: 5 },
+        learning_rate: { type: 'float', low: 0.05, high: 0.5, log: true },
+      },
+      algorithm: 'hyperband',
+      algorithmOptions: { resourceName: 'n_estimators', maxResource: 27, eta: 3 },
+      metric: 'validation_roc_auc',
+      direction: 'maximize',
+      maxTrials: 10,
+      seed: 7,
+      ...extra,
+    });
+
+    test('gbdt over n_estimators: budgets on the ladder, a promotion, best the maximum', async () => {
+      const res = await create(s, gbdtJob('hb-gbdt'));
+      assert.equal(res.statusCode, 201, res.body);
+      assert.equal((res.json() as Json).algorithm, 'hyperband');
+      const job = await finished(s, 'hb-gbdt');
+      assert.equal(job.state, 'succeeded', JSON.stringify(job));
+      const trials = job.trials as Json[];
+      assert.equal(trials.length, 10);
+      for (const t of trials) {
+        assert.equal(t.state, 'succeeded', JSON.stringify(t));
+        assert.ok(LADDER.includes(t.params.n_estimators as number), JSON.stringify(t.params));
+        const run = (await s.app.inject({ url: `/api/v1/runs/${t.runId}` })).json() as Json;
+        assert.equal(run.params.n_estimators, t.params.n_estimators, JSON.stringify(run.params));
+        assert.equal(run.params.max_depth, t.params.max_depth);
+        assert.equal(run.state, 'succeeded');
+      }
+      assert.ok(promotions(trials, 'n_estimators').length >= 1, JSON.stringify(trials.map((t) => t.params)));
+      const max = Math.max(...trials.map((t) => t.value as number));
+      assert.equal(job.best.value, max);
+      assert.equal(trials.find((t) => t.number === job.best.number)!.value, max);
+    });
+
+    test('user code: the budget reaches config.json and improves the metric', async () => {
+      const up = await s.app.inject({
+        method: 'POST',
+        url: '/api/v1/runs/code?fileName=train.cjs',
+        headers: { 'content-type': 'application/octet-stream' },
+        payload: PROGRAM,
+      });
+      assert.equal(up.statusCode, 201, up.body);
+      const res = await create(s, {
+        name: 'hb-code',
+        codeId: (up.json() as Json).id,
+        command: 'node train.cjs',
+        space: { x: { type: 'float', low: -2, high: 8 } },
+        algorithm: 'asha',
+        algorithmOptions: { resourceName: 'epochs', maxResource: 9, eta: 3 },
+        metric: 'loss',
+        direction: 'minimize',
+        maxTrials: 8,
+        parallelism: 2,
+        seed: 3,
+      });
+      assert.equal(res.statusCode, 201, res.body);
+      const job = await finished(s, 'hb-code');
+      assert.equal(job.state, 'succeeded', JSON.stringify(job));
+      const trials = job.trials as Json[];
+      assert.equal(trials.length, 8);
+      for (const t of trials) {
+        assert.equal(t.state, 'succeeded', JSON.stringify(t));
+        assert.ok([1, 3, 9].includes(t.params.epochs as number), JSON.stringify(t.params));
+        const want = ((t.params.x as number) - 3) ** 2 + 10 / (t.params.epochs as number);
+        assert.ok(Math.abs((t.value as number) - want) < 1e-9, JSON.stringify(t));
+      }
+      const promoted = promotions(trials, 'epochs');
+      assert.ok(promoted.length >= 1, JSON.stringify(trials.map((t) => t.params)));
+      for (const [a, b] of promoted) assert.ok(b.value < a.value, 'a larger budget lowers the loss');
+      const min = Math.min(...trials.map((t) => t.value as number));
+      assert.equal(job.best.value, min);
+    });
+
+    const bad: Array<[string, Json, string]> = [
+      ['missing resourceName', { algorithmOptions: { maxResource: 27 } }, 'algorithmOptions.resourceName'],
+      [
+        'resourceName also in space',
+        {
+          space: { n_estimators: { type: 'int', low: 1, high: 27 } },
+          algorithmOptions: { resourceName: 'n_estimators', maxResource: 27 },
+        },
+        'algorithmOptions.resourceName',
+      ],
+      ['resourceName also in params', { params: { n_estimators: 5 } }, 'algorithmOptions.resourceName'],
+      [
+        'not an integer param',
+        { algorithmOptions: { resourceName: 'learning_rate', maxResource: 1 } },
+        'algorithmOptions.resourceName',
+      ],
+      [
+        'not a param of the learner',
+        { algorithmOptions: { resourceName: 'epochs', maxResource: 27 } },
+        'algorithmOptions.resourceName',
+      ],
+      [
+        'missing maxResource',
+        { algorithmOptions: { resourceName: 'n_estimators' } },
+        'algorithmOptions.maxResource',
+      ],
+      [
+        'maxResource not an integer',
+        { algorithmOptions: { resourceName: 'n_estimators', maxResource: 2.5 } },
+        'algorithmOptions.maxResource',
+      ],
+      [
+        'minResource below the learner minimum',
+        { algorithmOptions: { resourceName: 'n_estimators', maxResource: 27, minResource: 0 } },
+        'algorithmOptions.minResource',
+      ],
+      [
+        'minResource above maxResource',
+        { algorithmOptions: { resourceName: 'n_estimators', maxResource: 9, minResource: 27 } },
+        'algorithmOptions.minResource',
+      ],
+      [
+        'eta below 2',
+        { algorithmOptions: { resourceName: 'n_estimators', maxResource: 27, eta: 1 } },
+        'algorithmOptions.eta',
+      ],
+      [
+        'unknown option',
+        { algorithmOptions: { resourceName: 'n_estimators', maxResource: 27, rungs: 3 } },
+        'algorithmOptions.rungs',
+      ],
+    ];
+    for (const [what, extra, field] of bad) {
+      test(`400 naming ${field}: ${what}`, async () => {
+        const res = await create(s, gbdtJob(`hb-bad-${field.length}-${what.length}`, extra));
+        assert.equal(res.statusCode, 400, res.body);
+        const body = res.json() as Json;
+        assert.equal(body.errors[0].field, field, res.body);
+        assert.ok((body.detail as string).startsWith(`${field}:`), res.body);
+      });
+    }
+  });
+}
