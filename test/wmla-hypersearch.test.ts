@@ -48,6 +48,14 @@ const task = (extra: Json = {}, algoDef: Json = {}): Json => ({
   ...extra,
 });
 
+/** loss = (x-3)² + 10/epochs: Hyperband's budget (ResourceName epochs) lowers it. */
+const HB_PROGRAM = `
+x=$(sed -n 's/^ *"x": *\\([-0-9.eE+]*\\).*/\\1/p' config.json)
+e=$(sed -n 's/^ *"epochs": *\\([0-9]*\\).*/\\1/p' config.json)
+loss=$(awk -v x="$x" -v e="$e" 'BEGIN { printf "%.10f", (x - 3) * (x - 3) + 10 / e }')
+echo "[{\\"loss\\": $loss}]" > "$RESULT_DIR/val_dict_list.json"
+`;
+
 const formula = (p: Json) => ((p.x as number) - 3) ** 2 + (p.opt === 'b' ? 1 : 0);
 
 for (const dialect of dialectsUnderTest()) {
@@ -114,6 +122,50 @@ for (const dialect of dialectsUnderTest()) {
       assert.match(again.json().message, /hpo task 'hpo-random' already exists/);
     });
 
+    test('Hyperband: each experiment one run with its budget (ResourceName) from the rungs, a promotion', async () => {
+      const data = task(
+        {
+          hpoName: 'hpo-hb',
+          hyperParams: [{ name: 'x', type: 'Range', dataType: 'double', minDbVal: '-2', maxDbVal: '8' }],
+        },
+        {
+          algorithm: 'Hyperband',
+          maxJobNum: 8,
+          maxParalleJobNum: 1,
+          algoParams: [
+            { name: 'RandomSeed', value: '5' },
+            { name: 'ResourceName', value: 'epochs' },
+            { name: 'ResourceValue', value: '9' },
+          ],
+        },
+      );
+      const res = await start(JSON.stringify(data), HB_PROGRAM);
+      assert.equal(res.statusCode, 200, res.body);
+      const s = await until('hpo-hb', ['FINISHED', 'FAILED', 'STOPPED']);
+      assert.equal(s.state, 'FINISHED', JSON.stringify(s));
+      const exps = (s.experiments as Json[]).map((e): Json => ({
+        ...e,
+        p: Object.fromEntries((e.hyperParams as Json[]).map((h) => [h.name, h.fixedVal])),
+      }));
+      assert.equal(exps.length, 8);
+      for (const e of exps) {
+        assert.equal(e.state, 'FINISHED');
+        assert.ok([1, 3, 9].includes(e.p.epochs as number), JSON.stringify(e.p));
+        const want = ((e.p.x as number) - 3) ** 2 + 10 / (e.p.epochs as number);
+        assert.ok(Math.abs((e.metricVal as number) - want) < 1e-6, JSON.stringify(e));
+      }
+      // A promotion: the same x again at a larger budget.
+      assert.ok(
+        exps.some((a) => exps.some((b) => b.id > a.id && b.p.x === a.p.x && b.p.epochs > a.p.epochs)),
+        JSON.stringify(exps.map((e) => e.p)),
+      );
+      assert.equal((s.best as Json).metricVal, Math.min(...exps.map((e) => e.metricVal as number)));
+      const native = (await t.app.inject({ url: '/api/v1/tuning-jobs/hpo-hb' })).json() as Json;
+      assert.equal(native.algorithm, 'hyperband');
+      assert.deepEqual(native.algorithmOptions, { resourceName: 'epochs', maxResource: 9, eta: 3 });
+      assert.equal(native.seed, 5);
+    });
+
     test('ExperimentGridSearch as a Python dict, generated name, maxParalleJob spelling', async () => {
       const data = task(
         {
@@ -176,7 +228,7 @@ for (const dialect of dialectsUnderTest()) {
       const algos = (await t.app.inject({ url: `${BASE}/hypersearch/algorithm` })).json() as Json[];
       assert.deepEqual(
         algos.map((a) => a.name),
-        ['Random', 'Tpe', 'Bayesian', 'ExperimentGridSearch'],
+        ['Random', 'Tpe', 'Bayesian', 'ExperimentGridSearch', 'Hyperband'],
       );
       assert.ok(algos.every((a) => a.type === 'BUILD_IN'));
       const plugins = await t.app.inject({ url: `${BASE}/hypersearch/algorithm?type=USER_PLUGIN` });
@@ -190,11 +242,30 @@ for (const dialect of dialectsUnderTest()) {
       ['not JSON', '{nope', PROGRAM, 400, /^data:/],
       ['no file', JSON.stringify(task()), null, 400, /^file:/],
       [
-        'Hyperband',
+        'Hyperband without ResourceName',
         JSON.stringify(task({}, { algorithm: 'Hyperband' })),
         PROGRAM,
         400,
-        /^algoDef\.algorithm: Hyperband is not supported/,
+        /^algoDef: algoParams ResourceName is required/,
+      ],
+      [
+        'Hyperband with a bad eta',
+        JSON.stringify(
+          task(
+            {},
+            {
+              algorithm: 'Hyperband',
+              algoParams: [
+                { name: 'ResourceName', value: 'epochs' },
+                { name: 'ResourceValue', value: '9' },
+                { name: 'eta', value: '1' },
+              ],
+            },
+          ),
+        ),
+        PROGRAM,
+        400,
+        /^algoDef: algoParams eta must be/,
       ],
       [
         'plugin',

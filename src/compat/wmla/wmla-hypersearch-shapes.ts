@@ -9,15 +9,14 @@ import type { TrialView, TuningJobDetail } from '../../modules/tuning/index.js';
 import { SearchSpaceError, TuneError, wmlaToStudyOptions, type WmlaInput } from '../../tune/index.js';
 import { commandOf } from './wmla-execs.routes.js';
 
-/** WMLA's built-in algorithms and what a tuning job runs for each; null: not offered here. */
-export const HPO_ALGORITHMS: Record<string, string | null> = {
+/** WMLA's built-in algorithms and the tuning-job algorithm each runs as. */
+export const HPO_ALGORITHMS: Record<string, string> = {
   Random: 'random',
   Tpe: 'tpe',
   Bayesian: 'gp',
   ExperimentGridSearch: 'grid',
-  // Hyperband promotes configurations on intermediate values, which trial runs do not report to
-  // the study yet (docs/tuning.md): refused rather than run as something else.
-  Hyperband: null,
+  // Each Hyperband trial is one run whose config.json holds its budget (ResourceName).
+  Hyperband: 'hyperband',
 };
 
 const NAME_RULE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
@@ -89,17 +88,10 @@ export function hpoToTuningJob(data: Obj, user: string) {
   const def = data.algoDef;
   if (!isObj(def)) throw bad('algoDef', 'required: {algorithm, objectiveMetric, objective, …}');
   const algorithm = String(def.algorithm ?? '');
-  if (!(algorithm in HPO_ALGORITHMS))
+  if (!Object.hasOwn(HPO_ALGORITHMS, algorithm))
     throw bad(
       'algoDef.algorithm',
-      `'${algorithm}' is not offered (built in here: ${Object.keys(HPO_ALGORITHMS)
-        .filter((a) => HPO_ALGORITHMS[a])
-        .join(', ')}; user plugin algorithms are not supported)`,
-    );
-  if (HPO_ALGORITHMS[algorithm] === null)
-    throw bad(
-      'algoDef.algorithm',
-      `${algorithm} is not supported by this server (its trials report no intermediate values); use Random, Tpe, Bayesian or ExperimentGridSearch`,
+      `'${algorithm}' is not offered (built in here: ${Object.keys(HPO_ALGORITHMS).join(', ')}; user plugin algorithms are not supported)`,
     );
   if (typeof def.objectiveMetric !== 'string' || def.objectiveMetric === '')
     throw bad('algoDef.objectiveMetric', 'required: a metric name in val_dict_list.json');

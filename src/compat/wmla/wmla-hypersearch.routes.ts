@@ -107,9 +107,11 @@ export const wmlaHypersearchRoutes: CompatSurface = async (plain, { services, de
     if (type !== 'BUILD_IN' && type !== 'USER_PLUGIN')
       throw invalid(`type: must be BUILD_IN or USER_PLUGIN (got '${req.query.type}')`);
     if (type === 'USER_PLUGIN') return [];
-    return Object.entries(HPO_ALGORITHMS)
-      .filter(([, ours]) => ours)
-      .map(([name, ours]) => ({ name, type: 'BUILD_IN', desc: `tuning-job algorithm ${ours}` }));
+    return Object.entries(HPO_ALGORITHMS).map(([name, ours]) => ({
+      name,
+      type: 'BUILD_IN',
+      desc: `tuning-job algorithm ${ours}`,
+    }));
   });
 
   const NameParams = Type.Object({ hpoName: Type.String({ minLength: 1, maxLength: 100 }) });
