@@ -33,7 +33,9 @@ export const CreateTuningJob = Type.Object(
     space: Type.Record(Type.String(), Type.Unknown(), {
       description: 'Search space: {param: {type: float|int|ordinal|categorical, …}} (docs/tuning.md)',
     }),
-    algorithm: Type.Optional(Type.String({ description: 'random | grid | tpe | gp (default tpe)' })),
+    algorithm: Type.Optional(
+      Type.String({ description: 'random | grid | tpe | gp | hyperband | asha (default tpe)' }),
+    ),
     algorithmOptions: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
     seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1 })),
     metric: Type.String({
