@@ -190,4 +190,69 @@ console.log(JSON.stringify({ metric: 'loss', value: (p.x - 3) ** 2 + p.offset })
       rmSync(dir, { recursive: true, force: true });
     }
   });
+  test('tune --resource: a Hyperband job over n_estimators; --resource with another algorithm exits 2', async () => {
+    const common = ['--dataset', 'bc', '--space', 'max_depth=int:2:5', '--metric', 'validation_roc_auc'];
+    const [tuned, wrongAlgo, badText] = await Promise.all([
+      run(
+        'tune',
+        'gbdt',
+        ...common,
+        '--direction',
+        'maximize',
+        '--trials',
+        '5',
+        '--name',
+        'cli-hb',
+        '--resource',
+        'n_estimators:9:1:3',
+        '--seed',
+        '2',
+        '-f',
+      ),
+      run(
+        'tune',
+        'gbdt',
+        ...common,
+        '--direction',
+        'maximize',
+        '--trials',
+        '5',
+        '--algorithm',
+        'tpe',
+        '--resource',
+        'n_estimators:9',
+      ),
+      run(
+        'tune',
+        'gbdt',
+        ...common,
+        '--direction',
+        'maximize',
+        '--trials',
+        '5',
+        '--resource',
+        'n_estimators',
+      ),
+    ]);
+    assert.equal(tuned.code, 0, tuned.stderr);
+    assert.match(
+      tuned.stdout,
+      /created tuning job cli-hb \(hyperband, 5 trials, maximize validation_roc_auc\)/,
+    );
+    type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const job = (await s.app.inject({ method: 'GET', url: '/api/v1/tuning-jobs/cli-hb' })).json() as Json;
+    assert.equal(job.state, 'succeeded');
+    assert.deepEqual(job.algorithmOptions, {
+      resourceName: 'n_estimators',
+      maxResource: 9,
+      minResource: 1,
+      eta: 3,
+    });
+    for (const t of job.trials)
+      assert.ok([1, 3, 9].includes(t.params.n_estimators), JSON.stringify(t.params));
+    assert.equal(wrongAlgo.code, 2);
+    assert.match(wrongAlgo.stderr, /--resource goes with --algorithm hyperband or asha, not tpe/);
+    assert.equal(badText.code, 2);
+    assert.match(badText.stderr, /--resource 'n_estimators' must be name:max/);
+  });
 });
