@@ -213,4 +213,60 @@ for (const dialect of dialectsUnderTest()) {
       });
     }
   });
+  describe(`Hyperband tuning jobs across a restart (${dialect})`, () => {
+    test('the rungs survive a server restart: the promotion still comes, one run per trial', async () => {
+      const store = await freshStore(dialect);
+      let s = await startServer(store);
+      try {
+        const up = await s.app.inject({
+          method: 'POST',
+          url: '/api/v1/runs/code?fileName=train.cjs',
+          headers: { 'content-type': 'application/octet-stream' },
+          payload: `setTimeout(() => {}, 800);\n${PROGRAM}`,
+        });
+        assert.equal(up.statusCode, 201, up.body);
+        const body = {
+          name: 'hb-restarted',
+          codeId: (up.json() as Json).id,
+          command: 'node train.cjs',
+          space: { x: { type: 'float', low: -2, high: 8 } },
+          algorithm: 'asha',
+          algorithmOptions: { resourceName: 'epochs', maxResource: 9 },
+          metric: 'loss',
+          direction: 'minimize',
+          maxTrials: 5,
+          seed: 11,
+        };
+        assert.equal((await create(s, body)).statusCode, 201);
+        // Stop while the third rung-0 trial runs: its result, told after the restart, triggers the promotion.
+        await until('trial 2 running', async () => {
+          const j = await getJob(s, 'hb-restarted');
+          return (j.trials as Json[]).some((t) => t.number === 2 && t.runId) && j;
+        });
+        await s.stop(0);
+        s = await startServer(store);
+        const job = await finished(s, 'hb-restarted');
+        assert.equal(job.state, 'succeeded', job.error as string);
+        const trials = job.trials as Json[];
+        assert.deepEqual(
+          trials.map((t) => t.number),
+          [0, 1, 2, 3, 4],
+        );
+        const runs = await s.services.runs.listByLabels({ tuning_job: 'hb-restarted' });
+        assert.equal(runs.length, 5, 'one run per trial, none submitted twice');
+        // Runs a stopped server left are re-queued (one retry), so every trial ends succeeded.
+        for (const t of trials) assert.equal(t.state, 'succeeded', JSON.stringify(t));
+        // ASHA promotes the best of the first three rung-0 results to epochs 3 as trial 3: the
+        // bracket/rung bookkeeping came back with the study after the restart.
+        const first = trials.slice(0, 3);
+        for (const t of first) assert.equal(t.params.epochs, 1);
+        const top = first.reduce((x, y) => (y.value < x.value ? y : x));
+        assert.deepEqual(trials[3]!.params, { ...top.params, epochs: 3 });
+        for (const t of trials) assert.ok([1, 3, 9].includes(t.params.epochs as number));
+      } finally {
+        await s.stop();
+        await store.close();
+      }
+    });
+  });
 }
