@@ -26,8 +26,8 @@ import {
 const BASE = `${WMLA_BASE}/hypersearch`;
 const tags = ['wmla'];
 const ENDED = ['succeeded', 'failed', 'cancelled'];
-/** Jobs one listing shows at most (the tuning service's page limit). */
-const LIST_LIMIT = 1000;
+/** Jobs read per page while listing every task. */
+const PAGE = 500;
 
 export const wmlaHypersearchRoutes: CompatSurface = async (plain, { services, deps }) => {
   const app = plain.withTypeProvider<TypeBoxTypeProvider>();
@@ -51,8 +51,15 @@ export const wmlaHypersearchRoutes: CompatSurface = async (plain, { services, de
     return toHpoTaskState(j, (t: TrialView) => summaries.get(t.number) ?? []);
   }
 
-  const all = async () =>
-    Promise.all((await tuning.list({ limit: LIST_LIMIT })).map((j) => tuning.get(j.name)));
+  /** Every tuning job, page by page (WMLA's listing has no paging, so none is cut off). */
+  async function all(): Promise<TuningJobDetail[]> {
+    const out: TuningJobDetail[] = [];
+    for (let offset = 0; ; offset += PAGE) {
+      const page = await tuning.list({ limit: PAGE, offset });
+      for (const j of page) out.push(await tuning.get(j.name));
+      if (page.length < PAGE) return out;
+    }
+  }
 
   app.post(
     `${BASE}`,

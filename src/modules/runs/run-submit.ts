@@ -64,8 +64,7 @@ export function createRunSubmission(deps: RunsServiceDeps, core: RunCore) {
       throw invalid('command is required with codeId', {
         errors: [{ field: 'command', message: 'required with codeId' }],
       });
-    if (input.codeId && !(CODE_RULE.test(input.codeId) && (await repo.getCode(input.codeId))))
-      throw notFound('code', input.codeId);
+    if (input.codeId && !(await codeExists(input.codeId))) throw notFound('code', input.codeId);
     const queue = input.queue ?? 'default';
     if (!QUEUE_RULE.test(queue))
       throw invalid(`queue '${queue}' is invalid`, {
@@ -173,5 +172,10 @@ export function createRunSubmission(deps: RunsServiceDeps, core: RunCore) {
     return { id, fileName, format, sizeBytes: bytes.length, files: paths, createdAt };
   }
 
-  return { submit, uploadCode };
+  /** Whether code was uploaded with this id (uploads are kept for the runs that use them). */
+  async function codeExists(id: string): Promise<boolean> {
+    return CODE_RULE.test(id) && !!(await repo.getCode(id));
+  }
+
+  return { submit, uploadCode, codeExists };
 }

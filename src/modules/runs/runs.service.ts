@@ -53,6 +53,7 @@ export function createRunsService(deps: RunsServiceDeps) {
   return {
     submit: submission.submit,
     uploadCode: submission.uploadCode,
+    codeExists: submission.codeExists,
     get: async (id: string) => toRunView(await row(id)),
     list: async (q: { state?: string; queue?: string; limit?: number; offset?: number } = {}) =>
       (await repo.list({ ...q, limit: q.limit ?? 50, offset: q.offset ?? 0 })).map(toRunView),

@@ -13,7 +13,6 @@ import { BUDGET_ALGORITHMS, checkHyperbandOptions } from './tuning-hyperband.js'
 
 const NAME_RULE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 const METRIC_RULE = /^[A-Za-z0-9._/:-]{1,200}$/;
-const CODE_RULE = /^[A-Za-z0-9-]{1,64}$/;
 /**
  * Algorithms a job may use. Hyperband/ASHA need no intermediate reports: each of their trials is
  * one run whose params carry its budget (algorithmOptions.resourceName), a promotion a new trial.
@@ -93,7 +92,7 @@ async function checkSubject(input: CreateTuningJob, codeExists: (id: string) => 
     return;
   }
   if (input.command === undefined) throw bad('command', 'required with codeId');
-  if (!CODE_RULE.test(input.codeId!) || !(await codeExists(input.codeId!))) {
+  if (!(await codeExists(input.codeId!))) {
     throw new AppError(
       'not_found',
       `codeId: code '${input.codeId}' was not found (upload it with POST /runs/code)`,

@@ -30,12 +30,6 @@ export function createTuningRepository(db: Db) {
         throw e;
       }
     },
-    /**
-     * Whether uploaded code exists. Read here because the runs service has no lookup of code;
-     * `run_code` rows are never deleted, so a job's code stays there for its trial runs.
-     */
-    codeExists: async (id: string) =>
-      !!(await db.selectFrom('run_code').select('id').where('id', '=', id).executeTakeFirst()),
     byName: (name: string) =>
       db.selectFrom('tuning_jobs').selectAll().where('name', '=', name).executeTakeFirst(),
     byId: (id: string) => db.selectFrom('tuning_jobs').selectAll().where('id', '=', id).executeTakeFirst(),

@@ -39,7 +39,7 @@ export function createTuningService(deps: TuningServiceDeps) {
   }
 
   async function create(input: CreateTuningJob, user: string | null): Promise<TuningJobDetail> {
-    const { study, seed } = await checkJobInput(input, deps.datasets, (id) => repo.codeExists(id));
+    const { study, seed } = await checkJobInput(input, deps.datasets, (id) => deps.runs.codeExists(id));
     const now = nowIso();
     const j: JobRow = {
       id: randomUUID(),
