@@ -6,35 +6,12 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { dialectsUnderTest } from './helpers/db.js';
-import { createRunsTestApp, uploadDataset, type Json, type RunsTestApp } from './runs-helpers.js';
-
-const iris = readFileSync(join(import.meta.dirname, 'fixtures/datasets/iris.csv'));
-const FEATURES = 'sepal length (cm),sepal width (cm),petal length (cm),petal width (cm)';
-
-async function until<T>(what: string, probe: () => Promise<T>, ok: (v: T) => boolean): Promise<T> {
-  const end = Date.now() + 60_000;
-  for (;;) {
-    const v = await probe();
-    if (ok(v)) return v;
-    if (Date.now() > end) throw new Error(`${what}: still ${JSON.stringify(v)} after 60 s`);
-    await sleep(50);
-  }
-}
-
-function upload(name: string, script: string) {
-  const b = '----legacy' + Math.random().toString(16).slice(2);
-  return {
-    method: 'POST' as const,
-    url: `/pipelines/${name}/upload`,
-    headers: { 'content-type': `multipart/form-data; boundary=${b}` },
-    payload: `--${b}\r\nContent-Disposition: form-data; name="file"; filename="train.sh"\r\n\r\n${script}\r\n--${b}--\r\n`,
-  };
-}
+import { setUpOran, until, uploadPipeline, type OranSetup } from './oran-helpers.js';
+import { type Json, type RunsTestApp } from './runs-helpers.js';
 
 const body = (pipeline: string, extra: Json = {}) => ({
   featuregroup_name: 'legacy_fg',
@@ -48,6 +25,7 @@ const body = (pipeline: string, extra: Json = {}) => ({
 for (const dialect of dialectsUnderTest()) {
   describe(`O-RAN legacy trainingjob states (${dialect})`, () => {
     let t: RunsTestApp;
+    let setup: OranSetup;
     let dir: string;
     const get = async (url: string) => {
       const res = await t.app.inject({ url });
@@ -62,28 +40,23 @@ for (const dialect of dialectsUnderTest()) {
 
     before(async () => {
       dir = mkdtempSync(join(tmpdir(), 'oran-legacy-'));
-      t = await createRunsTestApp(dialect);
-      await uploadDataset(t, 'iris', iris, 'target');
-      const fg = await send('POST', '/ai-ml-model-training/v1/featureGroup', {
-        featuregroup_name: 'legacy_fg',
-        feature_list: FEATURES,
-        datalake_source: 'Dataset',
-        source_name: 'iris',
-        enable_dme: false,
-      });
-      assert.equal(fg.status, 201);
+      setup = await setUpOran(dialect, { featureGroup: 'legacy_fg', enableDme: false });
+      t = setup.t;
       const gate = [
         'cat "$MODELYARD_CONFIG" > "$MODELYARD_OUTPUT_DIR/config-seen.json"',
         `while [ ! -f "${dir}/gate" ]; do sleep 0.05; done`,
         'echo \'{"metric":"accuracy","value":0.75}\'',
         'echo trained > "$MODELYARD_OUTPUT_DIR/model.pkl"',
       ].join('\n');
-      assert.equal((await t.app.inject(upload('gate_pipe', gate))).statusCode, 200);
-      assert.equal((await t.app.inject(upload('bad_pipe', 'echo broken >&2; exit 3'))).statusCode, 200);
+      assert.equal((await t.app.inject(uploadPipeline('gate_pipe', gate))).statusCode, 200);
+      assert.equal(
+        (await t.app.inject(uploadPipeline('bad_pipe', 'echo broken >&2; exit 3'))).statusCode,
+        200,
+      );
     });
     after(async () => {
       writeFileSync(join(dir, 'gate'), '');
-      await t.close();
+      await setup.close();
       rmSync(dir, { recursive: true, force: true });
     });
 

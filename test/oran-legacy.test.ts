@@ -6,29 +6,10 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { dialectsUnderTest } from './helpers/db.js';
 import { unzip } from './helpers/unzip.js';
-import { createRunsTestApp, uploadDataset, type Json, type RunsTestApp } from './runs-helpers.js';
-
-const V1 = '/ai-ml-model-training/v1';
-const iris = readFileSync(join(import.meta.dirname, 'fixtures/datasets/iris.csv'));
-const FEATURES = 'sepal length (cm),sepal width (cm),petal length (cm),petal width (cm)';
-
-/** Waits up to 60 s for `ok`, polling (the machine may be loaded). */
-async function until<T>(what: string, probe: () => Promise<T> | T, ok: (v: T) => boolean): Promise<T> {
-  const end = Date.now() + 60_000;
-  for (;;) {
-    const v = await probe();
-    if (ok(v)) return v;
-    if (Date.now() > end) throw new Error(`${what}: still ${JSON.stringify(v)} after 60 s`);
-    await sleep(50);
-  }
-}
+import { setUpOran, until, V1, type Notification, type OranSetup } from './oran-helpers.js';
+import { type Json, type RunsTestApp } from './runs-helpers.js';
 
 const legacyJob = (notificationUrl: string, extra: Json = {}) => ({
   description: 'iris legacy',
@@ -49,9 +30,9 @@ const legacyJob = (notificationUrl: string, extra: Json = {}) => ({
 for (const dialect of dialectsUnderTest()) {
   describe(`O-RAN legacy trainingjobs (${dialect})`, () => {
     let t: RunsTestApp;
-    let hook: Server;
+    let setup: OranSetup;
     let hookUrl: string;
-    const received: Json[] = [];
+    let received: Notification[];
     const get = async (url: string) => {
       const res = await t.app.inject({ url });
       return { status: res.statusCode, body: res.json() as Json, type: res.headers['content-type'] };
@@ -64,35 +45,10 @@ for (const dialect of dialectsUnderTest()) {
       );
 
     before(async () => {
-      t = await createRunsTestApp(dialect);
-      await uploadDataset(t, 'iris', iris, 'target');
-      hook = createServer((req, res) => {
-        let body = '';
-        req.on('data', (c: Buffer) => (body += c.toString()));
-        req.on('end', () => {
-          received.push({ url: req.url, body: JSON.parse(body) as Json });
-          res.end('ok');
-        });
-      });
-      await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
-      hookUrl = `http://127.0.0.1:${(hook.address() as AddressInfo).port}`;
-      const fg = await t.app.inject({
-        method: 'POST',
-        url: `${V1}/featureGroup`,
-        payload: {
-          featuregroup_name: 'iris_fg',
-          feature_list: FEATURES,
-          datalake_source: 'Dataset',
-          source_name: 'iris',
-          enable_dme: false,
-        },
-      });
-      assert.equal(fg.statusCode, 201, fg.body);
+      setup = await setUpOran(dialect, { featureGroup: 'iris_fg', enableDme: false });
+      ({ t, hookUrl, received } = setup);
     });
-    after(async () => {
-      await t.close();
-      await new Promise((r) => hook.close(r));
-    });
+    after(() => setup.close());
 
     test('create → train → FINISHED → record, latest, metadata → retrain v2 → edit → delete → 404', async () => {
       const created = await t.app.inject({

@@ -5,39 +5,20 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { dialectsUnderTest } from './helpers/db.js';
-import { createRunsTestApp, uploadDataset, waitRun, type Json, type RunsTestApp } from './runs-helpers.js';
+import {
+  FEATURES,
+  setUpOran,
+  until,
+  uploadPipeline,
+  V1,
+  type Notification,
+  type OranSetup,
+} from './oran-helpers.js';
+import { waitRun, type Json, type RunsTestApp } from './runs-helpers.js';
 
-const V1 = '/ai-ml-model-training/v1';
 const JOBS = `${V1}/training-jobs`;
 const MME = '/ai-ml-model-registration/v1';
-const iris = readFileSync(join(import.meta.dirname, 'fixtures/datasets/iris.csv'));
-const FEATURES = 'sepal length (cm),sepal width (cm),petal length (cm),petal width (cm)';
-
-async function until<T>(what: string, probe: () => Promise<T>, ok: (v: T) => boolean): Promise<T> {
-  const end = Date.now() + 60_000;
-  for (;;) {
-    const v = await probe();
-    if (ok(v)) return v;
-    if (Date.now() > end) throw new Error(`${what}: still ${JSON.stringify(v)} after 60 s`);
-    await sleep(50);
-  }
-}
-
-function upload(name: string, script: string) {
-  const b = '----edge' + Math.random().toString(16).slice(2);
-  return {
-    method: 'POST' as const,
-    url: `/pipelines/${name}/upload`,
-    headers: { 'content-type': `multipart/form-data; boundary=${b}` },
-    payload: `--${b}\r\nContent-Disposition: form-data; name="file"; filename="train.sh"\r\n\r\n${script}\r\n--${b}--\r\n`,
-  };
-}
 
 const job = (
   model: string,
@@ -60,44 +41,19 @@ const job = (
 for (const dialect of dialectsUnderTest()) {
   describe(`O-RAN training job edge cases (${dialect})`, () => {
     let t: RunsTestApp;
-    let hook: Server;
+    let setup: OranSetup;
     let hookUrl: string;
-    const received: Array<{ url?: string; body: Json }> = [];
+    let received: Notification[];
     const post = (payload: unknown) => t.app.inject({ method: 'POST', url: JOBS, payload: payload as Json });
     before(async () => {
-      t = await createRunsTestApp(dialect);
-      await uploadDataset(t, 'iris', iris, 'target');
-      hook = createServer((req, res) => {
-        let body = '';
-        req.on('data', (c: Buffer) => (body += c.toString()));
-        req.on('end', () => {
-          received.push({ url: req.url, body: JSON.parse(body) as Json });
-          // Every notification is refused: the server must log it and move on, never retry.
-          res.statusCode = 503;
-          res.end('busy');
-        });
-      });
-      await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
-      hookUrl = `http://127.0.0.1:${(hook.address() as AddressInfo).port}`;
-      const fg = await t.app.inject({
-        method: 'POST',
-        url: `${V1}/featureGroup`,
-        payload: {
-          featuregroup_name: 'edge_fg',
-          feature_list: FEATURES,
-          datalake_source: 'Dataset',
-          source_name: 'iris',
-        },
-      });
-      assert.equal(fg.statusCode, 201, fg.body);
+      // Every notification is refused: the server must log it and move on, never retry.
+      setup = await setUpOran(dialect, { featureGroup: 'edge_fg', hookStatus: 503 });
+      ({ t, hookUrl, received } = setup);
     });
-    after(async () => {
-      await t.close();
-      await new Promise((r) => hook.close(r));
-    });
+    after(() => setup.close());
 
     test('deleting a running job stops its run; refused notifications are sent once each', async () => {
-      assert.equal((await t.app.inject(upload('slow_pipe', 'sleep 30'))).statusCode, 200);
+      assert.equal((await t.app.inject(uploadPipeline('slow_pipe', 'sleep 30'))).statusCode, 200);
       const res = await post({
         ...job('slow_model', { pipeline: 'slow_pipe' }),
         notificationDestination: `${hookUrl}/slow`,
@@ -214,7 +170,10 @@ for (const dialect of dialectsUnderTest()) {
     });
 
     test('failing training: TRAINING FAILED, later steps NOT_STARTED, no model, failure notified', async () => {
-      assert.equal((await t.app.inject(upload('bad_pipe', 'echo broken >&2; exit 3'))).statusCode, 200);
+      assert.equal(
+        (await t.app.inject(uploadPipeline('bad_pipe', 'echo broken >&2; exit 3'))).statusCode,
+        200,
+      );
       const res = await post({
         ...job('broken_model', { pipeline: 'bad_pipe' }),
         notificationDestination: `${hookUrl}/broken`,
@@ -245,7 +204,7 @@ for (const dialect of dialectsUnderTest()) {
 
     test('pipelines catalogue: one pipeline, its versions, 404 and 400', async () => {
       for (const v of ['1', '2']) {
-        const up = await t.app.inject(upload('cat_pipe', `echo v${v}`));
+        const up = await t.app.inject(uploadPipeline('cat_pipe', `echo v${v}`));
         assert.equal(up.statusCode, 200, up.body);
         assert.equal((up.json() as Json).version, v);
       }

@@ -5,29 +5,10 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { dialectsUnderTest } from './helpers/db.js';
 import { unzip } from './helpers/unzip.js';
-import { createRunsTestApp, uploadDataset, type Json, type RunsTestApp } from './runs-helpers.js';
-
-const V1 = '/ai-ml-model-training/v1';
-const iris = readFileSync(join(import.meta.dirname, 'fixtures/datasets/iris.csv'));
-const FEATURES = 'sepal length (cm),sepal width (cm),petal length (cm),petal width (cm)';
-
-/** Waits up to 60 s for `ok`, polling (the machine may be loaded). */
-async function until<T>(what: string, probe: () => Promise<T> | T, ok: (v: T) => boolean): Promise<T> {
-  const end = Date.now() + 60_000;
-  for (;;) {
-    const v = await probe();
-    if (ok(v)) return v;
-    if (Date.now() > end) throw new Error(`${what}: still ${JSON.stringify(v)} after 60 s`);
-    await sleep(50);
-  }
-}
+import { setUpOran, until, V1, type Notification, type OranSetup } from './oran-helpers.js';
+import { type Json, type RunsTestApp } from './runs-helpers.js';
 
 function multipart(fields: Record<string, string>, file: { name: string; content: string }) {
   const b = '----oran' + Math.random().toString(16).slice(2);
@@ -62,39 +43,14 @@ const snakeJob = (model: string, notificationUrl: string, pipeline = 'builtin.gb
 for (const dialect of dialectsUnderTest()) {
   describe(`O-RAN training jobs (${dialect})`, () => {
     let t: RunsTestApp;
-    let hook: Server;
+    let setup: OranSetup;
     let hookUrl: string;
-    const received: Json[] = [];
+    let received: Notification[];
     before(async () => {
-      t = await createRunsTestApp(dialect);
-      await uploadDataset(t, 'iris', iris, 'target');
-      hook = createServer((req, res) => {
-        let body = '';
-        req.on('data', (c: Buffer) => (body += c.toString()));
-        req.on('end', () => {
-          received.push({ url: req.url, type: req.headers['content-type'], body: JSON.parse(body) as Json });
-          res.end('ok');
-        });
-      });
-      await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
-      hookUrl = `http://127.0.0.1:${(hook.address() as AddressInfo).port}`;
-      const fg = await t.app.inject({
-        method: 'POST',
-        url: `${V1}/featureGroup`,
-        payload: {
-          featuregroup_name: 'iris_fg',
-          feature_list: FEATURES,
-          datalake_source: 'Dataset',
-          source_name: 'iris',
-          enable_dme: false,
-        },
-      });
-      assert.equal(fg.statusCode, 201, fg.body);
+      setup = await setUpOran(dialect, { featureGroup: 'iris_fg', enableDme: false });
+      ({ t, hookUrl, received } = setup);
     });
-    after(async () => {
-      await t.close();
-      await new Promise((r) => hook.close(r));
-    });
+    after(() => setup.close());
 
     test('builtin.gbdt job: 201 + Location, notifications to TRAINED_MODEL FINISHED, Model.zip 1.0.0', async () => {
       const res = await t.app.inject({

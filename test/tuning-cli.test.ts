@@ -5,12 +5,12 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from './helpers/cli.js';
 import { freshStore, type TestStore } from './helpers/db.js';
-import { startServer, type TuningServer } from './tuning-helpers.js';
+import { getJob, startServer, uploadBreastCancer, type TuningServer } from './tuning-helpers.js';
 
 describe('tuning CLI', () => {
   let store: TestStore;
@@ -22,13 +22,7 @@ describe('tuning CLI', () => {
     store = await freshStore('sqlite');
     s = await startServer(store);
     url = await s.app.listen({ host: '127.0.0.1', port: 0 });
-    const up = await s.app.inject({
-      method: 'POST',
-      url: '/api/v1/datasets?name=bc&target=target&seed=1',
-      headers: { 'content-type': 'text/csv' },
-      payload: readFileSync(join(import.meta.dirname, 'fixtures/datasets/breast_cancer.csv')),
-    });
-    assert.equal(up.statusCode, 201, up.body);
+    await uploadBreastCancer(s);
   });
   after(async () => {
     await s.stop();
@@ -168,9 +162,7 @@ console.log(JSON.stringify({ metric: 'loss', value: (p.x - 3) ** 2 + p.offset })
       assert.match(tuned.stdout, /created tuning job cli-code \(random, 3 trials, minimize loss\)/);
       assert.match(tuned.stdout, /3\/3 {2}running 0 {2}failed 0 {2}best loss=\S+ \(trial \d: x=/);
       assert.match(tuned.stdout, /tuning job cli-code succeeded/);
-      const job = (
-        await s.app.inject({ method: 'GET', url: '/api/v1/tuning-jobs/cli-code' })
-      ).json() as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+      const job = await getJob(s, 'cli-code');
       assert.equal(job.command, 'node train.cjs');
       for (const t of job.trials) assert.equal(t.value, (t.params.x - 3) ** 2 + 1);
       assert.equal(both.code, 2);
@@ -239,8 +231,7 @@ console.log(JSON.stringify({ metric: 'loss', value: (p.x - 3) ** 2 + p.offset })
       tuned.stdout,
       /created tuning job cli-hb \(hyperband, 5 trials, maximize validation_roc_auc\)/,
     );
-    type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-    const job = (await s.app.inject({ method: 'GET', url: '/api/v1/tuning-jobs/cli-hb' })).json() as Json;
+    const job = await getJob(s, 'cli-hb');
     assert.equal(job.state, 'succeeded');
     assert.deepEqual(job.algorithmOptions, {
       resourceName: 'n_estimators',

@@ -6,10 +6,18 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { dialectsUnderTest, freshStore, type TestStore } from './helpers/db.js';
-import { ended, getJob, startServer, until, type Json, type TuningServer } from './tuning-helpers.js';
+import {
+  createJob as create,
+  finished,
+  getJob,
+  startServer,
+  until,
+  uploadBreastCancer,
+  uploadProgram,
+  type Json,
+  type TuningServer,
+} from './tuning-helpers.js';
 
 /** loss = (x-3)² + offset, printed as a JSON metric line; has_data says whether the data came. */
 const STDOUT_PROGRAM = `
@@ -33,27 +41,6 @@ fs.writeFileSync(path.join(process.env.MODELYARD_OUTPUT_DIR, 'val_dict_list.json
 
 const formula = (params: Json) => ((params.x as number) - 3) ** 2 + ((params.offset as number) ?? 0);
 
-async function uploadProgram(s: TuningServer, source: string): Promise<string> {
-  const res = await s.app.inject({
-    method: 'POST',
-    url: '/api/v1/runs/code?fileName=train.cjs',
-    headers: { 'content-type': 'application/octet-stream' },
-    payload: source,
-  });
-  assert.equal(res.statusCode, 201, res.body);
-  return (res.json() as Json).id as string;
-}
-
-const create = (s: TuningServer, body: Json) =>
-  s.app.inject({ method: 'POST', url: '/api/v1/tuning-jobs', payload: body });
-
-async function finished(s: TuningServer, name: string): Promise<Json> {
-  return until(`job ${name} to end`, async () => {
-    const j = await getJob(s, name);
-    return ended(j) && j;
-  });
-}
-
 for (const dialect of dialectsUnderTest()) {
   describe(`tuning jobs over user code (${dialect})`, () => {
     let store: TestStore;
@@ -63,13 +50,7 @@ for (const dialect of dialectsUnderTest()) {
     before(async () => {
       store = await freshStore(dialect);
       s = await startServer(store);
-      const up = await s.app.inject({
-        method: 'POST',
-        url: '/api/v1/datasets?name=bc&target=target&seed=1',
-        headers: { 'content-type': 'text/csv' },
-        payload: readFileSync(join(import.meta.dirname, 'fixtures/datasets/breast_cancer.csv')),
-      });
-      assert.equal(up.statusCode, 201, up.body);
+      await uploadBreastCancer(s);
       stdoutCode = await uploadProgram(s, STDOUT_PROGRAM);
       valDictCode = await uploadProgram(s, VAL_DICT_PROGRAM);
     });

@@ -2,6 +2,8 @@
  * A server of tuning-jobs tests on a store that outlives it: stop one and start another on the
  * same database and blobs to see a restart, as `modelyard up` does (run recovery, then a worker).
  */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -80,3 +82,36 @@ export async function getJob(s: BuiltApp, name: string): Promise<Json> {
 }
 
 export const ended = (j: Json) => ['succeeded', 'failed', 'cancelled'].includes(j.state as string);
+
+/** Uploads `source` as train.cjs through the runs code endpoint; returns the code id. */
+export async function uploadProgram(s: BuiltApp, source: string): Promise<string> {
+  const res = await s.app.inject({
+    method: 'POST',
+    url: '/api/v1/runs/code?fileName=train.cjs',
+    headers: { 'content-type': 'application/octet-stream' },
+    payload: source,
+  });
+  assert.equal(res.statusCode, 201, res.body);
+  return (res.json() as Json).id as string;
+}
+
+/** Uploads the breast-cancer fixture as dataset `bc` (target `target`, seed 1). */
+export async function uploadBreastCancer(s: BuiltApp): Promise<void> {
+  const up = await s.app.inject({
+    method: 'POST',
+    url: '/api/v1/datasets?name=bc&target=target&seed=1',
+    headers: { 'content-type': 'text/csv' },
+    payload: readFileSync(join(import.meta.dirname, 'fixtures/datasets/breast_cancer.csv')),
+  });
+  assert.equal(up.statusCode, 201, up.body);
+}
+
+export const createJob = (s: BuiltApp, body: Json) =>
+  s.app.inject({ method: 'POST', url: '/api/v1/tuning-jobs', payload: body });
+
+/** Waits for tuning job `name` to end; returns it. */
+export const finished = (s: BuiltApp, name: string): Promise<Json> =>
+  until(`job ${name} to end`, async () => {
+    const j = await getJob(s, name);
+    return ended(j) && j;
+  });

@@ -6,13 +6,20 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseResource } from '../src/cli/tune.js';
 import { dialectsUnderTest, freshStore, type TestStore } from './helpers/db.js';
-import { ended, getJob, startServer, until, type Json, type TuningServer } from './tuning-helpers.js';
+import {
+  createJob as create,
+  finished,
+  getJob,
+  startServer,
+  until,
+  uploadBreastCancer,
+  uploadProgram,
+  type Json,
+  type TuningServer,
+} from './tuning-helpers.js';
 
-const breast = readFileSync(join(import.meta.dirname, 'fixtures/datasets/breast_cancer.csv'));
 const LADDER = [1, 3, 9, 27];
 
 /** loss = (x-3)² + 10/budget: a larger budget always helps. */
@@ -20,15 +27,6 @@ const PROGRAM = `
 const p = JSON.parse(require('node:fs').readFileSync('config.json', 'utf8'));
 console.log(JSON.stringify({ metric: 'loss', value: (p.x - 3) ** 2 + 10 / p.epochs }));
 `;
-
-const create = (s: TuningServer, body: Json) =>
-  s.app.inject({ method: 'POST', url: '/api/v1/tuning-jobs', payload: body });
-
-const finished = (s: TuningServer, name: string) =>
-  until(`job ${name} to end`, async () => {
-    const j = await getJob(s, name);
-    return ended(j) && j;
-  });
 
 /** The trials that re-run an earlier trial's configuration at a larger budget. */
 function promotions(trials: Json[], resource: string): Array<[Json, Json]> {
@@ -60,13 +58,7 @@ for (const dialect of dialectsUnderTest()) {
     before(async () => {
       store = await freshStore(dialect);
       s = await startServer(store);
-      const up = await s.app.inject({
-        method: 'POST',
-        url: '/api/v1/datasets?name=bc&target=target&seed=1',
-        headers: { 'content-type': 'text/csv' },
-        payload: breast,
-      });
-      assert.equal(up.statusCode, 201, up.body);
+      await uploadBreastCancer(s);
     });
     after(async () => {
       await s.stop();
@@ -113,16 +105,10 @@ for (const dialect of dialectsUnderTest()) {
     });
 
     test('user code: the budget reaches config.json and improves the metric', async () => {
-      const up = await s.app.inject({
-        method: 'POST',
-        url: '/api/v1/runs/code?fileName=train.cjs',
-        headers: { 'content-type': 'application/octet-stream' },
-        payload: PROGRAM,
-      });
-      assert.equal(up.statusCode, 201, up.body);
+      const codeId = await uploadProgram(s, PROGRAM);
       const res = await create(s, {
         name: 'hb-code',
-        codeId: (up.json() as Json).id,
+        codeId,
         command: 'node train.cjs',
         space: { x: { type: 'float', low: -2, high: 8 } },
         algorithm: 'asha',
@@ -218,16 +204,10 @@ for (const dialect of dialectsUnderTest()) {
       const store = await freshStore(dialect);
       let s = await startServer(store);
       try {
-        const up = await s.app.inject({
-          method: 'POST',
-          url: '/api/v1/runs/code?fileName=train.cjs',
-          headers: { 'content-type': 'application/octet-stream' },
-          payload: `setTimeout(() => {}, 800);\n${PROGRAM}`,
-        });
-        assert.equal(up.statusCode, 201, up.body);
+        const codeId = await uploadProgram(s, `setTimeout(() => {}, 800);\n${PROGRAM}`);
         const body = {
           name: 'hb-restarted',
-          codeId: (up.json() as Json).id,
+          codeId,
           command: 'node train.cjs',
           space: { x: { type: 'float', low: -2, high: 8 } },
           algorithm: 'asha',
