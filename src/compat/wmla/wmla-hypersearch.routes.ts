@@ -141,23 +141,21 @@ export const wmlaHypersearchRoutes: CompatSurface = async (plain, { services, de
     void reply.status(204);
   });
 
-  /** Force stop: as stop, and a task already ended is not an error. */
+  /** Force stop: as stop, and a task already ended (the service's 409) is not an error. */
   app.put(`${BASE}/:hpoName/force`, { schema: { tags, params: NameParams } }, async (req, reply) => {
     const j = await one(req.params.hpoName);
-    if (!ENDED.includes(j.state))
-      await tuning.cancel(j.name).catch((e: unknown) => {
-        if (!(e instanceof AppError && e.code === 'conflict')) throw e;
-      });
+    await tuning.cancel(j.name).catch((e: unknown) => {
+      if (!(e instanceof AppError && e.code === 'conflict')) throw e;
+    });
     void reply.status(204);
   });
 
+  /** Delete: the tuning service refuses (409) a task still queued or running. */
   app.delete(`${BASE}/:hpoName`, { schema: { tags, params: NameParams } }, async (req, reply) => {
     const j = await one(req.params.hpoName);
-    if (!ENDED.includes(j.state))
-      throw new AppError('conflict', `hpo task '${j.name}' is in use (${j.state}): stop it first`, {
-        reason: 'job_active',
-      });
-    await tuning.remove(j.name);
+    await tuning.remove(j.name).catch((e: unknown) => {
+      throw inWmlaTerms(e);
+    });
     void reply.status(204);
   });
 };
